@@ -272,10 +272,8 @@ export class AdminServer implements Service {
     if (this.#opts.tokenGenerated) {
       // The secret never goes into the log (logs are shipped to collectors): only that one was generated.
       // It is printed once, to stderr, as plain lines for the person who started the server.
-      this.#opts.logger.info(
-        { url: dashboard, tokenGenerated: true },
-        'admin listening (generated token: set WORLDTICK_ADMIN_TOKEN to choose one)',
-      );
+      // The same message text as with a given token (operators grep for it); the hint is a field.
+      this.#opts.logger.info({ url: dashboard, tokenGenerated: true, hint: 'set WORLDTICK_ADMIN_TOKEN to choose one' }, 'admin listening');
       if (this.#opts.printUrl !== false)
         process.stderr.write(
           `worldtick admin: dashboard ${dashboard}#token=${this.#opts.token}\nworldtick admin: token ${this.#opts.token}\n`,

@@ -77,6 +77,8 @@ export const runStoreCopyCli = async (argv: readonly string[], io: StoreCopyIo =
     program.parse([...argv]);
   } catch (err) {
     if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
+    // After commander's own line, the code line every refusal prints (as restore's WT_ERR_RESTORE_USAGE).
+    io.err(`worldtick-store-copy: ${ErrorCode.OPTION_INVALID}: see --help\nthe target was not changed\n`);
     return 2;
   }
   const o = program.opts<{ from: string; to: string; acceptSourceMismatches?: boolean }>();

@@ -109,7 +109,10 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.ok ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`worldtick-verify: ${err instanceof Error ? err.message : String(err)}\n`);
+    // The code first, as restore and store-copy print it: a worldtick code, or PostgreSQL's SQLSTATE.
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`worldtick-verify: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`);
     return 2;
   }
 };

@@ -165,7 +165,7 @@ export class GameServer implements Service {
           openFilesHard: limit?.hard,
           reserve: cap.reserve,
         },
-        'net.maxConnections lowered to fit the open-file limit (raise it with `ulimit -n` before start)',
+        'net.maxConnections lowered to fit the open-file limit (raise it with ulimit -n before start)',
       );
     const app = uWS.App().ws<ConnRef>('/*', {
       maxPayloadLength: cfg.maxPayloadLength,

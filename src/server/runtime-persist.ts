@@ -166,11 +166,27 @@ export const gameRestoreBuilders = (game: GameDefinition, physics?: (worldId: st
 const storeOpenFailure = (err: unknown, target: ReturnType<typeof resolveStoreTarget>): unknown => {
   if (!isWorldtickError(err, ErrorCode.STORE_UNAVAILABLE) || target.kind !== 'postgres') return err;
   const where = postgresWhere(target.url);
-  return new WorldtickError(
-    ErrorCode.STORE_UNAVAILABLE,
-    `${err.message} — PostgreSQL at ${where} did not answer at start: check --store (WORLDTICK_STORE) and that the server runs and accepts connections there`,
-    { cause: err, details: err.details },
-  );
+  const sqlState = sqlStateOf(err);
+  const database = where.slice(where.indexOf('/') + 1); // as the URL spells it (no decoding that could throw here)
+  // The server answered and refused: say what it refused (a missing database, a login), not that it is down.
+  const hint =
+    sqlState === '3D000'
+      ? `database ${JSON.stringify(database)} does not exist on the PostgreSQL at ${where}: create it first (createdb -O <user> ${database}; a start never creates the database), or fix the name in --store (WORLDTICK_STORE)`
+      : sqlState === '28P01' || sqlState === '28000'
+        ? `the PostgreSQL at ${where} refused the login: check the user and password of --store (WORLDTICK_STORE) and pg_hba.conf`
+        : `PostgreSQL at ${where} did not answer at start: check --store (WORLDTICK_STORE) and that the server runs and accepts connections there`;
+  return new WorldtickError(ErrorCode.STORE_UNAVAILABLE, `${err.message} — ${hint}`, { cause: err, details: err.details });
+};
+
+/** The PostgreSQL SQLSTATE (`3D000`…) of the first error in `err`'s cause chain that has one, or null. */
+const sqlStateOf = (err: unknown): string | null => {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
 };
 
 /** Build the persistence wiring of a runtime (nothing opened until `open`). */

@@ -23,6 +23,8 @@ describe('npm run store-copy: command line', () => {
     const r = await run('--from', `sqlite:${dir}`);
     expect(r.status).toBe(2);
     expect(r.err).toMatch(/required option '--to <spec>' not specified/);
+    // Then the line every refusal of store-copy prints (docs/DURABILITY.md): its code, and that nothing changed.
+    expect(r.err).toContain('worldtick-store-copy: WT_ERR_OPTION_INVALID: see --help\nthe target was not changed\n');
   });
 
   it('copies between SQLite and PostgreSQL only, from a valid URL', async () => {
