@@ -21,12 +21,21 @@
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrng, nextRange } from '../src/core/prng.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js';
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { loadAverage, violationsOf, writeSummary } from './crash-campaign-summary.js';
+import {
+  anonymousPlayers,
+  anonymousSummary,
+  checkAnonymous,
+  learnAnonymousIds,
+  newAnonymousState,
+  seedAged,
+} from './crash-campaign-anonymous.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
 import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
@@ -57,22 +66,6 @@ import {
 import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
 import { killInWindow, type Window, WINDOWS } from './crash-campaign-windows.js';
 
-const violationsOf = (results: readonly { violations: readonly string[] }[]): number =>
-  results.reduce((n, r) => n + r.violations.length, 0);
-const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
-
-/** Write a campaign's summary to `out` and print it without the per-iteration results; exit code 1 on any violation. */
-const writeSummary = (
-  out: string,
-  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] } & Record<string, unknown>,
-): void => {
-  mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-  const failedIterations = summary.results.filter((r) => r.violations.length).map((r) => r.iteration);
-  console.log(JSON.stringify({ ...summary, results: undefined, failedIterations }));
-  process.exitCode = summary.violations ? 1 : 0;
-};
-
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
@@ -87,6 +80,10 @@ const playerCount = Number(arg('players', '6'));
 const out = arg('out', join('bench', 'results', `crash-campaign-${storeKind}-${window}.json`));
 if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOWS.join(', ')}`);
 const lifeMs = Number(arg('life-ms', '0'));
+const anonymousN = Number(arg('anonymous', '0'));
+const agedN = Number(arg('aged-anonymous', '0'));
+if ((anonymousN || agedN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
+  throw new Error('--anonymous / --aged-anonymous: not in the first-start, upgrade or cluster windows');
 if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
 if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
   throw new Error(`${window} is a PostgreSQL window`);
@@ -173,8 +170,10 @@ const run = async (): Promise<void> => {
   };
   let spec = await makeSpec(0);
   writeServerConfig(spec);
-  let players = newPlayers(playerCount);
-  let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [] };
+  let players = [...newPlayers(playerCount), ...anonymousPlayers(newPlayers(anonymousN, '', playerCount))];
+  const anon = newAnonymousState();
+  let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [], extraIds: anon.agedIds };
+  const rawWhere = (): string => (spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir);
   let ctl: LoadControl = {
     port,
     adminPort,
@@ -222,6 +221,7 @@ const run = async (): Promise<void> => {
     ctl.iteration = i;
     ctl.joinedSince = new Set();
     ctl.resumeOutcome = new Map();
+    if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, i);
     proc = startServer(spec);
     let stats: any = null;
     try {
@@ -253,10 +253,11 @@ const run = async (): Promise<void> => {
     violations.push(...(kill.violations ?? []).map((v) => `after the kill: ${v}`));
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
-    violations.push(...checkLedger(view, players, rewarder));
+    violations.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
+    const anonCheck = anonymousN || agedN ? await checkAnonymous(storeKind, rawWhere(), anon, players) : { violations: [], note: '' };
+    violations.push(...anonCheck.violations);
     // Every player's ledger summary = the sum of its entries, as the kill left them (no server: no race).
-    const where = spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir;
-    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, where) : [];
+    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, rawWhere()) : [];
     violations.push(...summary.map((x) => `after the kill: ${x}`));
     // The server must only ever die by our SIGKILL.
     violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
@@ -270,7 +271,7 @@ const run = async (): Promise<void> => {
     const res: IterationResult = {
       iteration: i,
       killAfterMs: Math.round(kill.ms),
-      note: firstKill + kill.note,
+      note: firstKill + kill.note + anonCheck.note,
       acked: ackedCount(players),
       ledgerRows: view.ledger.length,
       expectedRestoreStep: lastView ? expectedRestoreStep(lastView) : null,
@@ -284,6 +285,7 @@ const run = async (): Promise<void> => {
     lastView = view;
   }
   // Drain: one more start, every pending key answered, every player's live wallet against the ledger.
+  if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, iterations);
   proc = startServer(spec);
   const final: string[] = [];
   let check: FinalCheck | null = null;
@@ -303,7 +305,8 @@ const run = async (): Promise<void> => {
   }
   await killServer(proc);
   const view = await viewOf(spec);
-  final.push(...checkLedger(view, players, rewarder));
+  final.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
+  if (anonymousN || agedN) final.push(...(await checkAnonymous(storeKind, rawWhere(), anon, players)).violations);
   const summary = {
     store: storeKind,
     window,
@@ -318,6 +321,7 @@ const run = async (): Promise<void> => {
     finalLargestBatches: check?.largestBatches ?? null,
     ...(recordBatch ? { recordBatch: { worlds: recordBatch.worlds, live: recordBatch.live.size, ...recordBatch.figures } } : {}),
     ...(lifeMs > 0 ? { lifeMs } : {}),
+    ...(anonymousN || agedN ? { anonymous: anonymousSummary(anon, rewarder, anonymousN, agedN) } : {}),
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
