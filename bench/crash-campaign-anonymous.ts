@@ -18,6 +18,7 @@
  * anonymous, live or parked in its grace) gone once it was seen.
  */
 import { ledgerIdOf, type PlayerState, type RewarderState } from './crash-campaign-players.js';
+import { killServer, type ServerProc, sleep } from './crash-campaign-server.js';
 import { rawOf } from './crash-campaign-upgrade.js';
 
 type StoreKind = 'sqlite' | 'postgres';
@@ -79,6 +80,14 @@ export const learnAnonymousIds = (
   return out;
 };
 
+/** `--prune-kills`: a kill 0-800 ms after the server answered, i.e. around its first prune pass (250 ms after its start). */
+export const killEarly = async (proc: ServerProc, rand: (lo: number, hi: number) => number): Promise<{ ms: number; note: string }> => {
+  const ms = rand(0, 800);
+  await sleep(ms);
+  await killServer(proc);
+  return { ms, note: `killed ${Math.round(ms)} ms after the server answered (prune window)` };
+};
+
 /** The after-kill checks above; counts the backlog players pruned so far into `st.pruned`. */
 export const checkAnonymous = async (
   kind: StoreKind,
@@ -99,6 +108,9 @@ export const checkAnonymous = async (
       gone++;
       if (dataOf.get(id)) out.push(`backlog player ${id}: players row pruned, ${dataOf.get(id)} player_data row(s) left (half a prune)`);
     }
+    // Each prune transaction deletes 250 (ANONYMOUS_PRUNE_CHUNK) while more are there: a life's count is a multiple of it, or all.
+    const life = gone - st.pruned;
+    if (life % 250 !== 0 && gone < st.agedIds.length) out.push(`${life} backlog players pruned in one life: not whole transactions of 250`);
     st.pruned = gone;
     for (const p of players) {
       const pid = ledgerIdOf(p);
@@ -107,7 +119,7 @@ export const checkAnonymous = async (
       else if (st.seen.has(pid)) out.push(`campaign player ${p.index} (${pid}): players row gone (pruned a player that can resume)`);
     }
     const anon = [...ids].filter((id) => id.startsWith('g:') && !id.startsWith('g:aged')).length;
-    return { violations: out, note: `; backlog ${st.agedIds.length}, pruned ${gone}, live anonymous rows ${anon}` };
+    return { violations: out, note: `; backlog ${st.agedIds.length}, pruned ${gone} (${life} in this life), live anonymous rows ${anon}` };
   } finally {
     await raw.close();
   }

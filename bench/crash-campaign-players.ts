@@ -88,6 +88,13 @@ export const newPlayers = (n: number, prefix = 'campaign-player-', firstIndex = 
 /** Total acknowledged purchases. */
 export const ackedCount = (ps: readonly PlayerState[]): number => ps.reduce((n, s) => n + s.acked.size, 0);
 
+/** Wait until the load resumed after a (re)start: every player rejoined and `n` more purchases acknowledged. */
+export const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, timeoutMs = 20_000): Promise<void> => {
+  const before = ackedCount(players);
+  const deadline = Date.now() + timeoutMs;
+  while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
+};
+
 /** Run one player until `ctl.draining` and nothing pending. */
 export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void> => {
   let attempt = st.index;

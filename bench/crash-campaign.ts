@@ -32,6 +32,7 @@ import {
   anonymousPlayers,
   anonymousSummary,
   checkAnonymous,
+  killEarly,
   learnAnonymousIds,
   newAnonymousState,
   seedAged,
@@ -47,8 +48,8 @@ import {
   newPlayers,
   runPlayer,
   runRewarder,
+  waitLoad,
   type LoadControl,
-  type PlayerState,
   type RewarderState,
 } from './crash-campaign-players.js';
 import {
@@ -82,6 +83,7 @@ if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOW
 const lifeMs = Number(arg('life-ms', '0'));
 const anonymousN = Number(arg('anonymous', '0'));
 const agedN = Number(arg('aged-anonymous', '0'));
+const pruneKills = Number(arg('prune-kills', '0'));
 if ((anonymousN || agedN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
   throw new Error('--anonymous / --aged-anonymous: not in the first-start, upgrade or cluster windows');
 if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
@@ -119,13 +121,6 @@ const storeUrlDirect = (url: string): string => {
   const u = new URL(url);
   u.port = String(pgServer.port);
   return u.toString();
-};
-
-/** Wait until the load resumed after a (re)start: every player rejoined and `n` more purchases acknowledged. */
-const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, timeoutMs = 20_000): Promise<void> => {
-  const before = ackedCount(players);
-  const deadline = Date.now() + timeoutMs;
-  while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
 };
 
 /** Has the server created its store yet (SQLite file; PostgreSQL migrations table)? */
@@ -236,20 +231,26 @@ const run = async (): Promise<void> => {
     if (stats && recordBatch)
       violations.push(...(i === 0 ? await seedWorlds(recordBatch, adminPort) : await checkRecordBatchRestart(recordBatch, adminPort)));
     if (!load || fresh) startLoad();
-    await waitLoad(ctl, players, 15);
-    if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
-    // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
-    // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
-    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
-      status: 0,
-      json: { error: e.message },
-    }));
-    if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
-      violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
-    if (lifeMs > 0) await sleep(rand(0, lifeMs));
-    const kill: { ms: number; note: string; violations?: string[] } = recordBatch
-      ? await killInRecordBatch(recordBatch, spec, proc)
-      : await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
+    // --prune-kills: that share of the lives is killed within 0-800 ms of the server answering (its first prune pass).
+    const early = agedN > 0 && pruneKills > 0 && rand(0, 1) < pruneKills;
+    if (!early) {
+      await waitLoad(ctl, players, 15);
+      if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
+      // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
+      // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
+      const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
+        status: 0,
+        json: { error: e.message },
+      }));
+      if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
+        violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
+      if (lifeMs > 0) await sleep(rand(0, lifeMs));
+    }
+    const kill: { ms: number; note: string; violations?: string[] } = early
+      ? await killEarly(proc, rand)
+      : recordBatch
+        ? await killInRecordBatch(recordBatch, spec, proc)
+        : await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
     violations.push(...(kill.violations ?? []).map((v) => `after the kill: ${v}`));
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
