@@ -16,7 +16,8 @@
  * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
  * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
  * window; bench/crash-campaign-record-batch.ts). `--life-ms N`: each life lasts up to N ms more before
- * the window (so periodic checkpoints land on a fast machine too).
+ * the window (so periodic checkpoints land on a fast machine too). `--anonymous N`, `--aged-anonymous M`,
+ * `--prune-kills P`: anonymous players and the anonymous-player prune (bench/crash-campaign-anonymous.ts).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
@@ -102,7 +103,6 @@ interface IterationResult {
   serverErrors: string[];
   violations: string[];
 }
-
 const rng = createPrng(seed);
 const rand = (lo: number, hi: number): number => nextRange(rng, lo, hi);
 const recordBatch = window === 'record-batch' ? newRecordBatchState(Number(arg('worlds', '40')), rand) : null;
