@@ -10,7 +10,7 @@
  *   - players resumed with their resume tokens; live wallets equal the ledger (verify route).
  */
 import type { PlayerState, RewarderState } from './crash-campaign-players.js';
-import { playerIdOf } from './crash-campaign-players.js';
+import { labelOf, ledgerIdOf } from './crash-campaign-players.js';
 import type { StoreView } from './crash-campaign-store.js';
 
 /**
@@ -19,13 +19,13 @@ import type { StoreView } from './crash-campaign-store.js';
  */
 export interface AckSnapshot {
   purchases: Array<Array<[string, number]>>;
-  rewards: Array<[string, { playerToken: string; seq: number }]>;
+  rewards: Array<[string, { playerToken: string; playerId: string; seq: number }]>;
 }
 
 /** Copy the acknowledgements so far (take it before reading the store). */
 export const snapshotAcks = (players: readonly PlayerState[], rewarder: RewarderState | null): AckSnapshot => ({
   purchases: players.map((p) => [...p.acked]),
-  rewards: rewarder ? [...rewarder.acked].map(([k, v]) => [k, { playerToken: v.playerToken, seq: v.seq }]) : [],
+  rewards: rewarder ? [...rewarder.acked].map(([k, v]) => [k, { playerToken: v.playerToken, playerId: v.playerId, seq: v.seq }]) : [],
 });
 
 /** Check the ledger a kill left against what clients were told. Returns violations. */
@@ -47,22 +47,27 @@ export const checkLedger = (
   for (const e of view.ledger) if (e.status === 'ok') coins.set(e.playerId, (coins.get(e.playerId) ?? 0) + e.coinsDelta);
   for (const [p, c] of coins) if (c < 0) out.push(`player ${p} balance ${c} < 0`);
   for (const st of players) {
-    const pid = playerIdOf(st.token);
+    const pid = ledgerIdOf(st);
+    if (pid === null) {
+      // An anonymous player whose id no purchase in the store has shown (crash-campaign-anonymous.ts).
+      if ((before.purchases[st.index] ?? []).length) out.push(`anonymous player ${st.index}: acked purchases, none in the ledger (LOST)`);
+      continue;
+    }
     for (const [key, seq] of before.purchases[st.index] ?? []) {
       const found = byRef.get(`${pid}\u0000${key}`) ?? [];
-      if (found.length !== 1) out.push(`acked purchase ${key} of ${st.token} found ${found.length} times (LOST or DOUBLED)`);
+      if (found.length !== 1) out.push(`acked purchase ${key} of ${labelOf(st)} found ${found.length} times (LOST or DOUBLED)`);
       else if (found[0].seq !== seq) out.push(`acked purchase ${key}: told seq ${seq}, ledger has ${found[0].seq}`);
       else if (found[0].status !== 'ok') out.push(`acked purchase ${key}: ledger status ${found[0].status}`);
     }
     for (const e of view.ledger) {
       if (e.playerId !== pid || e.kind !== 'purchase') continue;
       if (!st.acked.has(e.key) && st.pending !== e.key)
-        out.push(`purchase ${e.key} of ${st.token} committed but neither acked nor pending`);
+        out.push(`purchase ${e.key} of ${labelOf(st)} committed but neither acked nor pending`);
     }
   }
   if (rewarder) {
-    for (const [key, { playerToken, seq }] of before.rewards) {
-      const found = byRef.get(`${playerIdOf(playerToken)}\u0000${key}`) ?? [];
+    for (const [key, { playerId, seq }] of before.rewards) {
+      const found = byRef.get(`${playerId}\u0000${key}`) ?? [];
       if (found.length !== 1) out.push(`acked reward ${key} found ${found.length} times (LOST or DOUBLED)`);
       else if (found[0].seq !== seq) out.push(`acked reward ${key}: told seq ${seq}, ledger has ${found[0].seq}`);
     }

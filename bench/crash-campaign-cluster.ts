@@ -15,7 +15,7 @@ import {
   ackedCount,
   joinAll,
   newPlayers,
-  playerIdOf,
+  ledgerIdOf,
   runPlayer,
   runRewarder,
   type LoadControl,
@@ -266,7 +266,7 @@ export const runClusterCampaign = async (o: ClusterCampaignOptions): Promise<{ f
     const clients = await joinAll(specs.get(owner)!.port, players);
     await sleep(500);
     for (const st of players) {
-      const id = encodeURIComponent(playerIdOf(st.token));
+      const id = encodeURIComponent(ledgerIdOf(st) ?? '');
       let body: any = null;
       for (let i = 0; i < 50; i++) {
         body = (await admin(specs.get(owner)!.adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`)).json;

@@ -18,7 +18,7 @@
  * module tells apart.
  */
 import { sleep, admin } from './crash-campaign-server.js';
-import { playerIdOf, type PlayerState } from './crash-campaign-players.js';
+import { labelOf, ledgerIdOf, type PlayerState } from './crash-campaign-players.js';
 
 interface Entry {
   seq: number;
@@ -96,7 +96,7 @@ export const lackingRun = (ok: readonly Entry[], diff: { coins: number; items: R
 };
 
 const readPlayer = async (adminPort: number, st: PlayerState): Promise<PlayerBody | null> => {
-  const id = encodeURIComponent(playerIdOf(st.token));
+  const id = encodeURIComponent(ledgerIdOf(st) ?? '');
   const r = await admin(adminPort, 'GET', `/api/v1/worlds/1/ledger/players/${id}?limit=10000`);
   return r.status === 200 ? (r.json as PlayerBody) : null;
 };
@@ -120,7 +120,7 @@ const readOf = (st: PlayerState, b: PlayerBody): WalletRead | null => {
   const above = ok.filter((e) => e.seq > (b.live?.appliedSeq ?? 0));
   const behind = minus(b.balance, b.live);
   return {
-    token: st.token,
+    token: labelOf(st),
     appliedSeq: b.live.appliedSeq,
     lastSeq: b.balance.lastSeq,
     behind,
@@ -192,18 +192,18 @@ export const finalCheck = async (adminPort: number, players: readonly PlayerStat
       await sleep(100);
     }
     if (!body?.live) {
-      out.violations.push(`${st.token}: no live wallet after the drain`);
+      out.violations.push(`${labelOf(st)}: no live wallet after the drain`);
       continue;
     }
     const live = body.live;
     const ok = body.entries.filter((e) => e.status === 'ok');
-    out.largestBatches[st.token] = largestBatches(ok);
+    out.largestBatches[labelOf(st)] = largestBatches(ok);
     if (same(body.balance, live)) continue;
     const diff = minus(body.balance, live);
     const above = ok.filter((e) => e.seq > live.appliedSeq);
     const run = lackingRun(ok, diff);
     out.violations.push(
-      `${st.token}: live ${JSON.stringify({ coins: live.coins, items: live.items })} != ledger ${JSON.stringify({ coins: body.balance.coins, items: body.balance.items })}` +
+      `${labelOf(st)}: live ${JSON.stringify({ coins: live.coins, items: live.items })} != ledger ${JSON.stringify({ coins: body.balance.coins, items: body.balance.items })}` +
         ` (ledger minus live ${JSON.stringify(diff)}; live appliedSeq ${live.appliedSeq}, ledger lastSeq ${body.balance.lastSeq}; ` +
         `${above.length} ok entries above the watermark: ${above.slice(0, 20).map(brief).join(' ')}; ` +
         (run

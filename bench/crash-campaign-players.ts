@@ -25,6 +25,11 @@ export interface PlayerState {
   refusals: Array<{ iteration: number; reason: string }>;
   /** Results that broke the protocol (two seqs for one key, unexpected codes). */
   violations: string[];
+  /**
+   * Ledger player id when it is not the token's: an anonymous player (empty token, a `g:` id the
+   * client is never told) learns it from its purchases in the store (bench/crash-campaign-anonymous.ts).
+   */
+  playerId?: string;
   /** The world the player joins (default `1`). */
   worldId?: string;
   /** Acknowledged keys sent again on purpose ({@link LoadControl.repeatEvery}) and answered with their first seq. */
@@ -33,10 +38,15 @@ export interface PlayerState {
 
 /** The admin rewarder's view. */
 export interface RewarderState {
-  acked: Map<string, { playerToken: string; seq: number; at: number; via: number; result: unknown; owner: string | null }>;
-  pending: { key: string; token: string } | null;
+  acked: Map<
+    string,
+    { playerToken: string; playerId: string; seq: number; at: number; via: number; result: unknown; owner: string | null }
+  >;
+  pending: { key: string; token: string; playerId: string } | null;
   next: number;
   violations: string[];
+  /** Player ids (not campaign players: the anonymous backlog) rewarded every 3rd reward, in turn. */
+  extraIds?: string[];
 }
 
 /** Shared run flags of the load. */
@@ -77,6 +87,13 @@ export const newPlayers = (n: number, prefix = 'campaign-player-', firstIndex = 
 
 /** Total acknowledged purchases. */
 export const ackedCount = (ps: readonly PlayerState[]): number => ps.reduce((n, s) => n + s.acked.size, 0);
+
+/** Wait until the load resumed after a (re)start: every player rejoined and `n` more purchases acknowledged. */
+export const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, timeoutMs = 20_000): Promise<void> => {
+  const before = ackedCount(players);
+  const deadline = Date.now() + timeoutMs;
+  while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
+};
 
 /** Run one player until `ctl.draining` and nothing pending. */
 export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void> => {
@@ -162,11 +179,17 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
   let attempt = 0;
   while (!ctl.abandon && (!ctl.draining || rw.pending !== null)) {
     if (!rw.pending) {
-      const p = players[rw.next % players.length];
-      rw.pending = { key: `admin-reward-${rw.next++}`, token: p.token };
+      const n = rw.next++;
+      const extra = rw.extraIds?.length && n % 3 === 2 ? rw.extraIds[Math.floor(n / 3) % rw.extraIds.length] : undefined;
+      const p = players[n % players.length];
+      const id = extra ?? ledgerIdOf(p);
+      if (id === null) {
+        await sleep(20); // an anonymous player whose id is not known yet
+        continue;
+      }
+      rw.pending = { key: `admin-reward-${n}`, token: extra === undefined ? p.token : '', playerId: id };
     }
-    const { key, token } = rw.pending;
-    const playerId = playerIdOf(token);
+    const { key, token, playerId } = rw.pending;
     const adminPort = ctl.adminPorts ? ctl.adminPorts[attempt++ % ctl.adminPorts.length] : ctl.adminPort;
     try {
       const r = await admin(adminPort, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId, key, coins: 1 });
@@ -174,7 +197,7 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
         const seq = Number(r.json?.result?.seq);
         const before = rw.acked.get(key);
         if (before && before.seq !== seq) rw.violations.push(`reward ${key} acknowledged with two seqs ${before.seq} and ${seq}`);
-        rw.acked.set(key, { playerToken: token, seq, at: Date.now(), via: adminPort, result: r.json?.result, owner: r.owner });
+        rw.acked.set(key, { playerToken: token, playerId, seq, at: Date.now(), via: adminPort, result: r.json?.result, owner: r.owner });
         rw.pending = null;
       } else if (r.status !== 503) {
         rw.violations.push(`reward ${key}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 200)}`);
@@ -189,6 +212,12 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
 
 /** Ledger player id of a hello token. */
 export const playerIdOf = (token: string): string => playerIdOfToken(token);
+
+/** A campaign player's name in reports: its token, or `anonymous-<index>` for an empty one. */
+export const labelOf = (st: PlayerState): string => st.token || `anonymous-${st.index}`;
+
+/** Ledger player id of a campaign player: its token's, or an anonymous player's once learned (null before). */
+export const ledgerIdOf = (st: PlayerState): string | null => st.playerId ?? (st.token === '' ? null : playerIdOf(st.token));
 
 /** Join every player once more (resuming) and wait for its wallet message: the final check's live wallets. */
 export const joinAll = async (port: number, players: readonly PlayerState[], worldId = '1'): Promise<WorldtickClient[]> => {

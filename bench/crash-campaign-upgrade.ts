@@ -52,19 +52,29 @@ const WRITER = 'up-writer';
 type Ctx = UpgradeOptions & { pgUrl: string | null };
 
 /** Raw SQL on the store, whichever it is (never `openStore`: it would migrate what the kill left). */
-interface Raw {
+export interface Raw {
   all(sql: string): Promise<Array<Record<string, unknown>>>;
+  /** Statements that return no rows (several, `;`-separated). */
+  exec(sql: string): Promise<void>;
   close(): Promise<void>;
 }
-const rawOf = async (o: Pick<UpgradeOptions, 'store'>, where: string): Promise<Raw> => {
+export const rawOf = async (o: Pick<UpgradeOptions, 'store'>, where: string): Promise<Raw> => {
   if (o.store === 'sqlite') {
     const db = new Database(join(where, SQLITE_FILE), { timeout: 0 });
-    return { all: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>, close: async () => void db.close() };
+    return {
+      all: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>,
+      exec: async (sql) => void db.exec(sql),
+      close: async () => void db.close(),
+    };
   }
   const c = new pg.Client({ connectionString: where });
   c.on('error', (err) => console.error(JSON.stringify({ rawConnectionError: err.message, where })));
   await c.connect();
-  return { all: async (sql) => (await c.query(sql)).rows as Array<Record<string, unknown>>, close: () => c.end() };
+  return {
+    all: async (sql) => (await c.query(sql)).rows as Array<Record<string, unknown>>,
+    exec: async (sql) => void (await c.query(sql)),
+    close: () => c.end(),
+  };
 };
 const dbUrl = (serverUrl: string, name: string): string => {
   const u = new URL(serverUrl);

@@ -16,17 +16,28 @@
  * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
  * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
  * window; bench/crash-campaign-record-batch.ts). `--life-ms N`: each life lasts up to N ms more before
- * the window (so periodic checkpoints land on a fast machine too).
+ * the window (so periodic checkpoints land on a fast machine too). `--anonymous N`, `--aged-anonymous M`,
+ * `--prune-kills P`: anonymous players and the anonymous-player prune (bench/crash-campaign-anonymous.ts).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrng, nextRange } from '../src/core/prng.js';
 import { startPostgres, type PgServer } from '../test/helpers/postgres-server.js';
 import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy.js';
+import { loadAverage, violationsOf, writeSummary } from './crash-campaign-summary.js';
+import {
+  anonymousPlayers,
+  anonymousSummary,
+  checkAnonymous,
+  killEarly,
+  learnAnonymousIds,
+  newAnonymousState,
+  seedAged,
+} from './crash-campaign-anonymous.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
 import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
@@ -38,8 +49,8 @@ import {
   newPlayers,
   runPlayer,
   runRewarder,
+  waitLoad,
   type LoadControl,
-  type PlayerState,
   type RewarderState,
 } from './crash-campaign-players.js';
 import {
@@ -57,22 +68,6 @@ import {
 import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
 import { killInWindow, type Window, WINDOWS } from './crash-campaign-windows.js';
 
-const violationsOf = (results: readonly { violations: readonly string[] }[]): number =>
-  results.reduce((n, r) => n + r.violations.length, 0);
-const loadAverage = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);
-
-/** Write a campaign's summary to `out` and print it without the per-iteration results; exit code 1 on any violation. */
-const writeSummary = (
-  out: string,
-  summary: { violations: number; results: readonly { iteration: number; violations: readonly string[] }[] } & Record<string, unknown>,
-): void => {
-  mkdirSync(join('bench', 'results'), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
-  const failedIterations = summary.results.filter((r) => r.violations.length).map((r) => r.iteration);
-  console.log(JSON.stringify({ ...summary, results: undefined, failedIterations }));
-  process.exitCode = summary.violations ? 1 : 0;
-};
-
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
@@ -87,6 +82,11 @@ const playerCount = Number(arg('players', '6'));
 const out = arg('out', join('bench', 'results', `crash-campaign-${storeKind}-${window}.json`));
 if (!WINDOWS.includes(window)) throw new Error(`--window must be one of ${WINDOWS.join(', ')}`);
 const lifeMs = Number(arg('life-ms', '0'));
+const anonymousN = Number(arg('anonymous', '0'));
+const agedN = Number(arg('aged-anonymous', '0'));
+const pruneKills = Number(arg('prune-kills', '0'));
+if ((anonymousN || agedN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
+  throw new Error('--anonymous / --aged-anonymous: not in the first-start, upgrade or cluster windows');
 if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
 if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
   throw new Error(`${window} is a PostgreSQL window`);
@@ -103,7 +103,6 @@ interface IterationResult {
   serverErrors: string[];
   violations: string[];
 }
-
 const rng = createPrng(seed);
 const rand = (lo: number, hi: number): number => nextRange(rng, lo, hi);
 const recordBatch = window === 'record-batch' ? newRecordBatchState(Number(arg('worlds', '40')), rand) : null;
@@ -122,13 +121,6 @@ const storeUrlDirect = (url: string): string => {
   const u = new URL(url);
   u.port = String(pgServer.port);
   return u.toString();
-};
-
-/** Wait until the load resumed after a (re)start: every player rejoined and `n` more purchases acknowledged. */
-const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: number, timeoutMs = 20_000): Promise<void> => {
-  const before = ackedCount(players);
-  const deadline = Date.now() + timeoutMs;
-  while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
 };
 
 /** Has the server created its store yet (SQLite file; PostgreSQL migrations table)? */
@@ -173,8 +165,10 @@ const run = async (): Promise<void> => {
   };
   let spec = await makeSpec(0);
   writeServerConfig(spec);
-  let players = newPlayers(playerCount);
-  let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [] };
+  let players = [...newPlayers(playerCount), ...anonymousPlayers(newPlayers(anonymousN, '', playerCount))];
+  const anon = newAnonymousState();
+  let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [], extraIds: anon.agedIds };
+  const rawWhere = (): string => (spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir);
   let ctl: LoadControl = {
     port,
     adminPort,
@@ -222,6 +216,7 @@ const run = async (): Promise<void> => {
     ctl.iteration = i;
     ctl.joinedSince = new Set();
     ctl.resumeOutcome = new Map();
+    if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, i);
     proc = startServer(spec);
     let stats: any = null;
     try {
@@ -236,27 +231,34 @@ const run = async (): Promise<void> => {
     if (stats && recordBatch)
       violations.push(...(i === 0 ? await seedWorlds(recordBatch, adminPort) : await checkRecordBatchRestart(recordBatch, adminPort)));
     if (!load || fresh) startLoad();
-    await waitLoad(ctl, players, 15);
-    if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
-    // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
-    // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
-    const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
-      status: 0,
-      json: { error: e.message },
-    }));
-    if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
-      violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
-    if (lifeMs > 0) await sleep(rand(0, lifeMs));
-    const kill: { ms: number; note: string; violations?: string[] } = recordBatch
-      ? await killInRecordBatch(recordBatch, spec, proc)
-      : await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
+    // --prune-kills: that share of the lives is killed within 0-800 ms of the server answering (its first prune pass).
+    const early = agedN > 0 && pruneKills > 0 && rand(0, 1) < pruneKills;
+    if (!early) {
+      await waitLoad(ctl, players, 15);
+      if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
+      // Live wallets against the ledger once everyone is back (applied exactly once after the restore).
+      // 60 s: with 20k NPCs the ledger grows by thousands of chain rewards per life; at load 8-14 verify took over 10 s.
+      const verify = await admin(adminPort, 'GET', '/api/v1/ledger/verify', undefined, 60_000).catch((e: Error) => ({
+        status: 0,
+        json: { error: e.message },
+      }));
+      if (verify.status !== 200 || (verify.json?.mismatches?.length ?? 0) > 0)
+        violations.push(`verify: ${verify.status} ${JSON.stringify(verify.json?.mismatches ?? verify.json).slice(0, 400)}`);
+      if (lifeMs > 0) await sleep(rand(0, lifeMs));
+    }
+    const kill: { ms: number; note: string; violations?: string[] } = early
+      ? await killEarly(proc, rand)
+      : recordBatch
+        ? await killInRecordBatch(recordBatch, spec, proc)
+        : await killInWindow({ window, rand, pg: () => pgServer, proxy: () => proxy, mounted: () => mounted }, spec, proc);
     violations.push(...(kill.violations ?? []).map((v) => `after the kill: ${v}`));
     await sleep(rand(0, 100));
     const view = await viewOf(spec);
-    violations.push(...checkLedger(view, players, rewarder));
+    violations.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
+    const anonCheck = anonymousN || agedN ? await checkAnonymous(storeKind, rawWhere(), anon, players) : { violations: [], note: '' };
+    violations.push(...anonCheck.violations);
     // Every player's ledger summary = the sum of its entries, as the kill left them (no server: no race).
-    const where = spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir;
-    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, where) : [];
+    const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, rawWhere()) : [];
     violations.push(...summary.map((x) => `after the kill: ${x}`));
     // The server must only ever die by our SIGKILL.
     violations.push(...proc.errors.filter((e) => e.startsWith('exited')).map((e) => `server died by itself: ${e.slice(0, 600)}`));
@@ -270,7 +272,7 @@ const run = async (): Promise<void> => {
     const res: IterationResult = {
       iteration: i,
       killAfterMs: Math.round(kill.ms),
-      note: firstKill + kill.note,
+      note: firstKill + kill.note + anonCheck.note,
       acked: ackedCount(players),
       ledgerRows: view.ledger.length,
       expectedRestoreStep: lastView ? expectedRestoreStep(lastView) : null,
@@ -284,6 +286,7 @@ const run = async (): Promise<void> => {
     lastView = view;
   }
   // Drain: one more start, every pending key answered, every player's live wallet against the ledger.
+  if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, iterations);
   proc = startServer(spec);
   const final: string[] = [];
   let check: FinalCheck | null = null;
@@ -303,7 +306,8 @@ const run = async (): Promise<void> => {
   }
   await killServer(proc);
   const view = await viewOf(spec);
-  final.push(...checkLedger(view, players, rewarder));
+  final.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
+  if (anonymousN || agedN) final.push(...(await checkAnonymous(storeKind, rawWhere(), anon, players)).violations);
   const summary = {
     store: storeKind,
     window,
@@ -318,6 +322,7 @@ const run = async (): Promise<void> => {
     finalLargestBatches: check?.largestBatches ?? null,
     ...(recordBatch ? { recordBatch: { worlds: recordBatch.worlds, live: recordBatch.live.size, ...recordBatch.figures } } : {}),
     ...(lifeMs > 0 ? { lifeMs } : {}),
+    ...(anonymousN || agedN ? { anonymous: anonymousSummary(anon, rewarder, anonymousN, agedN) } : {}),
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
