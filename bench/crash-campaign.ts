@@ -67,7 +67,6 @@ import {
 } from './crash-campaign-server.js';
 import { createDatabase, otherConnections, viewPostgres, viewSqlite, type StoreView } from './crash-campaign-store.js';
 import { killInWindow, type Window, WINDOWS } from './crash-campaign-windows.js';
-
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
