@@ -2,7 +2,7 @@
  * What `GET /api/v1/worlds` costs as the worlds grow (docs/ADMIN.md "World routes"): one real runtime
  * in this process (SQLite store, `--max-worlds 4096`, no game clients), worlds created over the admin
  * API paused and without NPCs (the list's summaries are what is measured, not the steps), each served
- * by the game server as from its first player's hello on (no client connects), then at each size the whole list, a page of 25 (the dashboard's) and a page of 1,000: bytes, and wall ms of the
+ * by the game server as from its first player's hello on (no client connects), then at each size the whole list, a page of 25 (the dashboard's), a page of 1,000 and a `/metrics` scrape: bytes, and wall ms of the
  * request over HTTP (the route runs on the event loop: that time is the loop's, as no world steps).
  *
  *   npx tsx bench/worlds-list.ts [--quick]   (or `npm run bench -- worlds-list`)
@@ -52,11 +52,20 @@ export const worldsListSuite: Suite = {
         }
         // Served by the game server, as a world is from its first player's hello on (its net report).
         for (const w of runtime.runner.worlds()) runtime.gameServer.attach(w);
-        const row: Record<string, unknown> = { worlds: size };
+        // What one session report costs (a scrape built it 29 times before it was taken once per scrape).
+        const reportMs: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          runtime.gameServer.stats();
+          reportMs.push(r1(performance.now() - t0));
+        }
+        const row: Record<string, unknown> = { worlds: size, reportMs };
         for (const [key, path] of [
           ['whole', '/api/v1/worlds'],
           ['page25', '/api/v1/worlds?limit=25'],
           ['page1000', '/api/v1/worlds?limit=1000'],
+          // A Prometheus scrape of every world's series (one session report per scrape).
+          ['metrics', '/metrics'],
         ] as const) {
           const ms: number[] = [];
           let bytes = 0;

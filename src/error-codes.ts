@@ -271,6 +271,12 @@ export const ErrorCode = {
    * `applyErrors`), the join or leave applies all the same.
    */
   GAME_HOOK_FAILED: 'WT_ERR_GAME_HOOK_FAILED',
+  /**
+   * Client library: `purchase()` was sent before `join` sent its hello on the socket, and the server
+   * answered it `NOT_JOINED` (`details.key`, `details.wireCode`, `details.message`). Nothing was
+   * bought: join, then retry with the same key.
+   */
+  CLIENT_NOT_JOINED: 'WT_ERR_CLIENT_NOT_JOINED',
 } as const;
 
 /** Union of every error code string. */

@@ -25,7 +25,7 @@ import { registerPlayerDataMetrics } from './metrics-player-data.js';
 import { registerRegionMetrics } from './metrics-regions.js';
 import { registerWorldMetrics } from './metrics-world.js';
 import type { OpsState } from './ops-state.js';
-import type { StatsSources } from './sources.js';
+import { type StatsSources, sessionsTakenOnce } from './sources.js';
 import type { Telemetry } from './telemetry.js';
 
 export { CONTROLLER_MODES } from './metrics-world.js';
@@ -60,9 +60,33 @@ export interface AdminMetrics {
   labelledWorldIds(): ReadonlySet<string> | null;
 }
 
+/** A registry whose every scrape (`metrics()`) runs inside `around`. */
+class ScrapeRegistry extends Registry {
+  readonly #around: (scrape: () => Promise<string>) => Promise<string>;
+  constructor(around: (scrape: () => Promise<string>) => Promise<string>) {
+    super();
+    this.#around = around;
+  }
+  override async metrics(): Promise<string> {
+    return this.#around(() => super.metrics());
+  }
+}
+
 /** Create the registry and every metric. */
 export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
-  const registry = new Registry();
+  const live = opts.sources ?? {};
+  // One scrape takes the game server's session report once (`sessionsTakenOnce`), scrapes at the
+  // same time share it; a read outside a scrape takes its own.
+  let scrape: StatsSources | null = null;
+  let scraping = 0;
+  const registry = new ScrapeRegistry(async (run) => {
+    if (scraping++ === 0) scrape = sessionsTakenOnce(live);
+    try {
+      return await run();
+    } finally {
+      if (--scraping === 0) scrape = null;
+    }
+  });
   const { telemetry } = opts;
   const allWorlds = opts.worlds;
   const max = opts.maxLabelledWorlds ?? Number.POSITIVE_INFINITY;
@@ -71,7 +95,7 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     const all = allWorlds();
     return all.length <= max ? all : all.slice(0, max);
   };
-  const sources = opts.sources ?? {};
+  const sources: StatsSources = live.sessions ? { ...live, sessions: () => (scrape ?? live).sessions?.() } : live;
   const kit = createMetricKit(registry, worlds);
   const { gauge, counter, perWorld } = kit;
 

@@ -54,6 +54,17 @@ export const safeCall = <T>(fn: (() => T) | undefined): T | null => {
   }
 };
 
+/**
+ * `sources` with the game server's session report taken now, once, for a whole answer (a world
+ * list, a `/metrics` scrape): the report is built over every served world
+ * (src/net/game-server-stats.ts), so a reader per world or per metric that took its own made an
+ * answer over N worlds cost N reports or more (bench/worlds-list.ts).
+ */
+export const sessionsTakenOnce = (sources: StatsSources): StatsSources => {
+  const report = safeCall(sources.sessions);
+  return { ...sources, sessions: () => report };
+};
+
 /** Tier statistics as the tiering module publishes them on `world.tierStats`. */
 export interface TierStatsView {
   npcsPerTier: ArrayLike<number>;

@@ -6,7 +6,7 @@
 import { PHASES } from '../core/phases.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import { entityCount, type SimWorld } from '../world/sim-world.js';
-import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, type StatsSources } from './sources.js';
+import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, sessionsTakenOnce, type StatsSources } from './sources.js';
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import { physicsStatsOf } from '../physics/physics-world.js';
 import { regionReportOf } from '../net/net-stats.js';
@@ -47,8 +47,7 @@ export const worldSummary = (world: SimWorld, sources: StatsSources = {}) => {
  * summary made a list of N worlds build N reports — quadratic (bench/worlds-list.ts).
  */
 export const worldSummaries = (worlds: readonly SimWorld[], sources: StatsSources = {}) => {
-  const report = safeCall(sources.sessions);
-  const once: StatsSources = { ...sources, sessions: () => report };
+  const once = sessionsTakenOnce(sources);
   return worlds.map((w) => worldSummary(w, once));
 };
 

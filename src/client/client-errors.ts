@@ -3,6 +3,7 @@
  * its answer"): one constructor each, so the messages and `details` stay the same everywhere.
  */
 import { ErrorCode, WorldtickError } from '../errors.js';
+import type { ServerMsg } from '../net/protocol.js';
 
 /** A close code and reason: the close event's, or what `close()` asked. */
 export interface CloseDetails {
@@ -35,3 +36,24 @@ export const joinRefused = (wireCode: string | null, message: string): Worldtick
   new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: ${wireCode === null ? '' : `${wireCode} `}${message}`, {
     details: { wireCode, message },
   });
+
+/** The server answered purchase `key` with an error frame (`NOT_JOINED`: sent before `join` sent its hello). */
+export const purchaseNotJoined = (key: string, wireCode: string, message: string): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.CLIENT_NOT_JOINED,
+    `purchase ${JSON.stringify(key)} refused: ${wireCode} ${message} (join before purchasing)`,
+    {
+      details: { key, wireCode, message },
+    },
+  );
+
+/**
+ * Whether `m` answers purchase `key`: its `txResult`, or — `beforeHello`: no hello was sent on its
+ * socket before it — a `NOT_JOINED` error frame. An error frame names no purchase; one sent before
+ * the hello is refused for sure, while one sent after it is held until the welcome or handled, and a
+ * `NOT_JOINED` then answers another message (a game message before the welcome, a 17th held one).
+ */
+export const answersPurchase =
+  (key: string, beforeHello: boolean) =>
+  (m: ServerMsg): boolean =>
+    (m.type === 21 && m.key === key) || (beforeHello && m.type === 20 && m.code === 'NOT_JOINED');

@@ -11,6 +11,7 @@ import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/pro
 import { parseServerFrame } from '../net/protocol-parse.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
+import { answersPurchase, purchaseNotJoined } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -67,6 +68,7 @@ export class WorldtickClient {
   readonly #acks = createAckClock();
   /** The socket the last welcome came on (a `leave` is sent only on a welcomed socket). */
   #welcomedOn: WebSocketLike | null = null;
+  #helloOn: WebSocketLike | null = null; // the socket the last hello was sent on (a purchase before it is refused)
 
   constructor(opts: ClientOptions) {
     this.url = opts.url;
@@ -160,6 +162,7 @@ export class WorldtickClient {
   ): Promise<WelcomeMsg> {
     let ticket: string | null = firstTicket;
     for (let hop = 0; ; hop++) {
+      this.#helloOn = this.#ws;
       this.sendFrame(helloFrame(worldId, name, token, resumeToken, undefined, ticket));
       // RESUME_REFUSED is informational: the server then joins the client as a new player. NOT_JOINED
       // answers an input, purchase or game message sent before the welcome, never the hello.
@@ -182,9 +185,11 @@ export class WorldtickClient {
 
   /** Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry it after a disconnect or TX_UNAVAILABLE): its txResult. */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
-    const wait = this.#wait((m) => m.type === 21 && m.key === key, timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
+    const wait = this.#wait(answersPurchase(key, this.#helloOn !== this.#ws), timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
-    return (await wait) as TxResultMsg;
+    const m = await wait;
+    if (m.type === 20) throw purchaseNotJoined(key, m.code, m.message); // sent before the hello (answersPurchase)
+    return m as TxResultMsg;
   }
 
   /** Send a movement input; returns its sequence number. */

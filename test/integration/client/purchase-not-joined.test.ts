@@ -1,0 +1,63 @@
+/**
+ * A `purchase()` sent before `join` sent its hello on the socket is answered `NOT_JOINED` by the server
+ * at once (an `error` frame, no `txResult`); the client waited out its whole timeout and rejected
+ * `WT_ERR_CLIENT_TIMEOUT`. It now rejects `WT_ERR_CLIENT_NOT_JOINED` on that answer. The error frame
+ * names no purchase, so only a purchase that no hello preceded on its socket takes a `NOT_JOINED` as
+ * its answer: one sent after the hello (held until the welcome, or handled) still gets its
+ * `txResult`, and so does one after a resume. Real server (port 0), real client.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isWorldtickError, WorldtickClient } from '../../../src/client/index.js';
+import { defineGame, type RunningServer, startServer } from '../../../src/index.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
+
+const dir = tempDataDir('wt-purchase-nj-');
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer(defineGame({ name: 'purchase-nj', world: { npcs: 0, physics: 'off' } }), {
+    options: { port: 0, adminPort: 0, logLevel: 'silent', dataDir: dir.dir, statsIntervalSeconds: 0 },
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+  dir.remove();
+});
+
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+const client = (): WorldtickClient => new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as never });
+
+describe('purchase() before join', () => {
+  it('rejects WT_ERR_CLIENT_NOT_JOINED on the server answer; purchases after the hello and after a resume get their txResult', async () => {
+    const c = client();
+    await c.connect();
+    const err = await rejection(c.purchase('k-1', 'potion', 1, 10, 2000));
+    expect(isWorldtickError(err, ErrorCode.CLIENT_NOT_JOINED)).toBe(true);
+    expect((err as Error).message).toBe('purchase "k-1" refused: NOT_JOINED send hello first (join before purchasing)');
+    expect((err as { details: unknown }).details).toEqual({ key: 'k-1', wireCode: 'NOT_JOINED', message: 'send hello first' });
+    expect(c.errors.map((e) => e.code)).toEqual(['NOT_JOINED']);
+
+    // Same socket: join, then a purchase sent right after the hello (before the welcome) and one after it.
+    const joined = c.join('1', 'p');
+    const early = c.purchase('k-2', 'potion', 1, 10, 5000);
+    const welcome = await joined;
+    expect((await early).key).toBe('k-2');
+    expect((await c.purchase('k-3', 'potion', 1, 10, 5000)).key).toBe('k-3');
+
+    // A resumed session: a purchase on the new socket before its hello is refused, after the resume it is answered.
+    c.close(4000, 'gone');
+    await c.closed();
+    const r = client();
+    await r.connect();
+    expect(isWorldtickError(await rejection(r.purchase('k-4', 'potion', 1, 10, 2000)), ErrorCode.CLIENT_NOT_JOINED)).toBe(true);
+    const again = await r.join('1', 'p', '', welcome.resumeToken);
+    expect(again.playerId).toBe(welcome.playerId);
+    expect((await r.purchase('k-4', 'potion', 1, 10, 5000)).key).toBe('k-4');
+    r.close(1000, 'bye');
+    await r.closed();
+  });
+});
