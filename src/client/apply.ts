@@ -14,6 +14,8 @@ import type {
   WalletMsg,
   WelcomeMsg,
 } from '../net/protocol.js';
+import type { Unpackr } from 'msgpackr';
+import { parseServerFrame } from '../net/protocol-parse.js';
 import { type AckClock, frameReceived, regionAck } from './ack-clock.js';
 import type { ClientStats, LatencySink } from './types.js';
 import { applyRegion, applySnapshot, createView, type EntityView } from './view.js';
@@ -82,5 +84,14 @@ export const applyServerMessage = (c: ClientState, m: ServerMsg, acks: AckClock,
       if (m.coins !== null && m.items !== null)
         c.wallet = { type: 22, coins: m.coins, items: m.items, appliedSeq: Math.max(c.wallet?.appliedSeq ?? 0, m.seq ?? 0) };
       break;
+  }
+};
+
+/** A server frame's bytes decoded (msgpack) and checked (src/net/protocol-parse.ts), or null when they are not a server message. */
+export const decodeServerFrame = (dec: Unpackr, bytes: Uint8Array): ServerMsg | null => {
+  try {
+    return parseServerFrame(dec.unpack(bytes));
+  } catch {
+    return null;
   }
 };

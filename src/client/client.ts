@@ -8,12 +8,11 @@ import { Unpackr, Packr } from 'msgpackr';
 import { gameFrame, helloFrame, inputFrame, leaveFrame, pingFrame, purchaseFrame } from '../net/protocol.js';
 import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, ServerMsg } from '../net/protocol.js';
 import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
-import { parseServerFrame } from '../net/protocol-parse.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
 import { answersPurchase, purchaseNotJoined } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
-import { applyServerMessage } from './apply.js';
+import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
 import { boundClose, closeTimedOutReason, DEFAULT_CLOSE_TIMEOUT_MS, dropSocket } from './close-bound.js';
 import { createView, type EntityView, type ViewChange, viewChange } from './view.js';
@@ -385,12 +384,7 @@ export class WorldtickClient {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
     this.stats.messagesIn++;
     this.stats.bytesIn += bytes.byteLength;
-    let m: ServerMsg | null;
-    try {
-      m = parseServerFrame(this.#dec.unpack(bytes));
-    } catch {
-      m = null;
-    }
+    const m = decodeServerFrame(this.#dec, bytes);
     if (!m) return;
     if (m.type === 16) this.#welcomedOn = this.#ws;
     const watched = this.#viewListeners.size > 0 && (m.type === 16 || m.type === 17 || m.type === 24);
