@@ -23,8 +23,8 @@ import { lifeSimGame } from '../../../examples/life-sim/game.js';
 import { startServer } from '../../../src/game/server.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
-import { withPgClient } from '../../helpers/shared-postgres.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 import { type RefusedStart, recordPathFailingAtOpen, startToExit } from '../../helpers/refused-start.js';
 import { downgradePostgresToSchema3, downgradeToSchema3 } from '../../helpers/schema3-store.js';
 
@@ -160,7 +160,8 @@ describe('a refused start changes nothing (SQLite)', () => {
 });
 
 describe('a refused start changes nothing (PostgreSQL)', async () => {
-  const server = await startPostgres();
+  // Databases of their own on the run's shared server: nothing here stops PostgreSQL or reads server-wide state.
+  const server = await freshDatabase();
   const skip = 'skip' in server ? server.skip : null;
   if (skip) console.warn(`refused-start-store (postgres): skipped (${skip})`);
   const url = skip ? '' : (server as PgServer).url;
@@ -186,18 +187,18 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
         "SELECT proname AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'public' ORDER BY 1",
       )
     ).map((r) => r.f);
-  let databases = 0;
-  /** A new empty database on the server: its URL. */
+  const databases: PgServer[] = [];
+  /** A new empty database on the server (dropped after the file): its URL. */
   const emptyDatabase = async (): Promise<string> => {
-    const name = `refused_fresh_${++databases}`;
-    await rowsOf(url, `CREATE DATABASE ${name}`);
-    return url.replace(/\/[^/]*$/, `/${name}`);
+    const db = (await freshDatabase()) as PgServer;
+    databases.push(db);
+    return db.url;
   };
   beforeAll(async () => {
     if (!skip) await seed({ store: url });
   }, 30_000);
   afterAll(async () => {
-    if (!skip) await (server as PgServer).destroy();
+    if (!skip) await Promise.all([server as PgServer, ...databases].map((d) => d.destroy()));
   }, 30_000);
 
   // The game port only: the check runs before any store is looked at, the admin port's is the same code (SQLite above).
