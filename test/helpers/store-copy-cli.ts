@@ -1,20 +1,26 @@
 /**
- * `npm run store-copy` (src/cli/store-copy.ts) as tests run it: a real child process
- * (`node --import tsx src/cli/store-copy-main.ts`), and the rows of a target database by table.
+ * `npm run store-copy` (src/cli/store-copy.ts) as tests run it: a real child process running
+ * `src/cli/store-copy-main.ts` from the run's compiled copy (`childNodeArgs`, bundled: ~24 copies a run,
+ * each ~2-3 s of CPU through tsx's hooks; `WT_TEST_CHILD_TSX=1` runs it with tsx again), and the rows of a
+ * target database by table.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { childNodeArgs } from './child-node.js';
 import { withPgClient } from './shared-postgres.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 /** The command as a child process (stdout and stderr piped). */
-export const spawnCopy = (args: readonly string[]): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', 'src/cli/store-copy-main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export const spawnCopy = async (args: readonly string[]): Promise<ChildProcess> =>
+  spawn(process.execPath, [...(await childNodeArgs('src/cli/store-copy-main.ts')), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 /** Run the command to its end: exit code and output. */
 export const storeCopy = async (args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> => {
-  const child = spawnCopy(args);
+  const child = await spawnCopy(args);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
