@@ -17,20 +17,16 @@ const WORLDS = 60; // the default world "1" and m-00 … m-58
 describe.skipIf(!haveChromium)('dashboard with 60 worlds in headless Chromium', () => {
   let s: Started;
   let browser: Browser;
-  /** The browser's launch, started beside the server's start and the creates (it waits on nothing of theirs). */
-  let launching: Promise<Browser> | undefined;
   beforeAll(async () => {
-    launching = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-    launching.catch(() => undefined); // its failure is thrown where it is awaited, not reported as unhandled meanwhile
     s = await startRuntime(['--npcs', '0', '--max-worlds', String(WORLDS)]);
     for (let i = 0; i < WORLDS - 1; i++) {
       const id = `m-${String(i).padStart(2, '0')}`;
       expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 0, capacity: 50 } })).status).toBe(201);
     }
-    browser = await launching;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   }, 60_000);
   afterAll(async () => {
-    await (await launching?.catch(() => undefined))?.close(); // launched even when the setup failed after it
+    await browser?.close();
     await s?.stop();
   });
 

@@ -41,19 +41,15 @@ const worldSeconds = async (page: Page): Promise<number> => Number(await page.lo
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let s: Started;
   let browser: Browser;
-  /** The browser's launch, started beside the server's start (it waits on nothing of the server's). */
-  let launching: Promise<Browser> | undefined;
   beforeAll(async () => {
-    launching = chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    launching.catch(() => undefined); // its failure is thrown where it is awaited, not reported as unhandled meanwhile
     s = await startRuntime(['--npcs', '3000']);
     // Two players, so the map has players to draw (and tiers to follow them once tiering runs).
     spawnPlayer(s.runtime.defaultWorld, 500, 500);
     spawnPlayer(s.runtime.defaultWorld, 1500, 1200);
-    browser = await launching;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
   afterAll(async () => {
-    await (await launching?.catch(() => undefined))?.close(); // launched even when the server did not start
+    await browser?.close();
     await s?.stop();
   });
 

@@ -38,12 +38,8 @@ describe.skipIf(skip)('dashboard: the draining marker', () => {
   let redis: RedisTestServer;
   const inst: RuntimeInstance[] = [];
   let browser: Browser;
-  /** The browser's launch, started beside the instances' (a separate process: it waits on nothing of theirs). */
-  let launching: Promise<Browser> | undefined;
 
   beforeAll(async () => {
-    launching = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-    launching.catch(() => undefined); // its failure is thrown where it is awaited, not reported as unhandled meanwhile
     redis = await startRedisServer();
     const args = ['--redis', redis.url, '--npcs', '50', '--lease-ttl', '1', '--stats-interval', '0'];
     inst.push(await startRuntimeInstance('a', args));
@@ -53,11 +49,11 @@ describe.skipIf(skip)('dashboard: the draining marker', () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       return true;
     });
-    browser = await launching;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
   }, 60_000);
 
   afterAll(async () => {
-    await (await launching?.catch(() => undefined))?.close(); // launched even when an instance did not start
+    await browser?.close();
     await Promise.all(inst.map((i) => i.stop()));
     await redis?.stop();
   }, 30_000);

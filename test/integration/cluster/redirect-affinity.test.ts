@@ -5,7 +5,7 @@
  * (resume goes to the owner); admin routes work on any instance.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
@@ -24,14 +24,8 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   let redis: RedisTestServer;
   const inst: TestInstance[] = [];
   const byId = (id: string): TestInstance => inst.find((i) => i.id === id)!;
-  /** The dashboard case's browser, launched beside the instances' start (a process of its own; closed after the file). */
-  let launching: Promise<Browser> | undefined;
 
   beforeAll(async () => {
-    if (existsSync(CHROMIUM)) {
-      launching = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-      launching.catch(() => undefined); // its failure is thrown in the dashboard case, where it is awaited
-    }
     redis = await startRedisServer();
     // Lease TTL 2 s: the last case waits for a killed instance's presence and lease to lapse.
     const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0', '--log-level', 'info'];
@@ -49,8 +43,6 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   }, 90_000);
 
   afterAll(async () => {
-    const browser = await launching?.catch(() => undefined);
-    if (browser?.isConnected()) await browser.close(); // the dashboard case closes it; here when it did not run
     await Promise.all(inst.map((i) => i.stop()));
     await redis?.stop();
   }, 30_000);
@@ -157,7 +149,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
   it.skipIf(!existsSync(CHROMIUM))(
     'the dashboard shows the cluster: instances, their worlds, load bars',
     async () => {
-      const browser = await (launching as Promise<Browser>);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+      });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const errors: string[] = [];
