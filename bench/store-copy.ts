@@ -97,7 +97,7 @@ const runCopy = async (
   args: string[],
 ): Promise<{ wallMs: number; report: any; copiedAt: Array<{ table: string; ms: number }>; stderr: string; status: number | null }> => {
   const t0 = performance.now();
-  const child = spawnCopy(args);
+  const child = await spawnCopy(args);
   let stdout = '';
   let stderr = '';
   let partial = '';

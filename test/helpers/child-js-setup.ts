@@ -87,6 +87,7 @@ const BUNDLED = [
   'src/bots/main.ts',
   'test/helpers/warm-cli-entry.ts',
   'src/replay/main.ts', // record-replay, record-from-checkpoint: two runs each
+  'src/cli/store-copy-main.ts', // the store-copy tests: ~24 copies a run
   // Test games' and examples' mains, and the store children of the crash tests: started cold
   // (`startGameProcess`, `childNodeArgs`), each a few times a run.
   ...['counter-game', 'fact-game', 'incident-game', 'migrate-game', 'player-data-game', 'rejecting-game', 'timer-game', 'upgrade-game'].map(

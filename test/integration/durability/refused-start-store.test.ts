@@ -11,6 +11,11 @@
  * after the store was opened, the worlds restored and the loop started, and the stop of the refused
  * start wrote a final checkpoint of every world; an input log in a missing folder refused the start
  * after the store was created (with a first record of the default world) or migrated.
+ *
+ * The cases of each store run side by side (`describe.concurrent`: each is a child process that mostly starts
+ * and exits; one at a time they were ~38 s of a loaded run). Each compares the store before and after its own
+ * child, so a write by any child is still caught by that child's case; of the children on the seeded store only
+ * one opens it (the others are refused before), so none is refused for the store's lock.
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -18,13 +23,13 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'n
 import net from 'node:net';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { lifeSimGame } from '../../../examples/life-sim/game.js';
 import { startServer } from '../../../src/game/server.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
-import { startPostgres, type PgServer } from '../../helpers/postgres-server.js';
-import { withPgClient } from '../../helpers/shared-postgres.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 import { type RefusedStart, recordPathFailingAtOpen, startToExit } from '../../helpers/refused-start.js';
 import { downgradePostgresToSchema3, downgradeToSchema3 } from '../../helpers/schema3-store.js';
 
@@ -64,7 +69,7 @@ const refusals = (
   ['its admin port is taken', (p) => ({ ...flagsOf(p), 'admin-port': p }), 2, 'WT_ERR_PORT_IN_USE'],
 ];
 
-describe('a refused start changes nothing (SQLite)', () => {
+describe.concurrent('a refused start changes nothing (SQLite)', () => {
   const dir = tempDir('wt-refused-start-');
   const file = join(dir, 'worldtick.sqlite');
   /** The store as bytes (file and WAL) and as rows (checkpoints of each world, records). */
@@ -81,12 +86,12 @@ describe('a refused start changes nothing (SQLite)', () => {
   };
   beforeAll(() => seed({ dataDir: dir }), 30_000);
 
-  it('the seeded store holds a world with a checkpoint', () => {
+  it('the seeded store holds a world with a checkpoint', ({ expect }) => {
     expect((content() as { rows: { checkpoints: number } }).rows.checkpoints).toBeGreaterThan(0);
   });
 
   for (const [why, flags, exit, code] of refusals(() => ({}))) {
-    it(`when ${why}: exit ${exit}, ${code}, the store byte for byte as it was`, async () => {
+    it(`when ${why}: exit ${exit}, ${code}, the store byte for byte as it was`, async ({ expect }) => {
       const before = content();
       const held = await occupy();
       try {
@@ -102,7 +107,7 @@ describe('a refused start changes nothing (SQLite)', () => {
     }, 30_000);
   }
 
-  it('when its input log (--record) is in a missing folder: exit 2, refused before the store is opened', async () => {
+  it('when its input log (--record) is in a missing folder: exit 2, refused before the store is opened', async ({ expect }) => {
     const before = content();
     const r = await startToExit(dir, { flags: { record: join(dir, 'no-such-dir', 'input.wtrec') } });
     expect(r.code).toBe(2);
@@ -111,7 +116,9 @@ describe('a refused start changes nothing (SQLite)', () => {
     expect(content()).toEqual(before);
   }, 30_000);
 
-  it('when the start fails after the store is open (an input log that cannot be opened): exit 1, no final checkpoint', async () => {
+  it('when the start fails after the store is open (an input log that cannot be opened): exit 1, no final checkpoint', async ({
+    expect,
+  }) => {
     const before = content();
     const r = await startToExit(dir, { flags: { record: linkToNowhere() } });
     expect(r.code).toBe(1);
@@ -120,7 +127,7 @@ describe('a refused start changes nothing (SQLite)', () => {
     expect(content()).toEqual(before);
   }, 30_000);
 
-  it('an older store refused before the store is opened is not migrated', async () => {
+  it('an older store refused before the store is opened is not migrated', async ({ expect }) => {
     const old = tempDir('wt-refused-old-');
     copyFileSync(file, join(old, 'worldtick.sqlite'));
     downgradeToSchema3(join(old, 'worldtick.sqlite'));
@@ -131,7 +138,7 @@ describe('a refused start changes nothing (SQLite)', () => {
     expect(r.code).toBe(2);
   }, 30_000);
 
-  it('a store without the default world: a start refused after the store is open writes no first record of it', async () => {
+  it('a store without the default world: a start refused after the store is open writes no first record of it', async ({ expect }) => {
     const bare = tempDir('wt-refused-bare-');
     await (await openStore({ dataDir: bare })).close();
     const before = { file: sha(join(bare, 'worldtick.sqlite')), files: readdirSync(bare) };
@@ -145,7 +152,7 @@ describe('a refused start changes nothing (SQLite)', () => {
     ['before the store is opened (an input log in a missing folder)', (d: string) => join(d, 'no-such-dir', 'input.wtrec'), 2],
     ['after the store is opened (an input log that cannot be opened)', () => linkToNowhere(), 1],
   ] as const)
-    it(`a fresh data directory, the start refused ${when}: nothing left (no directory, store, WAL or lock file)`, async () => {
+    it(`a fresh data directory, the start refused ${when}: nothing left (no directory, store, WAL or lock file)`, async ({ expect }) => {
       const parent = tempDir('wt-refused-fresh-');
       const fresh = join(parent, 'data', 'store');
       const r = await startToExit(fresh, { flags: { record: record(parent) } });
@@ -159,8 +166,9 @@ describe('a refused start changes nothing (SQLite)', () => {
     }, 30_000);
 });
 
-describe('a refused start changes nothing (PostgreSQL)', async () => {
-  const server = await startPostgres();
+describe.concurrent('a refused start changes nothing (PostgreSQL)', async () => {
+  // Databases of their own on the run's shared server: nothing here stops PostgreSQL or reads server-wide state.
+  const server = await freshDatabase();
   const skip = 'skip' in server ? server.skip : null;
   if (skip) console.warn(`refused-start-store (postgres): skipped (${skip})`);
   const url = skip ? '' : (server as PgServer).url;
@@ -186,25 +194,25 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
         "SELECT proname AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'public' ORDER BY 1",
       )
     ).map((r) => r.f);
-  let databases = 0;
-  /** A new empty database on the server: its URL. */
+  const databases: PgServer[] = [];
+  /** A new empty database on the server (dropped after the file): its URL. */
   const emptyDatabase = async (): Promise<string> => {
-    const name = `refused_fresh_${++databases}`;
-    await rowsOf(url, `CREATE DATABASE ${name}`);
-    return url.replace(/\/[^/]*$/, `/${name}`);
+    const db = (await freshDatabase()) as PgServer;
+    databases.push(db);
+    return db.url;
   };
   beforeAll(async () => {
     if (!skip) await seed({ store: url });
   }, 30_000);
   afterAll(async () => {
-    if (!skip) await (server as PgServer).destroy();
+    if (!skip) await Promise.all([server as PgServer, ...databases].map((d) => d.destroy()));
   }, 30_000);
 
   // The game port only: the check runs before any store is looked at, the admin port's is the same code (SQLite above).
   for (const [why, flags, exit, code] of refusals(() => ({ store: url })).slice(0, 1)) {
     it.skipIf(skip !== null)(
       `when ${why}: exit ${exit}, ${code}, every table as it was`,
-      async () => {
+      async ({ expect }) => {
         const before = await content();
         expect(before.checkpoints).not.toBe(EMPTY_MD5); // the seed wrote a checkpoint
         const held = await occupy();
@@ -223,7 +231,7 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
 
   it.skipIf(skip !== null)(
     'when the start fails after the store is open: no final checkpoint',
-    async () => {
+    async ({ expect }) => {
       const before = await content();
       const r = await startToExit(tempDir('wt-refused-pg-'), { flags: { store: url, record: linkToNowhere() } });
       expect(r.code).toBe(1);
@@ -235,7 +243,7 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
 
   it.skipIf(skip !== null)(
     'an older store refused before the store is opened is not migrated',
-    async () => {
+    async ({ expect }) => {
       const old = await emptyDatabase();
       await seed({ store: old });
       await downgradePostgresToSchema3(old);
@@ -255,7 +263,7 @@ describe('a refused start changes nothing (PostgreSQL)', async () => {
   ] as const)
     it.skipIf(skip !== null)(
       `an empty database, the start refused ${when}: no table or function left`,
-      async () => {
+      async ({ expect }) => {
         const fresh = await emptyDatabase();
         const r = await startToExit(tempDir('wt-refused-pg-'), { flags: { store: fresh, record: record(tempDir('wt-refused-pg-')) } });
         expect(await content(fresh)).toEqual({});

@@ -82,7 +82,7 @@ const noticeDeadClients = (db: string): Promise<unknown> =>
 
 /** SIGKILL a copy of `source` into `db` once PostgreSQL holds it in its sleep; resolves its stdout. */
 const killWhenHeld = async (db: string): Promise<string> => {
-  const child = spawnCopy(['--from', `sqlite:${source.dir}`, '--to', db]);
+  const child = await spawnCopy(['--from', `sqlite:${source.dir}`, '--to', db]);
   let stdout = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   try {

@@ -140,7 +140,7 @@ describe.skipIf('skip' in db)('npm run store-copy (PostgreSQL → SQLite)', () =
       try {
         await holder.query('BEGIN');
         await holder.query('LOCK TABLE player_data_batch_reads IN ACCESS EXCLUSIVE MODE');
-        const child = spawnCopy(['--from', url, '--to', `sqlite:${target}`]);
+        const child = await spawnCopy(['--from', url, '--to', `sqlite:${target}`]);
         let stdout = '';
         child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
         try {

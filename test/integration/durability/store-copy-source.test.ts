@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
@@ -66,8 +66,10 @@ const sourceDir = (): string => {
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a copy that differs', () => {
-  it('migrates a schema-3 source as a server start would, then copies it', async () => {
+// The cases run side by side: each has a source folder and a target database of its own, and mostly waits on
+// its copy's child process.
+describe.skipIf('skip' in first).concurrent('npm run store-copy: the source schema, and a copy that differs', () => {
+  it('migrates a schema-3 source as a server start would, then copies it', async ({ expect }) => {
     const dir = sourceDir();
     downgradeToSchema3(await storeWithCoins(dir, 25));
     const url = await database();
@@ -93,7 +95,7 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     }
   }, 60_000);
 
-  it('refuses a source a newer build wrote; the target and the source file are untouched', async () => {
+  it('refuses a source a newer build wrote; the target and the source file are untouched', async ({ expect }) => {
     const dir = sourceDir();
     const file = await storeWithCoins(dir, 5);
     const db = new Database(file);
@@ -109,7 +111,7 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     expect(sha(file)).toBe(before);
   }, 60_000);
 
-  it('copies values exactly: integers past 2^53, floats, blobs, JSON text, keys in byte order', async () => {
+  it('copies values exactly: integers past 2^53, floats, blobs, JSON text, keys in byte order', async ({ expect }) => {
     const dir = sourceDir();
     const file = await storeWithCoins(dir, 3);
     const big = 2n ** 60n + 1n;
@@ -160,7 +162,7 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     copy.close();
   }, 60_000);
 
-  it("refuses a store with a table the copy does not know (a later build's); nothing copied", async () => {
+  it("refuses a store with a table the copy does not know (a later build's); nothing copied", async ({ expect }) => {
     const dir = sourceDir();
     const file = await storeWithCoins(dir, 4);
     const db = new Database(file);
@@ -176,7 +178,7 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     expect(await targetCounts(url)).toEqual({});
   }, 60_000);
 
-  it('refuses a source whose ledger has verify mismatches unless --accept-source-mismatches; nothing written', async () => {
+  it('refuses a source whose ledger has verify mismatches unless --accept-source-mismatches; nothing written', async ({ expect }) => {
     const dir = sourceDir();
     const file = await storeWithCoins(dir, 25);
     const s = new SqliteStore({ dataDir: dir });
@@ -214,7 +216,7 @@ describe.skipIf('skip' in first)('npm run store-copy: the source schema, and a c
     expect(copyReport(accepted.stdout)).toMatchObject({ ok: true, ledger: { source: { mismatches: 5 }, target: { mismatches: 5 } } });
   }, 60_000);
 
-  it('a target that does not hold what was copied fails the comparison and is rolled back', async () => {
+  it('a target that does not hold what was copied fails the comparison and is rolled back', async ({ expect }) => {
     const dir = sourceDir();
     await storeWithCoins(dir, 7);
     const s = new SqliteStore({ dataDir: dir });

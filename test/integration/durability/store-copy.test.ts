@@ -61,7 +61,8 @@ describe.skipIf('skip' in pg)('npm run store-copy (SQLite → PostgreSQL)', () =
     const lastSeq = (src.prepare('SELECT max(seq) AS s FROM ledger').get() as { s: number }).s;
     const ledgerRows = (src.prepare('SELECT count(*) AS n FROM ledger').get() as { n: number }).n;
     src.close();
-    const copy = await storeCopy(['--from', `sqlite:${source.dir}`, '--to', url]);
+    // This copy as `npm run store-copy` runs it (through tsx); the store-copy tests' other copies run compiled.
+    const copy = await storeCopy(['--from', `sqlite:${source.dir}`, '--to', url], { tsx: true });
     expect(copy.status, copy.stderr).toBe(0);
     const report = copyReport(copy.stdout);
     expect(report).toMatchObject({ ok: true, targetSchema: { from: 0 }, ledger: { same: true }, sequences: { 'ledger.seq': lastSeq } });
