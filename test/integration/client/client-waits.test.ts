@@ -1,10 +1,15 @@
 /**
+ * What a client's waits say and when they end. Real server (port 0), real client; one server for both.
+ *
+ * A wait that times out says what it waited for: it used to reject `timed out after 300 ms waiting for
+ * a message`, which did not say which of a client's calls it was.
+ *
  * A `purchase()` sent before `join` sent its hello on the socket is answered `NOT_JOINED` by the server
  * at once (an `error` frame, no `txResult`); the client waited out its whole timeout and rejected
  * `WT_ERR_CLIENT_TIMEOUT`. It now rejects `WT_ERR_CLIENT_NOT_JOINED` on that answer. The error frame
  * names no purchase, so only a purchase that no hello preceded on its socket takes a `NOT_JOINED` as
  * its answer: one sent after the hello (held until the welcome, or handled) still gets its
- * `txResult`, and so does one after a resume. Real server (port 0), real client.
+ * `txResult`, and so does one after a resume.
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +17,10 @@ import { ErrorCode, isWorldtickError, WorldtickClient } from '../../../src/clien
 import { defineGame, type RunningServer, startServer } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
-const dir = tempDataDir('wt-purchase-nj-');
+const dir = tempDataDir('wt-client-waits-');
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer(defineGame({ name: 'purchase-nj', world: { npcs: 0, physics: 'off' } }), {
+  server = await startServer(defineGame({ name: 'client-waits', world: { npcs: 0, physics: 'off' } }), {
     options: { port: 0, adminPort: 0, logLevel: 'silent', dataDir: dir.dir, statsIntervalSeconds: 0 },
   });
 });
@@ -30,6 +35,26 @@ const rejection = (p: Promise<unknown>): Promise<unknown> =>
     (err: unknown) => err,
   );
 const client = (): WorldtickClient => new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WebSocket as never });
+
+describe('a client wait that times out', () => {
+  it('names the purchase key, the step or the ping it waited for', async () => {
+    const c = client();
+    await c.connect();
+    const err = await rejection(c.waitForStep(1e9, 300)); // no snapshot before a join
+    expect(isWorldtickError(err, ErrorCode.CLIENT_TIMEOUT)).toBe(true);
+    expect((err as Error).message).toBe('timed out after 300 ms waiting for a snapshot of step 1000000000 or later');
+    expect((err as { details: unknown }).details).toEqual({ timeoutMs: 300 });
+    // A wait the close ends names it too.
+    const pending = rejection(c.purchase('k-2', 'potion', 1, 10, 5000));
+    const ping = rejection(c.ping(5000));
+    c.close(1000, 'bye');
+    expect(((await pending) as Error).message).toBe('closed (1000: bye) while waiting for the txResult of purchase "k-2"');
+    expect(((await ping) as Error).message).toBe('closed (1000: bye) while waiting for the pong of a ping');
+    // The generic wait keeps its wording.
+    expect(((await rejection(c.waitFor(() => false, 50))) as Error).message).toBe('closed (1000: bye) while waiting for a message');
+    await c.closed();
+  });
+});
 
 describe('purchase() before join', () => {
   it('rejects WT_ERR_CLIENT_NOT_JOINED on the server answer; purchases after the hello and after a resume get their txResult', async () => {
