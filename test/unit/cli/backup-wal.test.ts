@@ -9,34 +9,23 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupSqliteStore } from '../../../src/cli/backup.js';
-import { openSqliteDatabase } from '../../../src/store/sqlite-open.js';
-import { SQLITE_FILE_NAME, SqliteStore } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { MiB, walBurst } from '../../helpers/wal-burst.js';
 
 const dirs: Array<{ remove(): void }> = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-const MiB = 1024 * 1024;
 const WORLDS = 8;
 
 describe('npm run backup: the WAL left behind', () => {
   it('is folded back into the store file by the backup once its copy is done', async () => {
     const data = tempDataDir('wt-backup-wal-');
     dirs.push(data);
-    const store = new SqliteStore({ dataDir: data.dir });
-    const file = join(data.dir, SQLITE_FILE_NAME);
-    await store.putOperatorState('runtime', { n: 0 });
     // A snapshot held while the store writes (as by a backup in progress), then released: the WAL
     // holds every page written meanwhile, and no commit since has folded it back.
-    const reader = openSqliteDatabase(file, { dataDir: data.dir, attach: true }).db;
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) AS n FROM checkpoints').get();
-    const bytes = new Uint8Array(MiB).fill(7);
-    for (let i = 0; i < WORLDS; i++) {
-      await store.saveCheckpoint({ worldId: `w${i}`, step: i, worldTime: i, config: {}, data: bytes, fencingToken: 0 });
-    }
+    const { store, file, reader } = await walBurst(data.dir, WORLDS, (i) => `w${i}`);
     reader.exec('COMMIT');
     reader.close();
     const before = statSync(file).size;

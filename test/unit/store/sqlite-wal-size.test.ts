@@ -9,35 +9,24 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteDatabase, SQLITE_JOURNAL_SIZE_LIMIT_BYTES, SQLITE_WAL_AUTOCHECKPOINT_PAGES } from '../../../src/store/sqlite-open.js';
-import { SQLITE_FILE_NAME, SqliteStore } from '../../../src/store/sqlite-store.js';
+import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { MiB, walBurst } from '../../helpers/wal-burst.js';
 
 const dirs: Array<{ remove(): void }> = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-const MiB = 1024 * 1024;
 const walBytes = (file: string): number => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
 
 describe('SqliteStore: the WAL file after a burst under a long reader', () => {
   it('comes back under journal_size_limit once the reader is done and the store writes again', async () => {
     const data = tempDataDir('wt-sqlite-wal-');
     dirs.push(data);
-    const store = new SqliteStore({ dataDir: data.dir });
-    const file = join(data.dir, SQLITE_FILE_NAME);
-    await store.putOperatorState('runtime', { n: 0 });
-
-    // A second connection (as the checkpoint writer thread opens one) holds a read snapshot.
-    const reader = openSqliteDatabase(file, { dataDir: data.dir, attach: true }).db;
-    reader.exec('BEGIN');
-    reader.prepare('SELECT count(*) AS n FROM checkpoints').get();
-
-    // A burst: checkpoints of 1 MiB; the WAL cannot restart while the snapshot is held.
-    const bytes = new Uint8Array(MiB).fill(7);
-    for (let i = 0; i < 3 * (SQLITE_JOURNAL_SIZE_LIMIT_BYTES / MiB); i++) {
-      await store.saveCheckpoint({ worldId: 'w', step: i, worldTime: i, config: {}, data: bytes, fencingToken: 0 });
-    }
+    // A second connection (as the checkpoint writer thread opens one) holds a read snapshot over a burst of
+    // checkpoints of 1 MiB; the WAL cannot restart while it is held.
+    const { store, file, reader } = await walBurst(data.dir, 3 * (SQLITE_JOURNAL_SIZE_LIMIT_BYTES / MiB), () => 'w');
     const peak = walBytes(file);
     expect(peak).toBeGreaterThan(2 * SQLITE_JOURNAL_SIZE_LIMIT_BYTES);
 
