@@ -25,13 +25,15 @@ export interface StartToExitOptions {
   flags?: Record<string, string>;
   /** More environment variables for the child. */
   env?: NodeJS.ProcessEnv;
+  /** The program (a path from the repository root; default `src/cli/main.ts`): a game's own main takes the same flags. */
+  main?: string;
 }
 
-/** Run `npm start`'s program on `dataDir` (or the store a `--store` flag names) until it exits. */
+/** Run `npm start`'s program (or `o.main`) on `dataDir` (or the store a `--store` flag names) until it exits. */
 export const startToExit = async (dataDir: string, o: StartToExitOptions = {}): Promise<RefusedStart> => {
   const flags: Record<string, string> = { port: '0', 'admin-port': '0', 'data-dir': dataDir, npcs: '10', ...o.flags };
   const argv = Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v]);
-  const child = spawn(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), ...argv], {
+  const child = spawn(process.execPath, [...(await childNodeArgs(o.main ?? 'src/cli/main.ts')), ...argv], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'upgrade-test-token-0123456789abcdef', ...o.env },

@@ -4,35 +4,20 @@
  * log line holding the game's own error with its stack (docs/GAME-API.md "Hooks"). Before, stderr
  * was empty, the exit code 1 and the log line `start failed` with the bare error, no code.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
+import { startToExit } from '../../helpers/refused-start.js';
 
 describe("a game's throwing populate at start", () => {
   it('exits 2 naming the hook on stderr, the error and its stack in the log', async () => {
     const data = tempDataDir('wt-hook-failed-');
     try {
-      const args = await childNodeArgs('test/helpers/hook-throwing-game-main.ts');
-      const child = spawn(process.execPath, [...args, '--port', '0', '--admin-port', '0', '--data-dir', data.dir], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      const [code] = await once(child, 'close');
+      const { code, err, lines } = await startToExit(data.dir, { main: 'test/helpers/hook-throwing-game-main.ts' });
       expect(code).toBe(2);
       expect(err).toContain("worldtick: game hook-throwing's populate hook threw for world 1: the spawn table is empty");
-      const fatal = out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { level: number; code?: string; err?: { cause?: { message?: string; stack?: string } } })
-        .find((l) => l.level === 60);
+      const fatal = (lines as Array<{ level?: number; code?: string; err?: { cause?: { message?: string; stack?: string } } }>).find(
+        (l) => l.level === 60,
+      );
       expect(fatal?.code).toBe('WT_ERR_GAME_HOOK_FAILED');
       expect(fatal?.err?.cause?.message).toBe('the spawn table is empty');
       expect(fatal?.err?.cause?.stack).toContain('hook-throwing-game-main');
