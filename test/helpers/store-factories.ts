@@ -10,7 +10,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres-store.js';
 import { SqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import type { PgServer } from './postgres-server.js';
 import { freshDatabase } from './shared-postgres.js';
 
@@ -122,4 +122,36 @@ export const sqliteAndPostgres = async (label: string): Promise<Array<{ factory:
     { factory: sqliteFactory, name: 'sqlite' },
     { factory: 'skip' in server ? undefined : postgresFactory(server), name: 'postgres' },
   ];
+};
+
+/**
+ * A fresh store location of `factory` and its store opened before each test of the current `describe`,
+ * closed and disposed after it: read them through the getters inside the tests.
+ */
+export const freshStoreEach = (factory: StoreFactory | undefined): { readonly handle: StoreHandle; readonly store: Store } => {
+  let handle: StoreHandle | undefined;
+  let store: Store | undefined;
+  beforeEach(async () => {
+    if (!factory) return;
+    handle = await factory.create();
+    store = await handle.open();
+  });
+  afterEach(async () => {
+    await store?.close();
+    await handle?.dispose();
+    store = undefined;
+    handle = undefined;
+  });
+  const must = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('no store outside a test of the describe');
+    return v;
+  };
+  return {
+    get handle() {
+      return must(handle);
+    },
+    get store() {
+      return must(store);
+    },
+  };
 };

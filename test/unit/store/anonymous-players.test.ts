@@ -6,7 +6,7 @@
  * rows — never a named player's, never one still within its grace or live — and keeps its ledger
  * entries and ledger summary (the ledger is append-only; verify stays clean). A pass is bounded.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ANONYMOUS_PLAYER_IDLE_MS,
   ANONYMOUS_PRUNE_CHUNK,
@@ -15,11 +15,11 @@ import {
   type ResolvedPlayer,
 } from '../../../src/net/durable-sessions.js';
 import { sumBalance } from '../../../src/store/rows.js';
-import type { PlayerDataLimits, SessionWrite, Store } from '../../../src/store/types.js';
+import type { PlayerDataLimits, SessionWrite } from '../../../src/store/types.js';
 import { codeOf } from '../../helpers/code-of.js';
 import { rewardEntry } from '../../helpers/ledger-entries.js';
 import { putOp } from '../../helpers/player-data-ops.js';
-import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { type StoreHandle, sqliteAndPostgres, freshStoreEach } from '../../helpers/store-factories.js';
 
 const factories = await sqliteAndPostgres('anonymous players');
 
@@ -44,21 +44,14 @@ const ids = async (h: StoreHandle, sql: string): Promise<string[]> => (await h.q
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`anonymous players: ${name}`, () => {
-    let handle: StoreHandle;
-    let store: Store;
+    const fresh = freshStoreEach(factory);
     const errors: unknown[] = [];
-
-    beforeEach(async () => {
-      handle = await factory!.create();
-      store = await handle.open();
+    beforeEach(() => {
       errors.length = 0;
-    });
-    afterEach(async () => {
-      await store.close();
-      await handle.dispose();
     });
 
     it('past their grace, anonymous players leave only their ledger; named, parked and live ones are untouched', async () => {
+      const { store, handle } = fresh;
       let clock = Date.now();
       const ds = new DurableSessions(
         store,
@@ -131,6 +124,7 @@ for (const { factory, name } of factories) {
     });
 
     it('a player record written within the idle time is kept; a pass after it takes it', async () => {
+      const { store, handle } = fresh;
       let clock = Date.now();
       const ds = new DurableSessions(
         store,
@@ -153,6 +147,7 @@ for (const { factory, name } of factories) {
     });
 
     it('one pass deletes at most ANONYMOUS_PRUNE_CHUNKS chunks; the next pass the rest', async () => {
+      const { store, handle } = fresh;
       const cap = ANONYMOUS_PRUNE_CHUNK * ANONYMOUS_PRUNE_CHUNKS;
       const ops: SessionWrite[] = [];
       for (let i = 0; i < cap + 7; i++) ops.push({ kind: 'player', id: `g:bulk${i}`, name: 'b', data: { worldId: 'w', x: 0, y: 0 } });
@@ -176,6 +171,7 @@ for (const { factory, name } of factories) {
     });
 
     it('the store method: only g: ids idle before the time and without a session, at most the limit; bad arguments refused', async () => {
+      const { store, handle } = fresh;
       await store.writeSessions([
         { kind: 'player', id: 'g:a', name: 'a', data: {} },
         { kind: 'player', id: 'g:b', name: 'b', data: {} },

@@ -6,11 +6,11 @@
  * (on SQLite one unbounded DELETE held the event loop — every world's step, every socket — for its
  * whole length). Bad arguments are refused with a code and delete nothing.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DurableSessions, SESSION_PRUNE_CHUNK } from '../../../src/net/durable-sessions.js';
 import type { SessionWrite, Store } from '../../../src/store/types.js';
 import { codeOf } from '../../helpers/code-of.js';
-import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { type StoreHandle, sqliteAndPostgres, freshStoreEach } from '../../helpers/store-factories.js';
 
 const factories = await sqliteAndPostgres('session prune');
 
@@ -33,19 +33,10 @@ const tokens = async (h: StoreHandle): Promise<string[]> =>
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`session prune: ${name}`, () => {
-    let handle: StoreHandle;
-    let store: Store;
-
-    beforeEach(async () => {
-      handle = await factory!.create();
-      store = await handle.open();
-    });
-    afterEach(async () => {
-      await store.close();
-      await handle.dispose();
-    });
+    const fresh = freshStoreEach(factory);
 
     it('the store method deletes at most `limit` expired records, oldest first; live ones stay; bad arguments refused', async () => {
+      const { store, handle } = fresh;
       await seed(store, 2007, 5);
       expect(await store.pruneSessions(NOW, 2000)).toBe(2000);
       // The 7 left are the latest expiries (e002000..e002006).
@@ -69,6 +60,7 @@ for (const { factory, name } of factories) {
     });
 
     it('the sweep clears every expired record over several transactions, a turn of the event loop between two', async () => {
+      const { store, handle } = fresh;
       await seed(store, 2 * SESSION_PRUNE_CHUNK + 7, 3);
       // Each transaction noted with its limit and whether a turn of the event loop passed since the one before.
       const calls: Array<{ limit: number; yielded: boolean }> = [];
