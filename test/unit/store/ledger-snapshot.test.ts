@@ -69,11 +69,11 @@ for (const { factory, name } of factories) {
         await other.query('BEGIN');
         await other.query('LOCK TABLE ledger_balances IN ACCESS EXCLUSIVE MODE');
         const read = store.readPlayerLedger('p1');
-        // The balance SELECT waits for the lock: the entries one (if first) has run.
+        // The balance SELECT waits for the lock (this file's database only: the server is shared), after the entries one.
         for (;;) {
           const r = await watcher.query(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE wait_event_type = 'Lock' AND query LIKE '%ledger_balances%' AND pid <> pg_backend_pid()`,
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ledger_balances%'`,
           );
           if (r.rows[0].n > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 10));
