@@ -84,12 +84,10 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         const playerId = req.params.player!.slice(0, 128);
         const limit = Math.min(10_000, Math.max(1, Number(req.query.get('limit') ?? 1000) || 1000));
         const after = Math.max(0, Number(req.query.get('afterSeq') ?? 0) || 0);
-        // The live wallet first: entries reach it only once committed, so it never shows one the reads lack.
+        // The live wallet first: entries reach it only once committed, so it never shows one the read lacks.
         const live = walletOf(w, playerId);
-        const [entries, balance] = await Promise.all([
-          store.readLedger({ playerId, afterSeq: after, limit }),
-          store.ledgerBalance(playerId),
-        ]);
+        // Entries and balance from one snapshot: a commit is in both or in neither (Store.readPlayerLedger).
+        const { entries, balance } = await store.readPlayerLedger(playerId, { afterSeq: after, limit });
         return { json: { playerId, balance, live, entries } };
       },
     },

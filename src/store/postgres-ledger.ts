@@ -6,8 +6,8 @@
  * only (schema 6 `ledger_refusals_created`, schema 7 `ledger_refusals_player`).
  */
 import type pg from 'pg';
-import { toLedgerEntry } from './rows.js';
-import type { LedgerCommitResult, LedgerEntry, LedgerEntryInput } from './types.js';
+import { LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -97,4 +97,43 @@ export const refusalTimes = async (
     [playerId, worldId, sinceMs, limit],
   );
   return (r.rows as Array<{ created_at: unknown }>).map((row) => Number(row.created_at)).reverse();
+};
+
+/** Entries in seq order (`Store.readLedger`). */
+export const readLedgerIn = async (c: pg.PoolClient, query: LedgerQuery): Promise<LedgerEntry[]> => {
+  const where: string[] = ['seq > $1'];
+  const args: unknown[] = [query.afterSeq ?? 0];
+  if (query.playerId !== undefined) {
+    args.push(query.playerId);
+    where.push(`player_id = $${args.length}`);
+  }
+  if (query.worldId !== undefined) {
+    args.push(query.worldId);
+    where.push(`world_id = $${args.length}`);
+  }
+  args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
+  const r = await c.query(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
+  return (r.rows as Row[]).map(toLedgerEntry);
+};
+
+/** A player's balance from its summary row (`Store.ledgerBalance`). */
+export const ledgerBalanceIn = async (c: pg.PoolClient, playerId: string): Promise<Balance> => {
+  const r = await c.query('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = $1', [playerId]);
+  return toBalance(r.rows[0] as Row | undefined);
+};
+
+/**
+ * The transaction of `Store.readPlayerLedger`: its snapshot is taken at its first SELECT and serves
+ * the second too, so a commit landing between them is in neither; READ ONLY takes no write lock.
+ */
+export const SNAPSHOT_BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/** A player's entries, then balance, on `c` (`Store.readPlayerLedger`, inside a {@link SNAPSHOT_BEGIN} transaction). */
+export const playerLedgerIn = async (
+  c: pg.PoolClient,
+  playerId: string,
+  query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {},
+): Promise<PlayerLedger> => {
+  const entries = await readLedgerIn(c, { ...query, playerId });
+  return { entries, balance: await ledgerBalanceIn(c, playerId) };
 };

@@ -21,22 +21,21 @@ import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-
 import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
 import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
 import { DEFAULT_RECORD_BATCH_MS } from './sqlite-record-batch.js';
-import { findLedgerIn, insertLedgerBatch, pruneRefusals, refusalTimes } from './postgres-ledger.js';
+import {
+  findLedgerIn,
+  insertLedgerBatch,
+  ledgerBalanceIn,
+  playerLedgerIn,
+  pruneRefusals,
+  readLedgerIn,
+  refusalTimes,
+  SNAPSHOT_BEGIN,
+} from './postgres-ledger.js';
 import { postgresPlayerData } from './postgres-player-data.js';
 import { anonymousPruneRefusal, pgAnonymousPrune } from './anonymous-players.js';
 import { pruneRefusal } from './bounded-prune.js';
 import { insertSession, PUT_PLAYER, pruneExpiredSessions, selectPlayer, selectSession, writeSessionOps } from './postgres-sessions.js';
-import {
-  DEFAULT_CHECKPOINTS_KEPT,
-  LEDGER_READ_LIMIT,
-  checkToken,
-  toBalance,
-  toJsonText,
-  toLedgerEntry,
-  toPlayer,
-  toWorldConfig,
-  toOperatorState,
-} from './rows.js';
+import { DEFAULT_CHECKPOINTS_KEPT, checkToken, toJsonText, toPlayer, toWorldConfig, toOperatorState } from './rows.js';
 import {
   emptyStoreStats,
   noteStoreOutcome,
@@ -49,6 +48,7 @@ import {
   type LedgerEntry,
   type LedgerEntryInput,
   type LedgerQuery,
+  type PlayerLedger,
   type PlayerRecord,
   type SessionRecord,
   type SessionWrite,
@@ -123,14 +123,18 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /** Run `fn` as a coded, counted operation; `write` ones in a transaction opened by `begin`. */
-  private async run<T>(write: boolean, fn: (c: Client) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  /**
+   * Run `fn` as a coded, counted operation; `write` ones (counted in `transactions`) in a transaction
+   * opened by `begin` (default `BEGIN`), reads in one when given a `begin` (a snapshot, not counted).
+   */
+  private async run<T>(write: boolean, fn: (c: Client) => Promise<T>, begin?: string): Promise<T> {
     if (this.closed) throw storeClosed();
     this.records.flush(); // the world records waiting go first: no later operation overtakes one
     try {
       // Every operation holds one pooled client at a time (its transaction's, or its reads' one after
       // another): the gate admits as many as the pool has connections, so the pool itself never queues.
-      const out = await this.gate.run(() => (write ? inTransaction(this.pool, fn, begin) : onPooledClient(this.pool, fn)));
+      const tx = write || begin !== undefined;
+      const out = await this.gate.run(() => (tx ? inTransaction(this.pool, fn, begin) : onPooledClient(this.pool, fn)));
       if (write) this.counters.transactions++;
       noteStoreOutcome(this.counters);
       return out;
@@ -227,28 +231,15 @@ export class PostgresStore implements Store {
   }
 
   readLedger(query: LedgerQuery): Promise<LedgerEntry[]> {
-    return this.run(false, async (c) => {
-      const where: string[] = ['seq > $1'];
-      const args: unknown[] = [query.afterSeq ?? 0];
-      if (query.playerId !== undefined) {
-        args.push(query.playerId);
-        where.push(`player_id = $${args.length}`);
-      }
-      if (query.worldId !== undefined) {
-        args.push(query.worldId);
-        where.push(`world_id = $${args.length}`);
-      }
-      args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
-      const r = await c.query(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
-      return (r.rows as Row[]).map(toLedgerEntry);
-    });
+    return this.run(false, (c) => readLedgerIn(c, query));
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {
-    return this.run(false, async (c) => {
-      const r = await c.query('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = $1', [playerId]);
-      return toBalance(r.rows[0] as Row | undefined);
-    });
+    return this.run(false, (c) => ledgerBalanceIn(c, playerId));
+  }
+
+  readPlayerLedger(playerId: string, query?: Omit<LedgerQuery, 'playerId' | 'worldId'>): Promise<PlayerLedger> {
+    return this.run(false, (c) => playerLedgerIn(c, playerId, query), SNAPSHOT_BEGIN);
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {

@@ -1,15 +1,21 @@
 /**
- * Ledger reads of the SQLite store (src/store/sqlite-store.ts): entries by (player, key), and pages of
- * the ledger by player and/or world. Synchronous; the store runs them as counted operations.
+ * Ledger reads of the SQLite store (src/store/sqlite-store.ts): entries by (player, key), pages of
+ * the ledger by player and/or world, a player's balance, and a player's entries with the balance
+ * from one snapshot. Synchronous; the store runs them as counted operations.
  */
 import type Database from 'better-sqlite3';
-import { LEDGER_READ_LIMIT, toLedgerEntry } from './rows.js';
-import type { LedgerEntry, LedgerQuery } from './types.js';
+import { LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import type { Balance, LedgerEntry, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
 
-/** The reads over `db`; `findLedger` is the store's prepared `(player_id, key)` lookup. */
-export const sqliteLedgerReads = (db: Database.Database, findLedger: Database.Statement) => {
+/**
+ * The reads over `db`; `stmt` holds the store's prepared `findLedger` (`(player_id, key)` lookup) and
+ * `ledgerBalance` (a player's summary row).
+ */
+export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Database.Statement>) => {
+  const findLedger = stmt.findLedger!;
+  const balanceRow = stmt.ledgerBalance!;
   /**
    * Prepared statements of ledger reads by SQL text (one of four shapes: by player, world, both,
    * neither), prepared once: every join reads its player's ledger (the wallet's catch-up), and
@@ -24,6 +30,22 @@ export const sqliteLedgerReads = (db: Database.Database, findLedger: Database.St
     }
     return st;
   };
+  const read = (query: LedgerQuery): LedgerEntry[] => {
+    const where: string[] = ['seq > ?'];
+    const args: unknown[] = [query.afterSeq ?? 0];
+    if (query.playerId !== undefined) {
+      where.push('player_id = ?');
+      args.push(query.playerId);
+    }
+    if (query.worldId !== undefined) {
+      where.push('world_id = ?');
+      args.push(query.worldId);
+    }
+    args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
+    const rows = statement(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
+    return rows.map(toLedgerEntry);
+  };
+  const balance = (playerId: string): Balance => toBalance(balanceRow.get(playerId) as Row | undefined);
   return {
     find(refs: ReadonlyArray<{ playerId: string; key: string }>): LedgerEntry[] {
       const out: LedgerEntry[] = [];
@@ -33,20 +55,18 @@ export const sqliteLedgerReads = (db: Database.Database, findLedger: Database.St
       }
       return out;
     },
-    read(query: LedgerQuery): LedgerEntry[] {
-      const where: string[] = ['seq > ?'];
-      const args: unknown[] = [query.afterSeq ?? 0];
-      if (query.playerId !== undefined) {
-        where.push('player_id = ?');
-        args.push(query.playerId);
-      }
-      if (query.worldId !== undefined) {
-        where.push('world_id = ?');
-        args.push(query.worldId);
-      }
-      args.push(Math.min(Math.max(1, query.limit ?? LEDGER_READ_LIMIT), LEDGER_READ_LIMIT));
-      const rows = statement(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
-      return rows.map(toLedgerEntry);
-    },
+    read,
+    balance,
+    /**
+     * A player's entries and balance back to back in one deferred (read-only) transaction: nothing of
+     * this process runs between them (synchronous, no await), and the transaction's snapshot keeps a
+     * commit of another connection (another process on the file) out of both or in both.
+     */
+    player: db.transaction(
+      (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {}): PlayerLedger => ({
+        entries: read({ ...query, playerId }),
+        balance: balance(playerId),
+      }),
+    ),
   };
 };

@@ -26,7 +26,6 @@ import {
   DEFAULT_CHECKPOINTS_KEPT,
   checkToken,
   ledgerValues,
-  toBalance,
   toCheckpoint,
   toJsonText,
   toLedgerEntry,
@@ -47,6 +46,7 @@ import {
   type LedgerEntry,
   type LedgerEntryInput,
   type LedgerQuery,
+  type PlayerLedger,
   type PlayerRecord,
   type SessionRecord,
   type SessionWrite,
@@ -109,7 +109,7 @@ export class SqliteStore implements Store {
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
     this.anonymousPrune = sqliteAnonymousPrune(this.db);
-    this.ledgerReads = sqliteLedgerReads(this.db, this.stmt.findLedger!);
+    this.ledgerReads = sqliteLedgerReads(this.db, this.stmt);
     this.recordBatchMs = options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS;
     // Group commit of world records: one transaction, a savepoint each; counted as one operation (src/store/sqlite-record-batch.ts).
     const outcome = { closed: () => this.closed, succeeded: () => this.succeeded(true), failed: (err: unknown) => this.failed(err) };
@@ -227,7 +227,11 @@ export class SqliteStore implements Store {
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {
-    return this.run(false, () => toBalance(this.stmt.ledgerBalance!.get(playerId) as Row | undefined));
+    return this.run(false, () => this.ledgerReads.balance(playerId));
+  }
+
+  readPlayerLedger(playerId: string, query?: Omit<LedgerQuery, 'playerId' | 'worldId'>): Promise<PlayerLedger> {
+    return this.run(false, () => this.ledgerReads.player(playerId, query));
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
@@ -346,10 +350,7 @@ export class SqliteStore implements Store {
   }
 
   getWorldConfig(worldId: string): Promise<WorldConfigRecord | undefined> {
-    return this.run(false, () => {
-      const row = this.stmt.getWorldConfig!.get(worldId) as Row | undefined;
-      return row ? toWorldConfig(row) : undefined;
-    });
+    return this.run(false, () => rowOr(this.stmt.getWorldConfig!.get(worldId), toWorldConfig));
   }
 
   hasWorldConfig(worldId: string): Promise<boolean> {
@@ -380,10 +381,7 @@ export class SqliteStore implements Store {
   }
 
   getOperatorState(scope: string): Promise<OperatorStateRecord | undefined> {
-    return this.run(false, () => {
-      const row = this.stmt.getOperatorState!.get(scope) as Row | undefined;
-      return row ? toOperatorState(row) : undefined;
-    });
+    return this.run(false, () => rowOr(this.stmt.getOperatorState!.get(scope), toOperatorState));
   }
 
   deleteOperatorState(scope: string): Promise<boolean> {

@@ -10,6 +10,7 @@
  * `WT_ERR_STORE_CLOSED`. A method that resolved has committed durably (per the store's
  * durability settings, docs/DURABILITY.md).
  */
+import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerQuery, PlayerLedger } from './ledger-types.js';
 import type { MigrationReport } from './migrations.js';
 import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './player-data-types.js';
 
@@ -35,63 +36,8 @@ export interface FenceOptions {
   lockWaitMs?: number;
 }
 
-/** Kind of ledger entry: a client purchase or a server-side grant. */
-export type LedgerKind = 'purchase' | 'reward';
-
-/** A ledger entry as written by the ledger service (the store assigns `seq`). */
-export interface LedgerEntryInput {
-  worldId: string;
-  playerId: string;
-  /** Idempotency key, unique per player. */
-  key: string;
-  kind: LedgerKind;
-  /** Catalogue item id, or null for a coins-only reward. */
-  item: string | null;
-  /** Items added to the inventory (0 for a coins-only reward). */
-  quantity: number;
-  /** Unit price charged (purchases; 0 for rewards). */
-  unitPrice: number;
-  /** Coins added (negative for a purchase; 0 for a rejected entry). */
-  coinsDelta: number;
-  /** `ok` entries change the balance; `rejected` entries record a decided refusal (replayed by key). */
-  status: 'ok' | 'rejected';
-  /** Rejection code (a TxCode value) or null. */
-  code: string | null;
-  /** Canonical text of the request content; a repeated key with another fingerprint is a conflict. */
-  fingerprint: string;
-  /** Wall-clock ms since the epoch. */
-  createdAt: number;
-}
-
-/** A committed ledger entry. */
-export interface LedgerEntry extends LedgerEntryInput {
-  /** Store-wide sequence number: increasing in commit order per player (the apply watermark). */
-  seq: number;
-}
-
-/** Result of committing one entry: `duplicate` when (player, key) already existed (that entry is returned). */
-export interface LedgerCommitResult {
-  entry: LedgerEntry;
-  duplicate: boolean;
-}
-
-/** Query over the ledger, in `seq` order. */
-export interface LedgerQuery {
-  playerId?: string;
-  worldId?: string;
-  /** Only entries with seq > afterSeq. */
-  afterSeq?: number;
-  /** At most this many (default 10,000). */
-  limit?: number;
-}
-
-/** A player's holdings as recorded in the ledger: coins and item counts. */
-export interface Balance {
-  coins: number;
-  items: Record<string, number>;
-  /** Highest seq of the player's `ok` entries (0 when none; recorded refusals do not count). */
-  lastSeq: number;
-}
+/** Ledger types: src/store/ledger-types.ts. */
+export type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerKind, LedgerQuery, PlayerLedger } from './ledger-types.js';
 
 /** A world checkpoint to save: serialized world bytes plus metadata. */
 export interface CheckpointInput {
@@ -289,6 +235,13 @@ export interface Store {
    * keeps in the inserting transaction (schema 9 `ledger_balances`): one row, whatever the history.
    */
   ledgerBalance(playerId: string): Promise<Balance>;
+  /**
+   * A player's entries (`readLedger` by player, `afterSeq` / `limit` as there) and balance
+   * (`ledgerBalance`) read from ONE snapshot: a commit lands in both or in neither. PostgreSQL: both
+   * SELECTs in one `REPEATABLE READ READ ONLY` transaction (not counted in `transactions`, which
+   * counts writes); SQLite: both in one deferred read transaction, synchronously.
+   */
+  readPlayerLedger(playerId: string, query?: Omit<LedgerQuery, 'playerId' | 'worldId'>): Promise<PlayerLedger>;
   /**
    * Delete at most `limit` recorded refusals (`rejected` rows) created before `beforeMs` (wall ms),
    * oldest first; `ok` entries are never deleted. Returns how many (docs/DURABILITY.md "Refusal rows").

@@ -22,6 +22,8 @@ export interface StoreHandle {
   /** Rows of a query run against the location (outside the store). */
   query(sql: string): Promise<Array<Record<string, unknown>>>;
   dispose(): Promise<void>;
+  /** PostgreSQL: the location's connection URL (for a test's own `pg.Client`). */
+  url?: string;
 }
 
 /** A factory of fresh store locations of one kind. */
@@ -79,6 +81,7 @@ export const postgresFactory = (server: PgServer): StoreFactory => {
       }
       const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       return {
+        url,
         open: async () => PostgresStore.open({ url }),
         async raw(sql) {
           const c = new pg.Client({ connectionString: url });
