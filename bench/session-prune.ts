@@ -5,7 +5,11 @@
  * `Store.pruneSessions` call holds the event loop — every world's step, every socket — from the call
  * until it returns, so the longest call is the longest stall. Measured: every call's synchronous
  * time (ms), the calls, and the sweep's wall time; plus `one DELETE` of all N rows in one transaction
- * (`pruneSessions(now, N)`, what the sweep did before it was bounded).
+ * (`pruneSessions(now, N)`, what the sweep did before it was bounded). And how long hellos arriving
+ * mid-sweep wait: a resume (`DurableSessions.resolve` of a live record: its lookup and its session
+ * write's commit) issued right after the sweep starts and then every 50 ms until it ends, each timed
+ * from its call to its answer (`lookups`: before the sweep's transactions took turns in the queue,
+ * they waited for the whole sweep).
  *   npx tsx bench/session-prune.ts [N]
  * Prints and writes bench/results/session-prune.json.
  */
@@ -80,6 +84,20 @@ const ds = new DurableSessions(
 );
 const t0 = performance.now();
 ds.prune();
+// Resumes of live records issued mid-sweep: each one's wait from its call to its answer.
+const lookupMs: number[] = [];
+const resume = (i: number): Promise<void> => {
+  const at = performance.now();
+  return ds.resolve('w', 'n', '', `l${i}`, 0, 0).then((r) => {
+    if (!r.resumed) throw new Error(`l${i} not resumed: ${r.refused}`);
+    lookupMs[i] = performance.now() - at;
+  });
+};
+const lookups = [resume(0)];
+const every = setInterval(() => lookups.push(resume(lookups.length)), 50);
+const sweepDone = ds.settled().then(() => clearInterval(every));
+await sweepDone;
+await Promise.all(lookups);
 await ds.settled();
 const sweepWallMs = performance.now() - t0;
 const left = (await swept.store.getSession(`e${N - 1}`, 0)) === undefined ? 0 : 1;
@@ -91,6 +109,7 @@ const result = {
   loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
   oneDelete: { deleted: oneDeleted, ...round(stats(oneMs)) },
   sweep: { ...round(stats(sweepMs)), wallMs: Math.round(sweepWallMs), lastExpiredLeft: left },
+  lookups: { firstMs: Math.round(lookupMs[0] ?? 0), ...round(stats(lookupMs)) },
 };
 console.log(JSON.stringify(result, null, 2));
 mkdirSync('bench/results', { recursive: true });

@@ -21,6 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { pruneInChunks } from '../store/bounded-prune.js';
 import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
+import { type Batch, newBatch, sessionKey } from './session-write-batch.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
 export const LIVE_RECORD_MS = 24 * 3600 * 1000;
@@ -93,29 +94,6 @@ export const freshPlayerId = (helloToken: string): string => identityOfToken(hel
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** A promise settled by hand (the commit of one write-behind batch). */
-interface Batch {
-  readonly done: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-const newBatch = (): Batch => {
-  let resolve!: () => void, reject!: (err: unknown) => void;
-  const done = new Promise<void>((a, b) => {
-    resolve = a;
-    reject = b;
-  });
-  // Handled here: a batch nobody waits for (parks, drops) must not be an unhandled rejection; the
-  // joins waiting for it still see the failure.
-  done.catch(() => undefined);
-  return { done, resolve, reject };
-};
-
-/** A session write's key in the overlay of unsettled writes (token), or null for a player write. */
-const sessionKey = (op: SessionWrite): string | null =>
-  op.kind === 'session' ? op.record.token : op.kind === 'dropSession' ? op.token : null;
-
 /** Durable sessions over a store. A class: it holds the boot id and the store handle. */
 export class DurableSessions {
   readonly boot = randomBytes(9).toString('base64url');
@@ -131,8 +109,10 @@ export class DurableSessions {
   /** Writes waiting for the end of the turn ({@link DurableSessions.settled}), and their commit. */
   #pending: SessionWrite[] = [];
   #batch: Batch | null = null;
-  /** Every write-behind batch and whole-table delete, in order. */
+  /** Every write-behind batch, whole-table delete and sweep transaction, in order. */
   #chain: Promise<void> = Promise.resolve();
+  /** The session sweeps ({@link DurableSessions.prune}), one after another; never rejects. */
+  #sweep: Promise<void> = Promise.resolve();
   /**
    * The latest write of each session token / player id not yet committed (waiting or being
    * committed): what a read sees before the store does, so a hello reads a park or drop of its token
@@ -288,18 +268,26 @@ export class DurableSessions {
    * {@link SESSION_PRUNE_CHUNK} until none is left), then the records of anonymous players nobody can
    * resume any more ({@link ANONYMOUS_PLAYER_IDLE_MS}; at most {@link ANONYMOUS_PRUNE_CHUNKS}
    * transactions of {@link ANONYMOUS_PRUNE_CHUNK}). A turn of the event loop between two transactions
-   * (on SQLite each holds it); session writes queued meanwhile wait for the pass. Called by the
-   * registry's sweep about once a minute.
+   * (on SQLite each holds it). Each transaction takes its turn in the queue (`#turn`): writes queued
+   * before it commit first, and hellos' lookups and writes go ahead between two, not after the pass (a
+   * write queued mid-sweep sets an expiry past the sweep's `now`, and freshens its player: later
+   * transactions leave it). One sweep at a time. Called by the registry's sweep about once a minute.
    */
   prune(): void {
-    this.#flush();
     const now = this.#now();
     const before = now - ANONYMOUS_PLAYER_IDLE_MS;
-    this.#then(() => pruneInChunks((l) => this.#store.pruneSessions(now, l), SESSION_PRUNE_CHUNK, Number.POSITIVE_INFINITY));
+    const sessions = (l: number): Promise<number> => this.#turn(() => this.#store.pruneSessions(now, l));
+    const players = (l: number): Promise<number> => this.#turn(() => this.#store.pruneAnonymousPlayers(before, l));
     const count = (n: number): number => (this.anonymousPlayersPruned += n);
-    this.#then(() =>
-      pruneInChunks((l) => this.#store.pruneAnonymousPlayers(before, l), ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, count),
-    );
+    const reported = (err: unknown): void => {
+      this.writeErrors++;
+      this.#onError(err);
+    };
+    this.#sweep = this.#sweep
+      .then(() => pruneInChunks(sessions, SESSION_PRUNE_CHUNK, Number.POSITIVE_INFINITY))
+      .catch(reported)
+      .then(() => pruneInChunks(players, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, count))
+      .then(() => undefined, reported);
   }
 
   /** Save a player's position (player record). */
@@ -321,7 +309,7 @@ export class DurableSessions {
    * fsync on the event loop per turn instead of one per write (a mass disconnect of 400 players held
    * the loop 2.6 s; a hello flood of 81 joins/s, 52 ms median). Resolves when that transaction is
    * committed, rejects when it failed (a join waits for it before its welcome; the others do not).
-   * Whole-table deletes wait for the batches before them; `settled()` at stop.
+   * Whole-table deletes and sweep transactions wait for the batches before them; `settled()` at stop.
    */
   #queue(op: SessionWrite): Promise<void> {
     if (this.#batch === null) {
@@ -368,6 +356,21 @@ export class DurableSessions {
     }
   }
 
+  /**
+   * Run `write` in its turn of the queue — after every write queued so far (those waiting for the end
+   * of the turn committed first), before any queued later — and resolve or reject with it (the
+   * caller reports a failure; the queue goes on).
+   */
+  #turn<T>(write: () => Promise<T>): Promise<T> {
+    this.#flush();
+    const run = this.#chain.then(write);
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   /** Run `write` once every earlier write settled; a failure is counted and reported, never thrown. */
   #then(write: () => Promise<unknown>): void {
     this.#chain = this.#chain.then(write).then(
@@ -380,18 +383,20 @@ export class DurableSessions {
   }
 
   /**
-   * Resolves once every write queued so far is committed or failed, and those the commits brought
-   * about too (a join answered by a commit whose socket closed meanwhile queues its record's drop):
-   * at stop, before the store closes; tests.
+   * Resolves once the sweep running and every write queued so far are done, and the writes the
+   * commits brought about too (a join answered by a commit whose socket closed meanwhile queues its
+   * record's drop): at stop, before the store closes; tests.
    */
   async settled(): Promise<void> {
     for (let round = 0; round < 8; round++) {
+      const sweep = this.#sweep;
+      await sweep;
       this.#flush();
       const chain = this.#chain;
       await chain;
       // The continuations of the joins just committed run before this.
       await new Promise<void>((r) => setImmediate(r));
-      if (this.#batch === null && this.#chain === chain) return;
+      if (this.#batch === null && this.#chain === chain && this.#sweep === sweep) return;
     }
   }
 }

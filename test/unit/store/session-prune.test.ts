@@ -91,5 +91,45 @@ for (const { factory, name } of factories) {
       ]);
       expect(await tokens(handle)).toEqual(['live0', 'live1', 'live2']);
     });
+
+    it('a resume lookup issued mid-sweep is answered between the sweep transactions, not after the last; writes stay in order', async () => {
+      const expired = 10 * SESSION_PRUNE_CHUNK; // 10 full transactions, then one that deletes none
+      await seed(store, expired, 3);
+      let done = 0; // sweep transactions committed
+      const spy: Store = Object.create(store) as Store;
+      spy.pruneSessions = async (now, limit) => {
+        const n = await store.pruneSessions(now, limit);
+        done++;
+        return n;
+      };
+      const errors: unknown[] = [];
+      const ds = new DurableSessions(
+        spy,
+        () => 60,
+        (err) => errors.push(err),
+        () => NOW,
+      );
+      ds.prune();
+      // A hello resuming live0 right after the sweep began: its lookup and its session write.
+      let doneAtAnswer = -1;
+      const resumed = ds.resolve('w', 'n', '', 'live0', 0, 0).then((r) => {
+        doneAtAnswer = done;
+        return r;
+      });
+      // Writes queued mid-sweep land before the sweep's later transactions: the latest-expiring
+      // expired record (deleted by the last full transaction otherwise) parked again, live1 dropped.
+      const latest = `e${String(expired - 1).padStart(6, '0')}`;
+      ds.park(latest, `t:${latest}`, 'w', 'p', 0, 0);
+      ds.drop('live1');
+      expect((await resumed).resumed).toBe(true);
+      await ds.settled();
+      expect(errors).toEqual([]);
+      // Answered before the sweep's last transaction (before this change: after all of them).
+      expect(doneAtAnswer).toBeGreaterThanOrEqual(0);
+      expect(doneAtAnswer).toBeLessThan(done);
+      // 9 full transactions and a short one: the re-parked record is not expired any more.
+      expect(done).toBe(10);
+      expect(await tokens(handle)).toEqual([latest, 'live0', 'live2']);
+    });
   });
 }
