@@ -19,26 +19,18 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { pruneInChunks } from '../store/bounded-prune.js';
+import {
+  ANONYMOUS_PLAYER_IDLE_MS,
+  ANONYMOUS_PRUNE_CHUNK,
+  ANONYMOUS_PRUNE_CHUNKS,
+  pruneInChunks,
+  SESSION_PRUNE_CHUNK,
+} from '../store/bounded-prune.js';
 import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
 import { type Batch, newBatch, sessionKey } from './session-write-batch.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
 export const LIVE_RECORD_MS = 24 * 3600 * 1000;
-
-/**
- * An anonymous player's (`g:`) records are deleted once it has no session record left and its player
- * record was not written for this long (wall ms): far longer than the 2 s between the position saves
- * of a live player, so a player still live somewhere (a record older than {@link LIVE_RECORD_MS}
- * pruned under it) keeps its data (docs/DURABILITY.md "Anonymous players").
- */
-export const ANONYMOUS_PLAYER_IDLE_MS = 10 * 60 * 1000;
-/** Expired session records deleted per store transaction (`Store.pruneSessions`); a sweep runs transactions until none is left. */
-export const SESSION_PRUNE_CHUNK = 2000;
-/** Anonymous players deleted per store transaction (`Store.pruneAnonymousPlayers`). */
-export const ANONYMOUS_PRUNE_CHUNK = 250;
-/** Transactions per prune pass (about once a minute), a turn of the event loop between two: at most 2,000 players a pass. */
-export const ANONYMOUS_PRUNE_CHUNKS = 8;
 
 /** What a hello resolves to. */
 export interface ResolvedPlayer {

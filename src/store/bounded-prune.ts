@@ -7,6 +7,21 @@
  */
 import { optionInvalid } from '../errors.js';
 
+// The session sweep's bounds (src/net/durable-sessions.ts `prune`):
+/**
+ * An anonymous player's (`g:`) records are deleted once it has no session record left and its player
+ * record was not written for this long (wall ms): far longer than the 2 s between the position saves
+ * of a live player, so a player still live somewhere (a live record older than 24 h,
+ * src/net/durable-sessions.ts `LIVE_RECORD_MS`, pruned under it) keeps its data (docs/DURABILITY.md "Anonymous players").
+ */
+export const ANONYMOUS_PLAYER_IDLE_MS = 10 * 60 * 1000;
+/** Expired session records deleted per store transaction (`Store.pruneSessions`); a sweep runs transactions until none is left. */
+export const SESSION_PRUNE_CHUNK = 2000;
+/** Anonymous players deleted per store transaction (`Store.pruneAnonymousPlayers`). */
+export const ANONYMOUS_PRUNE_CHUNK = 250;
+/** Transactions per prune pass (about once a minute), a turn of the event loop between two: at most 2,000 players a pass. */
+export const ANONYMOUS_PRUNE_CHUNKS = 8;
+
 /** Most rows one prune call may delete (a sweep asks for far fewer per call). */
 export const MAX_PRUNE_LIMIT = 100_000;
 

@@ -7,13 +7,8 @@
  * entries and ledger summary (the ledger is append-only; verify stays clean). A pass is bounded.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  ANONYMOUS_PLAYER_IDLE_MS,
-  ANONYMOUS_PRUNE_CHUNK,
-  ANONYMOUS_PRUNE_CHUNKS,
-  DurableSessions,
-  type ResolvedPlayer,
-} from '../../../src/net/durable-sessions.js';
+import { DurableSessions, type ResolvedPlayer } from '../../../src/net/durable-sessions.js';
+import { ANONYMOUS_PLAYER_IDLE_MS, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS } from '../../../src/store/bounded-prune.js';
 import { sumBalance } from '../../../src/store/rows.js';
 import type { PlayerDataLimits, SessionWrite } from '../../../src/store/types.js';
 import { codeOf } from '../../helpers/code-of.js';

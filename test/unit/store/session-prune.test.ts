@@ -7,7 +7,8 @@
  * whole length). Bad arguments are refused with a code and delete nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { DurableSessions, SESSION_PRUNE_CHUNK } from '../../../src/net/durable-sessions.js';
+import { DurableSessions } from '../../../src/net/durable-sessions.js';
+import { SESSION_PRUNE_CHUNK } from '../../../src/store/bounded-prune.js';
 import type { SessionWrite, Store } from '../../../src/store/types.js';
 import { codeOf } from '../../helpers/code-of.js';
 import { type StoreHandle, sqliteAndPostgres, freshStoreEach } from '../../helpers/store-factories.js';
@@ -93,6 +94,7 @@ for (const { factory, name } of factories) {
     });
 
     it('a resume lookup issued mid-sweep is answered between the sweep transactions, not after the last; writes stay in order', async () => {
+      const { store, handle } = fresh;
       const expired = 10 * SESSION_PRUNE_CHUNK; // 10 full transactions, then one that deletes none
       await seed(store, expired, 3);
       let done = 0; // sweep transactions committed
