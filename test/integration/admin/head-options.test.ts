@@ -96,6 +96,10 @@ describe('admin OPTIONS', () => {
       expect(o.after).toBe('');
       expect([...o.headers.keys()].filter((k) => k.startsWith('access-control-'))).toEqual([]);
     }
+    // HAProxy's `option httpchk` default path, over HTTP/1.1 (uWS does not answer HTTP/1.0: docs/ADMIN.md).
+    const haproxy = await rawRequest(s.port, ['OPTIONS / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'], 3000);
+    expect(haproxy).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+    expect(haproxy).toMatch(/\r\nAllow: GET, HEAD, OPTIONS\r\n/);
     // A browser's preflight gets the same answer: no Access-Control-Allow-* header, so it is refused.
     const pre = await call(s.base, 'OPTIONS', '/api/v1/worlds', {
       token: null,
