@@ -277,6 +277,25 @@ export const ErrorCode = {
    * bought: join, then retry with the same key.
    */
   CLIENT_NOT_JOINED: 'WT_ERR_CLIENT_NOT_JOINED',
+  /**
+   * An offline tool (`npm run backup`) was given a SQLite data directory that holds no store
+   * (`worldtick.sqlite` not found): a mistyped path is refused rather than read as an empty store.
+   * Nothing was written. Exit 2.
+   */
+  STORE_FILE_MISSING: 'WT_ERR_STORE_FILE_MISSING',
+  /**
+   * `npm run backup`: the `--out` file exists (a backup never overwrites a file), appeared during the
+   * backup, or its directory does not exist (a backup never creates directories). Nothing was
+   * written. Exit 2.
+   */
+  BACKUP_OUT_REFUSED: 'WT_ERR_BACKUP_OUT_REFUSED',
+  /**
+   * `npm run backup`: the copy failed — the store could not be opened or read, `<out>.partial` could
+   * not be written (an unwritable or full target), or the copy failed `PRAGMA integrity_check`
+   * (the `cause`, e.g. `ENOTDIR`, `SQLITE_CANTOPEN`, is in the message). What the backup created was
+   * removed; the store is untouched. Exit 2.
+   */
+  BACKUP_FAILED: 'WT_ERR_BACKUP_FAILED',
 } as const;
 
 /** Union of every error code string. */

@@ -4,7 +4,8 @@
  * (`--admin-port`, 0 = any free port; the bound port is `AdminServer.port`).
  *
  * Request flow (all of it through src/admin/http.ts):
- *   uWS handler (sync): openExchange (onAborted first) → snapshot req → route (404/405) →
+ *   uWS handler (sync): openExchange (onAborted first) → snapshot req → route (404/405;
+ *   OPTIONS → 204 + Allow; HEAD runs the GET route, body dropped by the Exchange) →
  *   bearer check (401) → content-type/length checks (415/413) → start readBody
  *   async: await body (413 while streaming) → JSON.parse (400) → handler → Exchange.send
  * A response that arrives after the client went away is dropped and counted.
@@ -243,7 +244,7 @@ export class AdminServer implements Service {
   async invoke(method: string, path: string, body?: unknown, query: URLSearchParams = new URLSearchParams()): Promise<RouteResponse> {
     const m = this.#match(method, path);
     if (m.kind === 'none') throw routeNotFound(path.slice(0, 200));
-    if (m.kind === 'method') throw methodNotAllowed(method, path.slice(0, 200), m.allow);
+    if (m.kind !== 'found') throw methodNotAllowed(method, path.slice(0, 200), m.allow);
     const route = m.route;
     const req = { method, path, query, params: m.params, body };
     const icept = this.#opts.intercept;
@@ -316,7 +317,7 @@ export class AdminServer implements Service {
   }
 
   #onRequest(res: HttpResponse, req: HttpRequest): void {
-    const ex = openExchange(res); // onAborted before anything can return early
+    const ex = openExchange(res, req); // onAborted before anything can return early
     this.counters.requests++;
     const r = snapshotRequest(req);
     const hasBody = r.contentLength > 0 || r.chunked;
@@ -328,6 +329,12 @@ export class AdminServer implements Service {
       const method = r.method.slice(0, 20);
       if (m.kind === 'none') throw routeNotFound(shown);
       if (m.kind === 'method') throw methodNotAllowed(method, shown, m.allow);
+      if (m.kind === 'options') {
+        // No token (it tells what a 405 tells); no Access-Control-* header ever (docs/ADMIN.md "Routes").
+        if (hasBody) throw badRequest(`OPTIONS ${shown} takes no request body`);
+        this.#respond(ex, { status: 204, headers: { Allow: m.allow.join(', ') } });
+        return;
+      }
       const route = m.route;
       if (!route.public && !this.#check(r.authorization)) throw unauthorized();
       let body: Promise<Buffer> | null = null;
@@ -339,8 +346,8 @@ export class AdminServer implements Service {
         if (r.contentLength > this.#limit) throw bodyTooLarge(this.#limit);
         body = readBody(res, ex, this.#limit);
       } else if (hasBody) throw badRequest(`${method} ${shown} takes no request body`);
-      const params = m.params;
-      void this.#run(ex, r.method, path, r.query, params, route, body, isJsonType(r.contentType) ? null : r.contentType, r);
+      // HEAD runs the GET route as a GET (handlers, cluster forwarding); the Exchange drops the body.
+      void this.#run(ex, route.method, path, r.query, m.params, route, body, isJsonType(r.contentType) ? null : r.contentType, r);
     } catch (err) {
       // The body (if any) was not read: close the connection after the error response.
       this.#fail(ex, err, hasBody);

@@ -104,8 +104,15 @@ const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['Referrer-Policy', 'no-referrer'],
 ];
 
-/** Wrap a uWS response. Call synchronously at the top of the uWS handler. */
-export const openExchange = (res: HttpResponse): Exchange => {
+/**
+ * Wrap a uWS response. Call synchronously at the top of the uWS handler, with `req` still
+ * valid: a `HEAD` request's answers (success or error alike) carry the status and headers a
+ * `GET` would get, `Content-Length` included, and no body (RFC 9110 §9.3.2); a 204 has neither
+ * body nor `Content-Type`. (An answer that must close the connection — a request body left
+ * unread — goes through `end('', true)` instead: `Content-Length: 0`, no body.)
+ */
+export const openExchange = (res: HttpResponse, req: HttpRequest): Exchange => {
+  const head = req.getMethod().toUpperCase() === 'HEAD';
   let aborted = false;
   let responded = false;
   const abortCbs: Array<() => void> = [];
@@ -136,12 +143,20 @@ export const openExchange = (res: HttpResponse): Exchange => {
         body = r.json === undefined ? '' : JSON.stringify(r.json);
         type = r.contentType ?? 'application/json; charset=utf-8';
       }
+      const status = r.status ?? 200;
       res.cork(() => {
-        res.writeStatus(statusLine(r.status ?? 200));
-        res.writeHeader('Content-Type', type);
+        res.writeStatus(statusLine(status));
+        if (status !== 204) res.writeHeader('Content-Type', type);
         for (const [k, v] of SECURITY_HEADERS) if (!r.headers?.[k]) res.writeHeader(k, v);
         if (r.headers) for (const k of Object.keys(r.headers)) res.writeHeader(k, r.headers[k]);
-        res.end(body, close);
+        if (close || !(head || status === 204)) res.end(head ? '' : body, close);
+        else {
+          // This uWS build sends nothing for `endWithoutBody(n)` with n > 0 (nor with a close
+          // flag): the GET's length goes in as a header and the bodiless end takes no argument.
+          if (head && status !== 204)
+            res.writeHeader('Content-Length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+          res.endWithoutBody();
+        }
       });
       return true;
     },

@@ -2,6 +2,9 @@
  * A small path router: routes are `{ method, pattern }` with `:name` segments; matching a path
  * yields the route for the method, or tells 404 (no pattern matches) from 405 (a pattern
  * matches, not for this method — with the allowed methods for the `Allow` header).
+ *
+ * HTTP's own methods come with every path: `HEAD` matches the path's `GET` route (the server
+ * sends the GET's status and headers without the body) and `OPTIONS` yields the `Allow` list.
  */
 import type { RouteResponse } from './http.js';
 
@@ -37,7 +40,20 @@ interface Compiled {
 export type Match =
   | { kind: 'found'; route: Route; params: Record<string, string> }
   | { kind: 'method'; allow: string[] }
+  /** `OPTIONS` on a served path: answered 204 with `Allow`, no CORS headers (docs/ADMIN.md). */
+  | { kind: 'options'; allow: string[] }
   | { kind: 'none' };
+
+/** The `Allow` list of a path: its methods in registration order, `HEAD` after `GET`, `OPTIONS` last. */
+const allowOf = (byMethod: ReadonlyMap<string, Route>): string[] => {
+  const out: string[] = [];
+  for (const k of byMethod.keys()) {
+    out.push(k);
+    if (k === 'GET') out.push('HEAD');
+  }
+  out.push('OPTIONS');
+  return out;
+};
 
 /** Compile a route table into a matcher. Throws on duplicate method + pattern. */
 export const createRouter = (routes: readonly Route[]): ((method: string, path: string) => Match) => {
@@ -72,9 +88,10 @@ export const createRouter = (routes: readonly Route[]): ((method: string, path: 
         } else if (seg !== part) ok = false;
       }
       if (!ok) continue;
-      const route = c.byMethod.get(method);
+      if (method === 'OPTIONS') return { kind: 'options', allow: allowOf(c.byMethod) };
+      const route = c.byMethod.get(method === 'HEAD' ? 'GET' : method);
       if (route) return { kind: 'found', route, params };
-      return { kind: 'method', allow: [...c.byMethod.keys()] };
+      return { kind: 'method', allow: allowOf(c.byMethod) };
     }
     return { kind: 'none' };
   };

@@ -17,12 +17,14 @@
  * a pointer to `pg_dump`.
  *
  * Prints a JSON report (schema version, worlds, checkpoints, ledger entries, bytes, ms); exit 0 on
- * success, 2 on a usage error or a failure (nothing left at `<out>`).
+ * success, 2 on a usage error or a failure (nothing left at `<out>`), printed as
+ * `worldtick-backup: <code>: <message>` (codes: docs/DURABILITY.md "Backup and restore").
  */
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { openUnlessRestoring } from '../store/restore-marker.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
@@ -50,6 +52,9 @@ export interface BackupReport {
   players: number;
 }
 
+const outRefused = (message: string): WorldtickError => new WorldtickError(ErrorCode.BACKUP_OUT_REFUSED, message);
+const failed = (message: string, cause?: unknown): WorldtickError => new WorldtickError(ErrorCode.BACKUP_FAILED, message, { cause });
+
 const count = (db: Database.Database, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 /**
@@ -69,25 +74,37 @@ const foldBackWal = (src: Database.Database): void => {
 
 /**
  * Copy the SQLite store of `dataDir` to `out` with the online backup API, check the copy, and
- * report it. Throws (leaving nothing at `out`) when there is no store, `out` exists, or the copy
- * fails its integrity check. The source is opened as a second connection; nothing is written to it
+ * report it. Throws a WorldtickError (leaving nothing at `out`): `STORE_FILE_MISSING` when there is
+ * no store, `BACKUP_OUT_REFUSED` when `out` exists or its directory does not, `BACKUP_FAILED` when the
+ * copy cannot be made or fails its integrity check, `STORE_RESTORING` while a restore runs. The source is opened as a second connection; nothing is written to it
  * but the pages of its WAL, folded back into its file once the copy is done ({@link foldBackWal}).
  */
 export const backupSqliteStore = async (dataDir: string, out: string): Promise<BackupReport> => {
   const t0 = performance.now();
   const source = resolve(join(dataDir, SQLITE_FILE_NAME));
   const target = resolve(out);
-  if (!existsSync(source)) throw new Error(`no store in ${dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`);
-  if (existsSync(target)) throw new Error(`${out} exists: a backup never overwrites a file (choose a new name)`);
+  if (!existsSync(source))
+    throw new WorldtickError(
+      ErrorCode.STORE_FILE_MISSING,
+      `no store in ${dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`,
+    );
+  if (existsSync(target)) throw outRefused(`${out} exists: a backup never overwrites a file (choose a new name)`);
   if (!existsSync(dirname(target)))
-    throw new Error(
+    throw outRefused(
       `directory ${dirname(target)} does not exist: create it first (mkdir -p ${dirname(target)}); a backup never creates directories`,
     );
   const partial = `${target}.partial`;
-  rmSync(partial, { force: true });
-  // A second connection, like the checkpoint writer's; busy_timeout as the store's (a writer holding
-  // the lock during a WAL checkpoint is waited for). Not a store `npm run restore` is replacing.
-  const src = openUnlessRestoring(source, () => new Database(source, { fileMustExist: true, timeout: 5000 }));
+  let src: Database.Database;
+  try {
+    rmSync(partial, { force: true });
+    // A second connection, like the checkpoint writer's; busy_timeout as the store's (a writer holding
+    // the lock during a WAL checkpoint is waited for). Not a store `npm run restore` is replacing
+    // (that refusal keeps its own code, WT_ERR_STORE_RESTORING).
+    src = openUnlessRestoring(source, () => new Database(source, { fileMustExist: true, timeout: 5000 }));
+  } catch (err) {
+    if (err instanceof WorldtickError) throw err;
+    throw failed(`backup of ${source} failed: ${(err as Error).message}`, err);
+  }
   let copyMs = 0;
   try {
     const c0 = performance.now();
@@ -98,7 +115,7 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
     foldBackWal(src);
   } catch (err) {
     rmSync(partial, { force: true });
-    throw new Error(`backup of ${source} failed: ${(err as Error).message}`);
+    throw failed(`backup of ${source} failed: ${(err as Error).message}`, err);
   } finally {
     src.close();
   }
@@ -107,7 +124,7 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
     const copy = new Database(partial, { fileMustExist: true });
     try {
       const integrity = copy.pragma('integrity_check', { simple: true });
-      if (integrity !== 'ok') throw new Error(`integrity_check of the copy: ${String(integrity).slice(0, 300)}`);
+      if (integrity !== 'ok') throw failed(`integrity_check of the copy: ${String(integrity).slice(0, 300)}`);
       const ledger = copy.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ledger').get() as { n: number; last: number };
       report = {
         schemaVersion: (copy.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v,
@@ -123,11 +140,11 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
     } finally {
       copy.close();
     }
-    if (existsSync(target)) throw new Error(`${out} appeared during the backup: not overwritten`);
+    if (existsSync(target)) throw outRefused(`${out} appeared during the backup: not overwritten`);
     renameSync(partial, target);
   } catch (err) {
     for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
-    throw err;
+    throw err instanceof WorldtickError ? err : failed(`checking the copy ${partial}: ${(err as Error).message}`, err);
   }
   for (const f of [`${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
   return { source, out: target, bytes: statSync(target).size, copyMs, totalMs: performance.now() - t0, ...report };
@@ -141,34 +158,37 @@ export const runBackupCli = async (argv: readonly string[]): Promise<number> => 
     .option('--store <spec>', "the server's --store (sqlite:<dir>; postgres://… is refused: use pg_dump)")
     .option('--out <file>', 'backup file to write (must not exist)')
     .exitOverride();
+  const usage = (message: string): number => {
+    process.stderr.write(`worldtick-backup: ${ErrorCode.OPTION_INVALID}: ${message}\n`);
+    return 2;
+  };
   try {
     program.parse([...argv]);
-  } catch {
-    return 2;
+  } catch (err) {
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
+    return usage('see --help'); // commander printed what was wrong just before
   }
   const o = program.opts<{ dataDir?: string; store?: string; out?: string }>();
-  if (!o.out) {
-    process.stderr.write('worldtick-backup: --out <file> is required\n');
-    return 2;
-  }
+  if (!o.out) return usage('--out <file> is required');
   try {
     const target = resolveStoreTarget({
       store: o.store ?? process.env.WORLDTICK_STORE ?? '',
       dataDir: o.dataDir ?? process.env.WORLDTICK_DATA_DIR ?? '',
     });
-    if (target.kind === 'postgres') {
-      process.stderr.write(
-        'worldtick-backup: the store is PostgreSQL: back it up with pg_dump (pg_dump -Fc -f worldtick.dump <url>; docs/DURABILITY.md "Backup and restore")\n',
+    if (target.kind === 'postgres')
+      return usage(
+        'the store is PostgreSQL: back it up with pg_dump (pg_dump -Fc -f worldtick.dump <url>; docs/DURABILITY.md "Backup and restore")',
       );
-      return 2;
-    }
     const report = await backupSqliteStore(target.dataDir, o.out);
     process.stdout.write(
       `${JSON.stringify({ ...report, copyMs: Math.round(report.copyMs), totalMs: Math.round(report.totalMs) }, null, 2)}\n`,
     );
     return 0;
   } catch (err) {
-    process.stderr.write(`worldtick-backup: ${err instanceof Error ? err.message : String(err)}\n`);
+    // The code first, as the other tools print it (docs/DURABILITY.md "Backup and restore").
+    const code = (err as { code?: unknown } | null)?.code;
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`worldtick-backup: ${typeof code === 'string' ? `${code}: ` : ''}${message}\n`);
     return 2;
   }
 };

@@ -75,7 +75,8 @@ const tryParse = (buf: Buffer, method: string, atClose: boolean): RawResponse | 
     if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
   }
   const rest = buf.subarray(end + 4);
-  if (method.toUpperCase() === 'HEAD') return { status: Number(m[1]), headers, body: Buffer.alloc(0) };
+  // No body after a HEAD answer, a 204 or a 304, whatever the headers say (RFC 9112 §6.3).
+  if (method.toUpperCase() === 'HEAD' || m[1] === '204' || m[1] === '304') return { status: Number(m[1]), headers, body: Buffer.alloc(0) };
   const cl = headers['content-length'];
   if (cl !== undefined) {
     const n = Number(cl);

@@ -74,10 +74,10 @@ describe('admin API: error statuses', () => {
     const na = await call(s.base, 'PATCH', '/api/v1/worlds');
     expect(na.status).toBe(405);
     expect(na.json.code).toBe('WT_ERR_ADMIN_METHOD_NOT_ALLOWED');
-    expect(na.headers.get('allow')).toBe('GET, POST');
+    expect(na.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
     const na2 = await call(s.base, 'DELETE', '/api/v1/worlds/1/stats');
     expect(na2.status).toBe(405);
-    expect(na2.headers.get('allow')).toBe('GET');
+    expect(na2.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 
   it('a declared body over the limit is 413 and changes nothing', async () => {

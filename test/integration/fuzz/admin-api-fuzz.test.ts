@@ -89,7 +89,11 @@ const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
 const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
   const { status } = r;
   const isReady = g.req.path.startsWith('/readyz');
-  if (!(DOCUMENTED.has(status) || (isReady && status === 503)))
+  // OPTIONS on a served path: 204 with Allow, never an Access-Control-* header (docs/ADMIN.md).
+  const options = g.req.method.toUpperCase() === 'OPTIONS';
+  if (status === 204 && (!options || !r.headers.allow || Object.keys(r.headers).some((k) => k.startsWith('access-control-'))))
+    throw new Error(`${at}: 204 other than OPTIONS' (Allow, no CORS header): ${JSON.stringify(r.headers)}`);
+  if (!(DOCUMENTED.has(status) || (isReady && status === 503) || (options && status === 204)))
     throw new Error(`${at}: undocumented status ${status}: ${r.body.toString().slice(0, 300)}`);
   const head = g.req.method.toUpperCase() === 'HEAD';
   if (status === 405 && !r.headers.allow) throw new Error(`${at}: 405 without Allow`);

@@ -17,10 +17,16 @@ describe('router', () => {
     if (m.kind === 'found') expect(m.params).toEqual({ id: 'w 1' });
   });
   it('tells 405 (with the allowed methods) from 404', () => {
-    expect(match('DELETE', '/api/v1/worlds')).toEqual({ kind: 'method', allow: ['GET', 'POST'] });
+    expect(match('DELETE', '/api/v1/worlds')).toEqual({ kind: 'method', allow: ['GET', 'HEAD', 'POST', 'OPTIONS'] });
     expect(match('GET', '/api/v1/worlds/1/nothing')).toEqual({ kind: 'none' });
     expect(match('GET', '/api/v1/worlds//stats')).toEqual({ kind: 'none' });
     expect(match('GET', '/api/v1/worlds/%E0%A4%A/stats')).toEqual({ kind: 'none' });
+  });
+  it('HEAD matches the GET route; OPTIONS yields the Allow list', () => {
+    const m = match('HEAD', '/api/v1/worlds/1/stats');
+    expect(m.kind === 'found' && m.route.method).toBe('GET');
+    expect(match('OPTIONS', '/api/v1/worlds')).toEqual({ kind: 'options', allow: ['GET', 'HEAD', 'POST', 'OPTIONS'] });
+    expect(match('OPTIONS', '/api/v1/nothing')).toEqual({ kind: 'none' });
   });
   it('refuses duplicate routes', () => {
     expect(() => createRouter([routes[0], routes[0]])).toThrow(/duplicate route GET \/api\/v1\/worlds/);
