@@ -4,9 +4,8 @@
  * (`--admin-port`, 0 = any free port; the bound port is `AdminServer.port`).
  *
  * Request flow (all of it through src/admin/http.ts):
- *   uWS handler (sync): openExchange (onAborted first) → snapshot req → route (404/405;
- *   OPTIONS → 204 + Allow; HEAD runs the GET route, body dropped by the Exchange) →
- *   bearer check (401) → content-type/length checks (415/413) → start readBody
+ *   uWS handler (sync): openExchange (onAborted first) → snapshot req → route (404/405; OPTIONS → 204 + Allow;
+ *   HEAD runs the GET route, body dropped by the Exchange) → bearer check (401) → content-type/length checks (415/413) → start readBody
  *   async: await body (413 while streaming) → JSON.parse (400) → handler → Exchange.send
  * A response that arrives after the client went away is dropped and counted.
  */
