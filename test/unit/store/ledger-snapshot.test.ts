@@ -6,11 +6,11 @@
  * entries one; that session commits an entry meanwhile, then lets the read finish.
  */
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sumBalance } from '../../../src/store/rows.js';
-import type { PlayerLedger, Store } from '../../../src/store/types.js';
+import type { PlayerLedger } from '../../../src/store/types.js';
 import { rewardEntry } from '../../helpers/ledger-entries.js';
-import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { freshStoreEach, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
 const factories = await sqliteAndPostgres('ledger snapshot');
 
@@ -22,19 +22,10 @@ const expectConsistent = (r: PlayerLedger): void => {
 
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`ledger snapshot: ${name}`, () => {
-    let handle: StoreHandle;
-    let store: Store;
-
-    beforeEach(async () => {
-      handle = await factory!.create();
-      store = await handle.open();
-    });
-    afterEach(async () => {
-      await store.close();
-      await handle.dispose();
-    });
+    const fresh = freshStoreEach(factory);
 
     it('reads entries and balance of one player, with afterSeq and limit as readLedger', async () => {
+      const { store } = fresh;
       expectConsistent(await store.readPlayerLedger('p1'));
       await store.commitLedger([
         rewardEntry('a', { coinsDelta: 5 }),
@@ -54,12 +45,14 @@ for (const { factory, name } of factories) {
     });
 
     it('is not counted as a write transaction', async () => {
+      const { store } = fresh;
       const before = store.stats().transactions;
       await store.readPlayerLedger('p1');
       expect(store.stats().transactions).toBe(before);
     });
 
     it.runIf(name === 'postgres')('a commit landing between the two SELECTs is in neither half', async () => {
+      const { store, handle } = fresh;
       await store.commitLedger([rewardEntry('a', { coinsDelta: 5 })]);
       const other = new pg.Client({ connectionString: handle.url });
       await other.connect();
