@@ -46,6 +46,13 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
     return rows.map(toLedgerEntry);
   };
   const balance = (playerId: string): Balance => toBalance(balanceRow.get(playerId) as Row | undefined);
+  // Not exported as such: its type (better-sqlite3's Transaction) cannot be named in the package's declarations.
+  const snapshot = db.transaction(
+    (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'>): PlayerLedger => ({
+      entries: read({ ...query, playerId }),
+      balance: balance(playerId),
+    }),
+  );
   return {
     find(refs: ReadonlyArray<{ playerId: string; key: string }>): LedgerEntry[] {
       const out: LedgerEntry[] = [];
@@ -62,11 +69,6 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
      * this process runs between them (synchronous, no await), and the transaction's snapshot keeps a
      * commit of another connection (another process on the file) out of both or in both.
      */
-    player: db.transaction(
-      (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {}): PlayerLedger => ({
-        entries: read({ ...query, playerId }),
-        balance: balance(playerId),
-      }),
-    ),
+    player: (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {}): PlayerLedger => snapshot(playerId, query),
   };
 };

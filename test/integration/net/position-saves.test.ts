@@ -43,8 +43,9 @@ describe('durable session writes are batched', () => {
     for (let i = 0; i < 40 && !(await saved()); i++) await settle(100);
     expect(await saved()).toBe(true);
     for (let i = 0; i < n; i++) expect((await store.getPlayer(playerIdOfToken(`walk-token-${i}`)))?.data).toMatchObject({ x: 123, y: 456 });
-    // One for the save (one per player, 12, before); the sweep's prune may add one.
-    expect(store.stats().transactions - before).toBeLessThanOrEqual(2);
+    // One for the save (one per player, 12, before); the sweep's prune may add two (expired sessions,
+    // then anonymous players: one transaction each when nothing is left to delete).
+    expect(store.stats().transactions - before).toBeLessThanOrEqual(3);
   });
 
   it('players disconnecting together are parked in one transaction (write-behind), and a resume reads the parked record', async () => {
