@@ -43,6 +43,8 @@ export interface LoadReport {
 export interface BalanceRound {
   readonly plan: BalancePlan;
   readonly reports: readonly LoadReport[];
+  /** Instances whose load report could not be had (left out of the plan): HTTP status (0: no answer) and why. */
+  readonly leftOut: ReadonlyArray<{ instance: string; status: number; error: string }>;
   readonly results: Array<{
     worldId: string;
     from: string;
@@ -113,6 +115,15 @@ export class ClusterBalancer implements Service {
     // An instance announcing capacity 0 (draining) is neither a source nor a target: it moves its own worlds away.
     const instances = c.instances().filter((i) => i.capacity > 0);
     const reports: LoadReport[] = [];
+    const leftOut: Array<{ instance: string; status: number; error: string }> = [];
+    const leaveOut = (peer: string, status: number, err: unknown): void => {
+      const error = err instanceof Error ? err.message : String(err);
+      leftOut.push({ instance: peer, status, error });
+      this.#o.logger.warn(
+        { peer, ...(status ? { status } : {}), err },
+        'cluster: load report unavailable; instance left out of this round',
+      );
+    };
     for (const i of instances) {
       if (i.id === c.instanceId) {
         reports.push(this.report());
@@ -124,13 +135,9 @@ export class ClusterBalancer implements Service {
           signal: AbortSignal.timeout(5000),
         });
         if (res.ok) reports.push((await res.json()) as LoadReport);
-        else
-          this.#o.logger.warn(
-            { peer: i.id, status: res.status, ...(res.status === 401 ? { err: tokenMismatchMessage(i.id, 'load report') } : {}) },
-            'cluster: load report unavailable; instance left out of this round',
-          );
+        else leaveOut(i.id, res.status, res.status === 401 ? tokenMismatchMessage(i.id, 'load report') : `answered ${res.status}`);
       } catch (err) {
-        this.#o.logger.warn({ err, peer: i.id }, 'cluster: load report unavailable; instance left out of this round');
+        leaveOut(i.id, 0, err);
       }
     }
     const worlds: BalanceWorld[] = reports.flatMap((r) =>
@@ -185,7 +192,7 @@ export class ClusterBalancer implements Service {
         }
       }
     }
-    const round: BalanceRound = { plan, reports, results, ms: performance.now() - t0 };
+    const round: BalanceRound = { plan, reports, leftOut, results, ms: performance.now() - t0 };
     if (plan.moves.length)
       this.#o.logger.info(
         {

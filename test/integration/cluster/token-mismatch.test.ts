@@ -86,9 +86,12 @@ describe.skipIf(skip !== null)('cluster: instances with different admin tokens',
     await until('w steps on at a', async () => Number((await a.api('GET', '/api/v1/worlds/w/stats')).json.step) > step);
   });
 
-  it('a balance round says why it left the other instance out (its load report answered 401)', async () => {
+  it('a balance round says why it left the other instance out (its load report answered 401), in its log and its answer', async () => {
     const [a] = ctx.inst;
-    expect((await a.api('POST', '/api/v1/cluster/balance', { dryRun: true })).status).toBe(200);
+    const round = await a.api('POST', '/api/v1/cluster/balance', { dryRun: true });
+    expect(round.status).toBe(200);
+    // The answer says so too: before, it only lacked b (in `reports`, `plan.before`), status `idle`.
+    expect(round.json.leftOut).toEqual([{ instance: 'b', status: 401, error: expect.stringContaining('same admin token') }]);
     const line = a.lines.find((l) => l.msg === 'cluster: load report unavailable; instance left out of this round');
     expect(line).toMatchObject({ peer: 'b', status: 401 });
     expect(String(line?.err)).toContain('same admin token');
