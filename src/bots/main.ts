@@ -19,6 +19,7 @@ import { pinSelf, runProcs, runWorker, tasksetAvailable, type WorkerFleetOptions
 import { createProgressView } from './progress.js';
 import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
+import { watchBotsSignals } from './stop.js';
 
 /** ` (MAINTENANCE 20, timeout 1)`: the join failures by reason, most frequent first; empty without failures. */
 const failures = (r: BotsReport): string => {
@@ -103,16 +104,15 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     leaveAtEnd: o.leaveAtEnd,
   };
   const stop = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop.signal.aborted) {
+  watchBotsSignals({
+    stop,
+    first: (sig) => log(`bots: ${sig}: stopping; closing the bots and writing a partial report (${sig} again to exit at once)`),
+    repeated: (sig) => log(`bots: ${sig} repeated within 1 s: the same stop (the terminal and npm both deliver it)`),
+    second: (sig) => {
       log(`bots: ${sig} again: exiting at once, no report`);
       process.exit(128 + (osConstants.signals[sig] ?? 0));
-    }
-    log(`bots: ${sig}: stopping; closing the bots and writing a partial report (${sig} again to exit at once)`);
-    stop.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
   const startedAt = new Date().toISOString();
   const view = createProgressView(process.stderr, o.progress);
   let parts: ProcReport[];
