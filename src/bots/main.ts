@@ -149,12 +149,16 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     transport: o.transport,
   });
   process.stderr.write(summary(report));
-  const json = JSON.stringify(report);
-  if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
   // Stopped by a signal before a window ended: 128 + its number (a stop after every window ended changes nothing).
   // No process.exit: the process ends once its bots' sockets and timers are gone, so one left behind shows.
   process.exitCode = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
-  process.stdout.write(`${json}\n`);
+  process.stdout.write(`${JSON.stringify(report)}\n`); // first: a report file that cannot be written loses nothing
+  try {
+    if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (err) {
+    log(`bots: --report: could not write ${o.report} (the report is on stdout): ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
 };
 
 const main = (): void => {

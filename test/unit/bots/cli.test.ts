@@ -68,8 +68,6 @@ describe('bots CLI options', () => {
       '10',
       '--full-every',
       '5',
-      '--influx',
-      '7',
       '--churn-rate',
       '3.5',
       '--seed',
@@ -102,7 +100,7 @@ describe('bots CLI options', () => {
       purchaseHz: 5,
       concurrency: 10,
       fullEvery: 5,
-      influx: 7,
+      influx: 0,
       churnRate: 3.5,
       seed: 9,
       token: '',
@@ -137,6 +135,13 @@ describe('bots CLI options', () => {
       [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
       [['--transport', 'tcp'], 'Allowed choices are raw, ws'],
       [['--bogus'], "unknown option '--bogus'"],
+      // A scenario's own rate given to another scenario would be ignored, silently.
+      [['--influx', '5'], '--influx is for --scenario influx (the scenario is steady)'],
+      [['--scenario', 'churn', '--churn-rate', '2', '--influx', '5'], '--influx is for --scenario influx (the scenario is churn)'],
+      [['--churn-rate', '5'], '--churn-rate is for --scenario churn (the scenario is steady)'],
+      [['--purchase-hz', '2'], '--purchase-hz is for --scenario purchase-storm (the scenario is steady)'],
+      // Found at the end of the run, it lost the report: refused before the run.
+      [['--report', '/nonexistent-wt-dir/r.json'], '--report: directory /nonexistent-wt-dir does not exist'],
     ] as const) {
       const r = parse([...argv]);
       expect(r.opts, argv.join(' ')).toBeNull();
