@@ -3,6 +3,7 @@
  * the flag) and `--help`. Every flag is documented in docs/BOTS.md.
  */
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { checkOption } from '../config/schema.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -58,7 +59,12 @@ const num =
 const cpuList = (v: string): number[] => {
   if (!/^\d{1,4}(,\d{1,4})*$/.test(v))
     throw new InvalidArgumentError(`--cpu must be a comma-separated list of CPU numbers such as 1 or 2,3 (got ${JSON.stringify(v)})`);
-  return v.split(',').map(Number);
+  const list = v.split(',').map(Number);
+  // taskset refuses a CPU the machine does not have: a --procs child would fail to start, one process run unpinned.
+  const n = cpus().length;
+  const missing = n > 0 ? list.find((c) => c >= n) : undefined;
+  if (missing !== undefined) throw new InvalidArgumentError(`--cpu: no CPU ${missing} on this machine (CPUs 0-${n - 1})`);
+  return list;
 };
 
 const url = (v: string): string => {
