@@ -80,7 +80,8 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     process.stderr.write(`bots: ${unavailable}\n`);
     process.exit(2);
   }
-  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const view = createProgressView(process.stderr, o.progress);
+  const log = view.log; // a line of its own, also under the progress bar
   const fleet: WorkerFleetOptions = {
     url: o.url,
     worldId: o.world,
@@ -114,7 +115,6 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     },
   });
   const startedAt = new Date().toISOString();
-  const view = createProgressView(process.stderr, o.progress);
   let parts: ProcReport[];
   try {
     if (o.procs === 1) {
