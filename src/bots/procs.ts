@@ -126,7 +126,11 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
         if (reports[k] === null)
           fail(new Error(`bots process ${k} exited with code ${code} before reporting${stderr ? `: ${stderr.trim()}` : ''}`));
       });
-      child.on('error', (err) => fail(new Error(`bots process ${k} could not start: ${err.message}`)));
+      // A child that started and died at once (taskset refusing its CPU) fails the `start` send (EPIPE): its exit,
+      // with its stderr, says why. Only a spawn that failed (no pid) is reported from here.
+      child.on('error', (err) => {
+        if (child.pid === undefined) fail(new Error(`bots process ${k} could not start: ${err.message}`));
+      });
       child.send({ type: 'start', options } satisfies ToWorker);
     }
     const stop = (): void => {
