@@ -21,10 +21,13 @@ import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
 import { watchBotsSignals } from './stop.js';
 
-/** ` (MAINTENANCE 20, timeout 1)`: the join failures by reason, most frequent first; empty without failures. */
-const failures = (r: BotsReport): string => {
-  const e = Object.entries(r.joinFailuresByReason).sort((a, b) => b[1] - a[1]);
-  return e.length ? ` (${e.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
+/**
+ * ` (MAINTENANCE 20, timeout 1)`: counts by reason, most frequent first, each name after `prefix`; empty when
+ * there are none. The join failures by reason, the disconnects by close code (`close 4011 2`).
+ */
+const byCount = (counts: Record<string, number>, prefix = ''): string => {
+  const e = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return e.length ? ` (${e.map(([k, n]) => `${prefix}${k} ${n}`).join(', ')})` : '';
 };
 
 /** `  moves followed: redirected 200 (resumed 200, not 0), 0 failed; gap ms p50 … p99 … max …`, or '' without moves. */
@@ -53,7 +56,7 @@ const summary = (r: BotsReport): string => {
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
     (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} ${STOPPED_IN[r.stoppedIn ?? 'measure'](r.measuredSeconds)}\n` : '') +
-    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
+    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${byCount(r.joinFailuresByReason)}, ${r.disconnects} disconnected${byCount(r.disconnectsByCode, 'close ')}, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
