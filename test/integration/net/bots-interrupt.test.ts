@@ -8,8 +8,9 @@
  * go. It stops, closes its bots and writes a partial report (`partial: true`, `stoppedBy`, the seconds it
  * measured) to `--report` and stdout, then exits 128 + the signal's number — with `--procs 2` the
  * children's parts are in it (the signal is sent to the coordinator alone: it tells its children). A
- * second SIGINT exits at once, writing nothing: shown with the children stopped (SIGSTOP), so the first
- * stop cannot finish.
+ * terminal's Ctrl-C (SIGINT to the whole process group, forwarded again by npm/tsx) is one stop. A
+ * second SIGINT, a second or more after the first, exits at once, writing nothing: shown with the
+ * children stopped (SIGSTOP), so the first stop cannot finish.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
