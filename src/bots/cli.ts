@@ -2,6 +2,9 @@
  * The bots CLI's options (commander): one definition gives parsing, validation (messages name
  * the flag) and `--help`. Every flag is documented in docs/BOTS.md.
  */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { checkOption } from '../config/schema.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SCENARIO_DOCS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
@@ -56,7 +59,12 @@ const num =
 const cpuList = (v: string): number[] => {
   if (!/^\d{1,4}(,\d{1,4})*$/.test(v))
     throw new InvalidArgumentError(`--cpu must be a comma-separated list of CPU numbers such as 1 or 2,3 (got ${JSON.stringify(v)})`);
-  return v.split(',').map(Number);
+  const list = v.split(',').map(Number);
+  // taskset refuses a CPU the machine does not have: a --procs child would fail to start, one process run unpinned.
+  const n = cpus().length;
+  const missing = n > 0 ? list.find((c) => c >= n) : undefined;
+  if (missing !== undefined) throw new InvalidArgumentError(`--cpu: no CPU ${missing} on this machine (CPUs 0-${n - 1})`);
+  return list;
 };
 
 const url = (v: string): string => {
@@ -167,5 +175,13 @@ export const parseBotsArgs = (
     refuse('--scenario influx needs --influx <n> (bots joining at the start of the window), at least 1');
   if (o.scenario === 'churn' && !(o.churnRate > 0))
     refuse('--scenario churn needs --churn-rate <per-second> (bots leaving and joining), above 0');
+  // A scenario's own rate given to another scenario would be ignored, silently.
+  const onlyFor = { influx: 'influx', churnRate: 'churn', purchaseHz: 'purchase-storm' } as const;
+  for (const [key, scenario] of Object.entries(onlyFor) as [keyof typeof onlyFor, ScenarioName][])
+    if (o.scenario !== scenario && program.getOptionValueSource(key) === 'cli')
+      refuse(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for --scenario ${scenario} (the scenario is ${o.scenario})`);
+  // The report file is written at the end of the run: a directory that is not there would lose it.
+  const reportDir = o.report === undefined ? null : dirname(resolve(o.report));
+  if (reportDir !== null && !existsSync(reportDir)) refuse(`--report: directory ${reportDir} does not exist`);
   return { ...o, cpu: o.cpu ?? null, report: o.report ?? null, worker: o.worker ?? false };
 };

@@ -19,11 +19,15 @@ import { pinSelf, runProcs, runWorker, tasksetAvailable, type WorkerFleetOptions
 import { createProgressView } from './progress.js';
 import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
+import { watchBotsSignals } from './stop.js';
 
-/** ` (MAINTENANCE 20, timeout 1)`: the join failures by reason, most frequent first; empty without failures. */
-const failures = (r: BotsReport): string => {
-  const e = Object.entries(r.joinFailuresByReason).sort((a, b) => b[1] - a[1]);
-  return e.length ? ` (${e.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
+/**
+ * ` (MAINTENANCE 20, timeout 1)`: counts by reason, most frequent first, each name after `prefix`; empty when
+ * there are none. The join failures by reason, the disconnects by close code (`close 4011 2`).
+ */
+const byCount = (counts: Record<string, number>, prefix = ''): string => {
+  const e = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return e.length ? ` (${e.map(([k, n]) => `${prefix}${k} ${n}`).join(', ')})` : '';
 };
 
 /** `  moves followed: redirected 200 (resumed 200, not 0), 0 failed; gap ms p50 … p99 … max …`, or '' without moves. */
@@ -52,7 +56,7 @@ const summary = (r: BotsReport): string => {
     `  ${name} p50 ${s.p50}  p90 ${s.p90}  p99 ${s.p99}  p99.9 ${s.p999}  max ${s.max}  (${s.samples} samples)\n`;
   return (
     (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} ${STOPPED_IN[r.stoppedIn ?? 'measure'](r.measuredSeconds)}\n` : '') +
-    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${failures(r)}, ${r.disconnects} disconnected, ${r.measuredSeconds}s measured\n` +
+    `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${byCount(r.joinFailuresByReason)}, ${r.disconnects} disconnected${byCount(r.disconnectsByCode, 'close ')}, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
@@ -79,7 +83,8 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     process.stderr.write(`bots: ${unavailable}\n`);
     process.exit(2);
   }
-  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const view = createProgressView(process.stderr, o.progress);
+  const log = view.log; // a line of its own, also under the progress bar
   const fleet: WorkerFleetOptions = {
     url: o.url,
     worldId: o.world,
@@ -103,18 +108,16 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     leaveAtEnd: o.leaveAtEnd,
   };
   const stop = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop.signal.aborted) {
+  watchBotsSignals({
+    stop,
+    first: (sig) => log(`bots: ${sig}: stopping; closing the bots and writing a partial report (${sig} again to exit at once)`),
+    repeated: (sig) => log(`bots: ${sig} repeated within 1 s: the same stop (the terminal and npm both deliver it)`),
+    second: (sig) => {
       log(`bots: ${sig} again: exiting at once, no report`);
       process.exit(128 + (osConstants.signals[sig] ?? 0));
-    }
-    log(`bots: ${sig}: stopping; closing the bots and writing a partial report (${sig} again to exit at once)`);
-    stop.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
   const startedAt = new Date().toISOString();
-  const view = createProgressView(process.stderr, o.progress);
   let parts: ProcReport[];
   try {
     if (o.procs === 1) {
@@ -149,12 +152,16 @@ const run = async (o: BotsCliOptions): Promise<void> => {
     transport: o.transport,
   });
   process.stderr.write(summary(report));
-  const json = JSON.stringify(report);
-  if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
   // Stopped by a signal before a window ended: 128 + its number (a stop after every window ended changes nothing).
   // No process.exit: the process ends once its bots' sockets and timers are gone, so one left behind shows.
   process.exitCode = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
-  process.stdout.write(`${json}\n`);
+  process.stdout.write(`${JSON.stringify(report)}\n`); // first: a report file that cannot be written loses nothing
+  try {
+    if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (err) {
+    log(`bots: --report: could not write ${o.report} (the report is on stdout): ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
 };
 
 const main = (): void => {

@@ -19,6 +19,7 @@ import { constants as osConstants } from 'node:os';
 import { runFleet } from './bot-fleet.js';
 import type { FleetOptions, FleetPhase } from './fleet-options.js';
 import type { ProcReport } from './report.js';
+import { watchBotsSignals } from './stop.js';
 
 /** The serialisable part of FleetOptions (what crosses the IPC channel). */
 export type WorkerFleetOptions = Omit<FleetOptions, 'onProgress' | 'ramped' | 'stop'>;
@@ -125,7 +126,11 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
         if (reports[k] === null)
           fail(new Error(`bots process ${k} exited with code ${code} before reporting${stderr ? `: ${stderr.trim()}` : ''}`));
       });
-      child.on('error', (err) => fail(new Error(`bots process ${k} could not start: ${err.message}`)));
+      // A child that started and died at once (taskset refusing its CPU) fails the `start` send (EPIPE): its exit,
+      // with its stderr, says why. Only a spawn that failed (no pid) is reported from here.
+      child.on('error', (err) => {
+        if (child.pid === undefined) fail(new Error(`bots process ${k} could not start: ${err.message}`));
+      });
       child.send({ type: 'start', options } satisfies ToWorker);
     }
     const stop = (): void => {
@@ -148,12 +153,8 @@ export const runWorker = (): void => {
     if (!reported) process.exit(1);
   });
   const stop = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop.signal.aborted) process.exit(128 + (osConstants.signals[sig] ?? 0)); // a second signal: at once
-    stop.abort(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A second signal (not the same press repeated, nor the terminal's SIGINT after the coordinator's stop): at once.
+  watchBotsSignals({ stop, second: (sig) => process.exit(128 + (osConstants.signals[sig] ?? 0)) });
   let go: (() => void) | null = null;
   const goSignal = new Promise<void>((r) => {
     go = r;

@@ -9,6 +9,8 @@ import type { FleetPhase } from './fleet-options.js';
 export interface ProgressView {
   /** Ramp: bots joined of total; warmup: seconds; measure: seconds elapsed of the window. */
   update(phase: FleetPhase, done: number, total: number): void;
+  /** Write a message line (a stop, a warning): under a TTY's bar it takes the bar's line, the bar redrawn below it. */
+  log(line: string): void;
   stop(): void;
 }
 
@@ -16,7 +18,8 @@ const UNIT: Record<FleetPhase, string> = { ramp: 'joined', warmup: 's warm-up', 
 
 /** A progress view writing to `stream` (a bar if `stream.isTTY`, else lines). */
 export const createProgressView = (stream: NodeJS.WriteStream, enabled: boolean): ProgressView => {
-  if (!enabled) return { update: () => {}, stop: () => {} };
+  const log = (line: string): void => void stream.write(`${line}\n`);
+  if (!enabled) return { update: () => {}, log, stop: () => {} };
   if (stream.isTTY) {
     const bar = new SingleBar({
       stream,
@@ -35,6 +38,13 @@ export const createProgressView = (stream: NodeJS.WriteStream, enabled: boolean)
         } else bar.update(done);
         phase = p;
       },
+      // The bar's line holds the bar and no newline: clear it (column 1, erase to the end), write the message,
+      // and save the cursor again (ESC 7) at the start of the line below, where the bar goes on: the bar's stop
+      // restores the cursor saved at its start (ESC 8), which would put the summary over the message.
+      log: (line) => {
+        if (phase !== null && bar.isActive) stream.write(`\x1b[1G\x1b[0K${line}\n\x1b7`);
+        else log(line);
+      },
       stop: () => {
         if (phase !== null) bar.stop();
       },
@@ -51,6 +61,7 @@ export const createProgressView = (stream: NodeJS.WriteStream, enabled: boolean)
       stream.write(`bots: ${p} ${done}/${total} ${UNIT[p]}\n`);
       last = { phase: p, at: now, done };
     },
+    log,
     stop: () => {},
   };
 };

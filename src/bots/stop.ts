@@ -3,6 +3,7 @@
  * window, the coordinator's go) end as soon as its stop signal is aborted, and the abort's reason (the
  * signal's name, `SIGINT` or `SIGTERM`) is what the report says stopped it, with the phase it was in.
  */
+import { REPEAT_WINDOW_MS } from '../cli/stop-signals.js';
 import { Type } from '../typebox.js';
 
 /** A bots process's phases, in order: joining the steady population, the warm-up, the measured window. */
@@ -61,3 +62,29 @@ export const unlessStopped = (wait: Promise<unknown> | undefined, stop?: AbortSi
 
 /** What stopped the run early (the abort's reason, a signal name), or null when it ran to its end. */
 export const stopReason = (stop?: AbortSignal): string | null => (stop?.aborted ? String(stop.reason) : null);
+
+/**
+ * Install a bots process's SIGINT/SIGTERM handlers: the first signal aborts `stop` (its reason the
+ * signal's name); a signal within {@link REPEAT_WINDOW_MS} of the stop — however it began: a signal, or
+ * the coordinator's `stop` over IPC — is the same press delivered twice (a terminal's Ctrl-C reaches the
+ * whole process group, and `npm run bots` forwards it again), reported to `repeated`; a later one is a
+ * second signal, handed to `second` (which exits at once).
+ */
+export const watchBotsSignals = (o: {
+  stop: AbortController;
+  first?: (sig: NodeJS.Signals) => void;
+  repeated?: (sig: NodeJS.Signals) => void;
+  second: (sig: NodeJS.Signals) => void;
+}): void => {
+  let stoppedAt = o.stop.signal.aborted ? performance.now() : 0;
+  o.stop.signal.addEventListener('abort', () => (stoppedAt = performance.now()), { once: true });
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!o.stop.signal.aborted) {
+      o.first?.(sig);
+      o.stop.abort(sig);
+    } else if (performance.now() - stoppedAt < REPEAT_WINDOW_MS) o.repeated?.(sig);
+    else o.second(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+};

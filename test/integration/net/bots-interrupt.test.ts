@@ -8,15 +8,18 @@
  * go. It stops, closes its bots and writes a partial report (`partial: true`, `stoppedBy`, the seconds it
  * measured) to `--report` and stdout, then exits 128 + the signal's number — with `--procs 2` the
  * children's parts are in it (the signal is sent to the coordinator alone: it tells its children). A
- * second SIGINT exits at once, writing nothing: shown with the children stopped (SIGSTOP), so the first
- * stop cannot finish.
+ * terminal's Ctrl-C (SIGINT to the whole process group, forwarded again by npm/tsx) is one stop. A
+ * second SIGINT, a second or more after the first, exits at once, writing nothing: shown with the
+ * children stopped (SIGSTOP), so the first stop cannot finish.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, it } from 'vitest';
+import { REPEAT_WINDOW_MS } from '../../../src/cli/stop-signals.js';
 import { BotsReportSchema, type BotsReport } from '../../../src/bots/report.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 import { until } from '../../helpers/cluster-instances.js';
@@ -32,12 +35,13 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 const tempDir = fileTempDirs();
 
 /** The bots CLI on `ts` with a 60 s window (never reached), its report in a file; `out`/`err` as they come. */
-const startBots = (ts: TestServer, extra: string[]) => {
+const startBots = (ts: TestServer, extra: string[], detached = false) => {
   const file = join(tempDir('wt-bots-int-'), 'report.json');
   const args = ['--url', ts.url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--warmup', '0.1', '--input-hz', '5'];
   const child = spawn(process.execPath, [...BOTS, ...args, '--duration', '60', '--report', file, ...extra], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached, // its own process group: a terminal's Ctrl-C is a SIGINT to every process of the group
   });
   const io = { out: '', err: '' };
   child.stdout.setEncoding('utf8').on('data', (d: string) => (io.out += d));
@@ -189,6 +193,26 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
   });
 
+  it("Ctrl-C with --procs 2 under npm: the group's SIGINT and the one npm/tsx forward are one stop; a partial report, exit 130", async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished);
+    const run = startBots(ts, ['--procs', '2'], true);
+    await run.measuring();
+    const pid = run.child.pid ?? 0;
+    process.kill(-pid, 'SIGINT'); // the terminal: coordinator and children at once
+    run.child.kill('SIGINT'); // the same press again, as `npm run bots` (tsx) forwards it
+    for (const kid of childPids(run.child)) process.kill(kid, 'SIGINT'); // and a relay in front of a child
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(130);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', stoppedIn: 'measure', procs: 2, clients: 6, connected: 6 });
+    expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGINT', 'SIGINT']);
+    expect(run.io.err).toContain('the same stop');
+    await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+  });
+
   it('a second SIGINT exits at once, without a report', async ({ expect, onTestFinished }) => {
     const ts = await serve(onTestFinished);
     const run = startBots(ts, ['--procs', '2']);
@@ -205,6 +229,7 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     });
     run.child.kill('SIGINT');
     await until('the stop began', () => run.io.err.includes('SIGINT again'), 20_000, 50);
+    await sleep(REPEAT_WINDOW_MS + 100); // within it, a signal is the same press delivered twice (terminal and npm)
     run.child.kill('SIGINT');
     const [code] = await run.exited;
     expect(code, run.io.err).toBe(130);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, it } from 'vitest';
@@ -23,8 +23,8 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 /** The file's temporary folders (a report, a data directory), removed after its tests. */
 const tempDir = fileTempDirs();
 
-const runBots = async (args: string[]): Promise<{ code: number | null; out: string; err: string }> => {
-  const child = spawn(process.execPath, [...BOTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+const runBots = async (args: string[], env = process.env): Promise<{ code: number | null; out: string; err: string }> => {
+  const child = spawn(process.execPath, [...BOTS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '',
     err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -103,6 +103,30 @@ describe.concurrent('bots CLI over several processes', () => {
     ] as const)
       expect(summarize(mergeHistograms(report.perProc.map((p) => p.histograms[k]))), k).toEqual(report[s]);
     expect(err).toContain('update latency ms: p50');
+  });
+
+  it('--procs 2 with a child that cannot start (taskset refuses its CPU): exit 1 and the child\'s own message, not "write EPIPE"', async ({
+    expect,
+  }) => {
+    // The fault a cgroup that excludes a CPU causes (the CPU exists, taskset cannot use it), which this host cannot:
+    // a taskset first on PATH that answers --version and refuses every pinning as util-linux's does.
+    const bin = tempDir('wt-bots-taskset-');
+    const fake = join(bin, 'taskset');
+    writeFileSync(
+      fake,
+      '#!/bin/sh\n[ "$1" = --version ] && exit 0\necho "taskset: failed to set pid 0\'s affinity: Invalid argument" >&2\nexit 1\n',
+    );
+    chmodSync(fake, 0o755);
+    const { code, err } = await runBots(
+      ['--url', 'ws://127.0.0.1:9', '--clients', '2', '--procs', '2', '--cpu', '0', '--duration', '0.2'],
+      {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+      },
+    );
+    expect(code, err).toBe(1);
+    expect(err).toMatch(/bots process \d exited with code 1 before reporting: taskset: failed to set pid 0's affinity: Invalid argument/);
+    expect(err).not.toContain('EPIPE');
   });
 
   it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async ({ expect, onTestFinished }) => {

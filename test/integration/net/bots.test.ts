@@ -101,6 +101,39 @@ describe.concurrent('load-test bots', () => {
     expect(err).toContain('0/4 connected, 4 join failures (UNKNOWN_WORLD 4)');
   });
 
+  it('disconnects are reported by close code, in the report and on the summary line (one --token: each hello takes the last player over, 4011)', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, true);
+    const args = [
+      '--url',
+      ts.url,
+      '--world',
+      'w1',
+      '--clients',
+      '3',
+      '--concurrency',
+      '1',
+      '--token',
+      'alice',
+      '--duration',
+      '0.3',
+      '--warmup',
+      '0.2',
+    ];
+    const child = spawn(process.execPath, [...BOTS, ...args, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+    expect(r).toMatchObject({ connected: 3, disconnects: 2, disconnectsByCode: { 4011: 2 } });
+    expect(err).toContain('3/3 connected, 0 join failures, 2 disconnected (close 4011 2),');
+  });
+
   it('a server at its connection cap: the refused upgrades are reported as http 503, over both transports', async ({
     expect,
     onTestFinished,
