@@ -6,7 +6,7 @@
  *
  * Each string found comes with its retainer paths: for every object that points at it, the
  * shortest path from the GC roots to that object (the string table's own entries are weak and not
- * followed), the last steps written `Owner.property > Map > [] > string`. A failing test says
+ * followed; V8's inline-cache feedback is not a retainer), the last steps written `Owner.property > Map > [] > string`. A failing test says
  * where a leak is kept; a test can also accept a string kept only by a structure it knows is bounded.
  *
  * `WT_KEEP_HEAP_SNAPSHOT=<prefix>` keeps a copy of each snapshot (`<prefix>-<pid>.heapsnapshot`)
@@ -74,7 +74,16 @@ export const snapshotLayout = (snap: Snapshot) => {
 };
 
 /**
- * The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment).
+ * V8's inline-cache feedback of a function: a keyed property access site keeps the last property names
+ * it saw (`worlds[id] = …` kept a deleted world's id: fresh-clone CI J, `sumWorldNets`), a few per site
+ * in the code at most, replaced as the site sees others — the engine's bounded cache, not the program's
+ * state. Not counted as a retainer.
+ */
+const FEEDBACK_VECTOR = 'system / FeedbackVector';
+
+/**
+ * The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment);
+ * V8's inline-cache feedback ({@link FEEDBACK_VECTOR}) does not count as a retainer.
  * The walk keeps its state in typed arrays indexed by node (a snapshot has ~10^5-10^6 nodes and several
  * times as many edges); which nodes are wanted is decided once per node, not once per edge.
  */
@@ -110,10 +119,11 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
   for (let h = 0; h < tail; h++) {
     const x = queue[h] ?? 0;
     if (name(x).startsWith('(Internalized strings')) continue;
+    const engineCache = name(x) === FEEDBACK_VECTOR;
     for (let e = firstEdge[x] ?? 0; e < (firstEdge[x + 1] ?? 0); e += EF) {
       if ((edges[e + ET] ?? 0) === weak) continue;
       const to = (edges[e + TO] ?? 0) / NF;
-      if (wanted[to]) {
+      if (wanted[to] && !engineCache) {
         const by = retainers.get(to);
         if (by) by.push([x, e]);
         else retainers.set(to, [[x, e]]);
