@@ -278,7 +278,7 @@ export const ErrorCode = {
    */
   CLIENT_NOT_JOINED: 'WT_ERR_CLIENT_NOT_JOINED',
   /**
-   * An offline tool (`npm run backup`) was given a SQLite data directory that holds no store
+   * An offline tool (`npm run backup`, `npm run verify --data-dir`) was given a SQLite data directory that holds no store
    * (`worldtick.sqlite` not found): a mistyped path is refused rather than read as an empty store.
    * Nothing was written. Exit 2.
    */

@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import { compareSummary, type Mismatch } from '../ledger/verify.js';
 import { openStore, resolveStoreTarget } from '../store/open-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
@@ -31,12 +32,15 @@ export interface OfflineReport {
 /**
  * Recompute every balance from the ledger of a stopped server's store: the SQLite store in
  * `dataDir`, or `store` (`postgres://…`, `sqlite:<dir>`) when given. Throws when `dataDir` (or
- * `sqlite:<dir>`) holds no store file: opening it would create an empty store and report it ok.
+ * `sqlite:<dir>`) holds no store file (`WT_ERR_STORE_FILE_MISSING`): opening it would create an empty store and report it ok.
  */
 export const verifyOffline = async (dataDir: string, store = ''): Promise<OfflineReport> => {
   const target = resolveStoreTarget({ store, dataDir });
   if (target.kind === 'sqlite' && !existsSync(join(target.dataDir, SQLITE_FILE_NAME)))
-    throw new Error(`no store in ${target.dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`);
+    throw new WorldtickError(
+      ErrorCode.STORE_FILE_MISSING,
+      `no store in ${target.dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`,
+    );
   return verifyStore(await openStore({ store, dataDir }));
 };
 

@@ -109,7 +109,7 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
     expect(JSON.parse(bySpec.stdout)).toMatchObject({ ok: true, entriesRead: 7 });
     // A mistyped data directory is an error, not an empty ledger reported ok (and nothing is created there).
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain(`no store in ${typo}`);
+    expect(bad.stderr).toContain(`worldtick-verify: WT_ERR_STORE_FILE_MISSING: no store in ${typo}`);
     expect(existsSync(typo)).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
