@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { beforeAll, describe, it } from 'vitest';
 import { runWorld, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
@@ -9,6 +10,26 @@ beforeAll(async () => {
 });
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+
+/**
+ * The bots CLI run to its exit (`program`: node's arguments for it, default the run's compiled copy): its
+ * exit code, stdout, stderr and report (stdout's last line, parsed; null when it is not JSON).
+ */
+const botsCli = async (args: string[], program: string[] = BOTS): Promise<{ code: number | null; out: string; err: string; r: any }> => {
+  const child = spawn(process.execPath, [...program, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const [code] = (await once(child, 'close')) as [number | null];
+  let r: any = null;
+  try {
+    r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+  } catch {
+    r = null;
+  }
+  return { code, out, err, r };
+};
 
 /** A test server of one test (its world stepped when `stepped`), stopped when that test ends. */
 const serve = async (
@@ -35,12 +56,8 @@ describe.concurrent('load-test bots', () => {
     onTestFinished,
   }) => {
     const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, true);
-    const child = spawn(
-      process.execPath,
+    const { code, err, r } = await botsCli(
       [
-        '--import',
-        'tsx',
-        'src/bots/main.ts',
         '--url',
         ts.url,
         '--world',
@@ -56,15 +73,9 @@ describe.concurrent('load-test bots', () => {
         '--full-every',
         '4',
       ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      ['--import', 'tsx', 'src/bots/main.ts'],
     );
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, err).toBe(0);
-    const r = JSON.parse(out.trim().split('\n').at(-1)!);
     expect(r).toMatchObject({
       clients: 20,
       connected: 20,
@@ -86,17 +97,8 @@ describe.concurrent('load-test bots', () => {
   }) => {
     const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, false);
     const args = ['--url', ts.url, '--world', 'no-such-world', '--clients', '4', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-    const child = spawn(process.execPath, [...BOTS, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const { code, err, r } = await botsCli(args);
     expect(code, err).toBe(0);
-    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
     expect(r).toMatchObject({ clients: 4, connected: 0, joinFailures: 4, joinFailuresByReason: { UNKNOWN_WORLD: 4 } });
     expect(err).toContain('0/4 connected, 4 join failures (UNKNOWN_WORLD 4)');
   });
@@ -122,14 +124,8 @@ describe.concurrent('load-test bots', () => {
       '--warmup',
       '0.2',
     ];
-    const child = spawn(process.execPath, [...BOTS, ...args, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const { code, err, r } = await botsCli([...args, '--no-progress']);
     expect(code, err).toBe(0);
-    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
     expect(r).toMatchObject({ connected: 3, disconnects: 2, disconnectsByCode: { 4011: 2 } });
     expect(err).toContain('3/3 connected, 0 join failures, 2 disconnected (close 4011 2),');
   });
@@ -145,14 +141,8 @@ describe.concurrent('load-test bots', () => {
       (['raw', 'ws'] as const).map(async (transport, k) => {
         const url = (k === 0 ? ts : other).url;
         const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
-        const child = spawn(process.execPath, [...BOTS, ...args, '--transport', transport], {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-        expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
-        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '');
+        const { code, r } = await botsCli([...args, '--transport', transport]);
+        expect(code).toBe(0);
         expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
       }),
     );
@@ -164,17 +154,8 @@ describe.concurrent('load-test bots', () => {
   }) => {
     const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, true);
     const args = ['--url', ts.url, '--world', 'w1', '--clients', '12', '--duration', '0.6', '--warmup', '0.2', '--input-hz', '10'];
-    const child = spawn(process.execPath, [...BOTS, ...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const { code, err, r } = await botsCli([...args, '--full-every', '3', '--idle-share', '0.5', '--spectator-share', '0.25']);
     expect(code, err).toBe(0);
-    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
     expect(r).toMatchObject({ connected: 12, disconnects: 0, inconsistencies: 0 });
     expect(Object.keys(r.groups).sort()).toEqual(['activePlayers', 'idlePlayers', 'spectators']);
     const { activePlayers: act, idlePlayers: idle, spectators: spec } = r.groups;
@@ -197,13 +178,7 @@ describe.concurrent('load-test bots', () => {
   });
 
   it('a bad option exits 2 with a message', async ({ expect }) => {
-    const child = spawn(process.execPath, [...BOTS, '--clients', 'many'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    const { code, err } = await botsCli(['--clients', 'many']);
     expect(code).toBe(2);
     expect(err).toContain('--clients must be an integer between 1 and 100000');
   });
