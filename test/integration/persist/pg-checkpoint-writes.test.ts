@@ -9,22 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerCheckpointWriter } from '../../../src/persist/checkpoint-writer.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/types.js';
-import type { PgServer } from '../../helpers/postgres-server.js';
-import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
+import { fileDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 
-let pgs: PgServer | null = null;
+// A fresh database on the run's PostgreSQL, dropped after the file (after the store's close below).
+const { skip, db: pgs } = await fileDatabase();
 let store: Store | null = null;
-let skip = '';
 
 beforeAll(async () => {
-  const s = await freshDatabase();
-  if ('skip' in s) {
-    skip = s.skip;
-    return;
-  }
-  pgs = s;
-  store = await openStore({ store: s.url });
-  await withPgClient(s.url, async (c) => {
+  if (!pgs) return;
+  store = await openStore({ store: pgs.url });
+  await withPgClient(pgs.url, async (c) => {
     await c.query(
       'CREATE TABLE ck_log (world TEXT NOT NULL, step BIGINT NOT NULL, began TIMESTAMPTZ NOT NULL, ended TIMESTAMPTZ NOT NULL)',
     );
@@ -37,7 +31,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store?.close();
-  await pgs?.destroy();
 });
 
 interface Span {
