@@ -32,6 +32,19 @@ const seed = async (store: Store, expired: number, live: number): Promise<void> 
 const tokens = async (h: StoreHandle): Promise<string[]> =>
   (await h.query('SELECT token FROM sessions')).map((r) => String(r.token)).sort();
 
+/** Durable sessions over `store` (grace 60 s, the clock at NOW), collecting their reported errors, with a sweep started. */
+const sweeping = (store: Store): { ds: DurableSessions; errors: unknown[] } => {
+  const errors: unknown[] = [];
+  const ds = new DurableSessions(
+    store,
+    () => 60,
+    (err) => errors.push(err),
+    () => NOW,
+  );
+  ds.prune();
+  return { ds, errors };
+};
+
 for (const { factory, name } of factories) {
   describe.skipIf(!factory)(`session prune: ${name}`, () => {
     const fresh = freshStoreEach(factory);
@@ -75,14 +88,7 @@ for (const { factory, name } of factories) {
         });
         return store.pruneSessions(now, limit);
       };
-      const errors: unknown[] = [];
-      const ds = new DurableSessions(
-        spy,
-        () => 60,
-        (err) => errors.push(err),
-        () => NOW,
-      );
-      ds.prune();
+      const { ds, errors } = sweeping(spy);
       await ds.settled();
       expect(errors).toEqual([]);
       expect(calls).toEqual([
@@ -104,14 +110,7 @@ for (const { factory, name } of factories) {
         done++;
         return n;
       };
-      const errors: unknown[] = [];
-      const ds = new DurableSessions(
-        spy,
-        () => 60,
-        (err) => errors.push(err),
-        () => NOW,
-      );
-      ds.prune();
+      const { ds, errors } = sweeping(spy);
       // A hello resuming live0 right after the sweep began: its lookup and its session write.
       let doneAtAnswer = -1;
       const resumed = ds.resolve('w', 'n', '', 'live0', 0, 0).then((r) => {
