@@ -4,7 +4,15 @@
 
 (() => {
   // Canvas drawings and the cluster panel (panels.js, loaded before this script).
-  const { TIER_COLORS, drawCost: drawCostOf, drawMap, renderCluster, renderNotStarted } = window.worldtickPanels;
+  const {
+    TIER_COLORS,
+    drawCost: drawCostOf,
+    drawMap,
+    renderCluster,
+    renderNotStarted,
+    renderTriggers,
+    renderTransactions,
+  } = window.worldtickPanels;
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const $ = (id) => document.getElementById(id);
   const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
@@ -20,18 +28,36 @@
     return sessionStorage.getItem('worldtick-token') || '';
   };
 
+  // An API refusal keeps its status and code ({code, message} bodies): shown as `409 WT_ERR_…: message`.
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+  const describeError = (err) => (err.code ? `${err.status} ${err.code}: ${err.message}` : err.message);
   const api = async (method, path, body) => {
     const headers = { Authorization: `Bearer ${state.token}` };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (res.status === 401) {
-      showLogin('token rejected (401)');
-      throw new Error('unauthorized');
+    let res;
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new ApiError(0, '', `server unreachable (${err.message})`);
     }
     const type = res.headers.get('content-type') || '';
-    const data = type.startsWith('application/json') ? await res.json() : await res.arrayBuffer();
-    if (!res.ok) throw new Error(data?.message || `HTTP ${res.status}`);
-    return data;
+    const data = type.startsWith('application/json') ? await res.json().catch(() => null) : await res.arrayBuffer();
+    if (res.ok) return data;
+    const err = new ApiError(res.status, data?.code || `HTTP ${res.status}`, data?.message || res.statusText || 'request failed');
+    if (res.status === 401) {
+      // A rejected token stays rejected: stop polling with it until the operator gives another one.
+      state.token = '';
+      sessionStorage.removeItem('worldtick-token');
+      showLogin(`token rejected: ${describeError(err)}`);
+      err.unauthorized = true;
+    }
+    throw err;
   };
 
   const showLogin = (msg) => {
@@ -156,6 +182,8 @@
     $('world-state').textContent = s.fault ? `faulted (${s.fault.code})` : s.paused ? 'paused' : 'running';
     if (document.activeElement !== $('time-scale')) $('time-scale').value = String(s.timeScale);
     state.budgetMs = s.cost.frameBudgetMs;
+    // Steps went back (the world was deleted and created again, or restored from an older checkpoint): a new chart.
+    if (s.history.steps.length && s.history.steps[s.history.steps.length - 1] < state.lastStep) select(s.id);
     for (let i = 0; i < s.history.steps.length; i++) {
       const step = s.history.steps[i];
       if (step <= state.lastStep) continue;
@@ -172,6 +200,7 @@
     $('cost-info').textContent =
       `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}` +
       (slowest ? `, slowest system ${slowest.name} (${slowest.phase}) ${slowest.lastMs} ms` : '');
+    $('cost').dataset.lastStep = String(state.lastStep);
     drawCostOf(state);
     const tiers = $('tiers');
     tiers.replaceChildren();
@@ -252,53 +281,6 @@
     );
   };
 
-  const renderTriggers = (events) => {
-    const ol = $('trigger-history');
-    ol.replaceChildren();
-    for (const e of events.slice().reverse()) {
-      const li = document.createElement('li');
-      const p = e.payload;
-      li.textContent = `#${e.seq} ${p.name}: ${p.outcome}${p.injected ? ' (injected)' : ''}${p.missed ? `, ${p.missed} missed` : ''}`;
-      ol.append(li);
-    }
-  };
-
-  // Recent ledger transactions of the selected world (GET /api/v1/worlds/{id}/ledger).
-  const renderTransactions = (ledger) => {
-    const body = $('transactions').tBodies[0];
-    body.replaceChildren();
-    if (!ledger) {
-      $('tx-info').textContent = 'no durable store (--data-dir)';
-      return;
-    }
-    const r = ledger.stats.results;
-    const ok = Object.entries(r)
-      .filter(([k]) => k.endsWith(':ok'))
-      .reduce((n, [, v]) => n + v, 0);
-    const all = Object.values(r).reduce((n, v) => n + v, 0);
-    const mean = ledger.stats.latencyCount ? ledger.stats.latencySumMs / ledger.stats.latencyCount : 0;
-    $('tx-info').textContent = `${ok} ok / ${all} results, mean commit ${mean.toFixed(1)} ms`;
-    for (const t of ledger.recent.slice(0, 20)) {
-      const tr = document.createElement('tr');
-      const cells = [
-        new Date(t.at).toLocaleTimeString(),
-        t.playerId.slice(0, 12),
-        t.key.slice(0, 28),
-        t.kind,
-        t.status === 'ok' ? (t.replayed ? 'ok (replay)' : 'ok') : t.code,
-        t.item ? `${t.item}×${t.quantity}` : '',
-        String(t.coinsDelta),
-        t.seq === null ? '' : String(t.seq),
-      ];
-      for (const c of cells) {
-        const td = document.createElement('td');
-        td.textContent = c;
-        tr.append(td);
-      }
-      body.append(tr);
-    }
-  };
-
   let mapDue = 0;
   let clusterDue = 0;
   const tick = async () => {
@@ -326,14 +308,21 @@
       setConn(true, 'live');
       $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
-      if (err.message !== 'unauthorized') setConn(false, `error: ${err.message}`);
+      if (!err.unauthorized) setConn(false, `error: ${describeError(err)}`);
     } finally {
       state.busy = false;
     }
   };
 
-  const act = async (label, fn) => {
+  // `ask`: a question to confirm first (actions that stop or change a world for its players), naming the world:
+  // the selected world can change under the pointer (a page turned, a world deleted).
+  const act = async (label, fn, ask) => {
     const msg = $('action-msg');
+    if (ask && !window.confirm(ask)) {
+      msg.textContent = `${label}: cancelled`;
+      msg.className = 'muted';
+      return;
+    }
     try {
       await fn();
       msg.textContent = `${label}: ok`;
@@ -341,28 +330,37 @@
       mapDue = 0;
       await tick();
     } catch (err) {
-      msg.textContent = `${label}: ${err.message}`;
+      msg.textContent = `${label}: ${describeError(err)}`;
       msg.className = 'error';
     }
   };
   const base = () => `/api/v1/worlds/${encodeURIComponent(state.selected)}`;
-  $('pause').addEventListener('click', () => act('pause', () => api('POST', `${base()}/scheduler/pause`)));
+  $('pause').addEventListener('click', () =>
+    act('pause', () => api('POST', `${base()}/scheduler/pause`), `Pause world ${state.selected}? Its world time stops for its players.`),
+  );
   $('resume').addEventListener('click', () => act('resume', () => api('POST', `${base()}/scheduler/resume`)));
   $('step').addEventListener('click', () => act('step', () => api('POST', `${base()}/scheduler/step`, { n: Number($('step-n').value) })));
   $('apply-scale').addEventListener('click', () =>
     act('timeScale', () => api('PUT', `${base()}/scheduler/config`, { simulation: { timeScale: Number($('time-scale').value) } })),
   );
   $('maint-on').addEventListener('click', () =>
-    act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: true, reason: 'dashboard' })),
+    act(
+      'maintenance',
+      () => api('PUT', `${base()}/maintenance`, { on: true, reason: 'dashboard' }),
+      `Enter maintenance on world ${state.selected}? New players are refused, jobs and periodic tasks held until you exit.`,
+    ),
   );
   $('maint-off').addEventListener('click', () => act('maintenance', () => api('PUT', `${base()}/maintenance`, { on: false })));
   $('override-set').addEventListener('click', () =>
-    act('override', () =>
-      api('PUT', `${base()}/controller/override`, {
-        mode: $('override-mode').value,
-        seconds: Number($('override-seconds').value),
-        reason: 'dashboard',
-      }),
+    act(
+      'override',
+      () =>
+        api('PUT', `${base()}/controller/override`, {
+          mode: $('override-mode').value,
+          seconds: Number($('override-seconds').value),
+          reason: 'dashboard',
+        }),
+      `Force controller mode ${$('override-mode').value} on world ${state.selected} for ${$('override-seconds').value} s?`,
     ),
   );
   $('override-reset').addEventListener('click', () => act('reset', () => api('DELETE', `${base()}/controller/override`)));

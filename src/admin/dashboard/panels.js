@@ -1,5 +1,5 @@
 // worldtick dashboard panels (loaded before app.js): the step-cost chart, the world map, the
-// cluster table and the not-started table, drawn from what app.js fetched. Exposed as `window.worldtickPanels`.
+// cluster table, the not-started table, the trigger history and the transactions, drawn from what app.js fetched. Exposed as `window.worldtickPanels`.
 
 (() => {
   const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
@@ -190,5 +190,53 @@
   };
   const fmtAgo = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
 
-  window.worldtickPanels = { TIER_COLORS, drawCost, drawMap, renderCluster, renderNotStarted };
+  // The last triggers of the bus history (GET …/periodic/history?topic=task), newest first.
+  const renderTriggers = (events) => {
+    const ol = $('trigger-history');
+    ol.replaceChildren();
+    for (const e of events.slice().reverse()) {
+      const li = document.createElement('li');
+      const p = e.payload;
+      li.textContent = `#${e.seq} ${p.name}: ${p.outcome}${p.injected ? ' (injected)' : ''}${p.missed ? `, ${p.missed} missed` : ''}`;
+      ol.append(li);
+    }
+  };
+
+  // Recent ledger transactions of the selected world (GET /api/v1/worlds/{id}/ledger).
+  const renderTransactions = (ledger) => {
+    const body = $('transactions').tBodies[0];
+    body.replaceChildren();
+    if (!ledger) {
+      $('tx-info').textContent = 'no durable store (--data-dir)';
+      return;
+    }
+    const r = ledger.stats.results;
+    const ok = Object.entries(r)
+      .filter(([k]) => k.endsWith(':ok'))
+      .reduce((n, [, v]) => n + v, 0);
+    const all = Object.values(r).reduce((n, v) => n + v, 0);
+    const mean = ledger.stats.latencyCount ? ledger.stats.latencySumMs / ledger.stats.latencyCount : 0;
+    $('tx-info').textContent = `${ok} ok / ${all} results, mean commit ${mean.toFixed(1)} ms`;
+    for (const t of ledger.recent.slice(0, 20)) {
+      const tr = document.createElement('tr');
+      const cells = [
+        new Date(t.at).toLocaleTimeString(),
+        t.playerId.slice(0, 12),
+        t.key.slice(0, 28),
+        t.kind,
+        t.status === 'ok' ? (t.replayed ? 'ok (replay)' : 'ok') : t.code,
+        t.item ? `${t.item}×${t.quantity}` : '',
+        String(t.coinsDelta),
+        t.seq === null ? '' : String(t.seq),
+      ];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+  };
+
+  window.worldtickPanels = { TIER_COLORS, drawCost, drawMap, renderCluster, renderNotStarted, renderTriggers, renderTransactions };
 })();

@@ -57,6 +57,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // Pause, Enter maintenance and Force mode ask first (dashboard-errors.test.ts): yes.
+    page.on('dialog', (d) => void d.accept());
     await page.goto(`${s.base}/#token=${encodeURIComponent(TOKEN)}`);
     // The token left the address bar (it never reached the server: it was in the fragment).
     await page.waitForFunction(() => !location.hash);

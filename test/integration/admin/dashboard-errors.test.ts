@@ -1,0 +1,125 @@
+/**
+ * The dashboard when things go wrong (docs/ADMIN.md "Dashboard"): an API refusal is shown with its
+ * status, code and message; a wrong token shows the login form once and stops polling; the
+ * actions that stop a world for its players ask first, naming the world; a world deleted and created
+ * again under the same id (step back to 0) is charted afresh. A real runtime and the real page in
+ * headless Chromium.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, type Started, startRuntime, TOKEN } from './harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`SKIP dashboard errors test: ${CHROMIUM} not installed`);
+
+const text = (page: Page, id: string) => page.evaluate((i) => document.getElementById(i)?.textContent ?? '', id);
+
+describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless Chromium', () => {
+  let s: Started;
+  let browser: Browser;
+  beforeAll(async () => {
+    s = await startRuntime(['--npcs', '50']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+
+  const open = async (token = TOKEN): Promise<{ page: Page; errors: string[] }> => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // Anything the page itself asks for and does not get (the browser's favicon request included).
+    page.on(
+      'response',
+      (r) => !new URL(r.url()).pathname.startsWith('/api/') && r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`),
+    );
+    await page.goto(`${s.base}/#token=${encodeURIComponent(token)}`);
+    return { page, errors };
+  };
+
+  it('shows an API refusal with status, code and message', { timeout: 30_000 }, async () => {
+    const { page, errors } = await open();
+    await page.waitForFunction(() => document.getElementById('sel-id')?.textContent === '1', undefined, { timeout: 15_000 });
+    // Step on a running world: 409 WT_ERR_WORLD_NOT_PAUSED.
+    await page.click('#step');
+    await expect.poll(() => text(page, 'action-msg')).toBe('step: 409 WT_ERR_WORLD_NOT_PAUSED: world 1 must be paused to be stepped');
+    // A bad n: 400 with the problem.
+    await page.fill('#step-n', '0');
+    await page.click('#step');
+    await expect.poll(() => text(page, 'action-msg')).toMatch(/^step: 400 WT_ERR_ADMIN_BAD_REQUEST: .*n must be an integer/);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a wrong token: the login form says 401 with the code, and polling stops', { timeout: 30_000 }, async () => {
+    const page = await browser.newPage();
+    const asked: string[] = [];
+    page.on('request', (r) => new URL(r.url()).pathname.startsWith('/api/') && asked.push(r.url()));
+    await page.goto(`${s.base}/#token=wrong`);
+    await page.waitForFunction(() => document.getElementById('login-error')?.textContent?.includes('401'), undefined, {
+      timeout: 10_000,
+    });
+    expect(await text(page, 'login-error')).toContain('WT_ERR_ADMIN_UNAUTHORIZED');
+    // Several poll periods (500 ms) later: still the one refused request, no more.
+    await page.waitForTimeout(2000);
+    expect(asked.length).toBe(1);
+    await page.close();
+  });
+
+  it('Pause, Enter maintenance and Force mode ask first, naming the world', { timeout: 30_000 }, async () => {
+    const { page } = await open();
+    await page.waitForFunction(() => document.getElementById('sel-id')?.textContent === '1', undefined, { timeout: 15_000 });
+    const asked: string[] = [];
+    let answer = false;
+    page.on('dialog', async (d) => {
+      asked.push(`${d.type()}: ${d.message()}`);
+      await (answer ? d.accept() : d.dismiss());
+    });
+    // Declined: nothing is sent, the world runs on.
+    await page.click('#pause');
+    await expect.poll(() => asked.length).toBe(1);
+    expect(asked[0]).toMatch(/^confirm: Pause world 1\b/);
+    expect(await text(page, 'action-msg')).toBe('pause: cancelled');
+    expect((await call(s.base, 'GET', '/api/v1/worlds/1')).json.paused).toBe(false);
+    await page.click('#maint-on');
+    await expect.poll(() => asked.length).toBe(2);
+    expect(asked[1]).toMatch(/^confirm: .*maintenance.* world 1\b/i);
+    await page.click('#override-set');
+    await expect.poll(() => asked.length).toBe(3);
+    expect(asked[2]).toMatch(/^confirm: .*world 1\b/);
+    expect((await call(s.base, 'GET', '/api/v1/worlds/1/stats')).json.controller.status.override).toBeFalsy();
+    // Accepted: paused.
+    answer = true;
+    await page.click('#pause');
+    await expect.poll(async () => (await call(s.base, 'GET', '/api/v1/worlds/1')).json.paused).toBe(true);
+    // Resume is not destructive: no question.
+    await page.click('#resume');
+    await expect.poll(async () => (await call(s.base, 'GET', '/api/v1/worlds/1')).json.paused).toBe(false);
+    expect(asked.length).toBe(4);
+    await page.close();
+  });
+
+  it('charts a world deleted and created again under the same id from its new steps', { timeout: 45_000 }, async () => {
+    const create = { id: 'again', npcs: 5, config: { simulation: { tickIntervalSeconds: 0.01 } } };
+    expect((await call(s.base, 'POST', '/api/v1/worlds', { body: create })).status).toBe(201);
+    const { page, errors } = await open();
+    await page.waitForSelector('#worlds tbody tr[data-world="again"]', { timeout: 15_000 });
+    await page.click('#worlds tbody tr[data-world="again"]');
+    const charted = async () => Number(await page.locator('#cost').getAttribute('data-last-step'));
+    await expect.poll(charted, { timeout: 15_000 }).toBeGreaterThan(100);
+    // Deleted and created again, paused, then stepped 3 times (the history's steps 0, 1, 2), while shown.
+    expect((await call(s.base, 'DELETE', '/api/v1/worlds/again')).status).toBe(200);
+    const paused = { ...create, config: { simulation: { tickIntervalSeconds: 0.01, pauseSimulation: true } } };
+    expect((await call(s.base, 'POST', '/api/v1/worlds', { body: paused })).status).toBe(201);
+    expect((await call(s.base, 'POST', '/api/v1/worlds/again/scheduler/step', { body: { n: 3 } })).status).toBe(200);
+    await expect.poll(charted, { timeout: 10_000 }).toBe(2);
+    expect(await page.locator('#sel-id').textContent()).toBe('again');
+    await expect.poll(() => text(page, 'conn')).toBe('live');
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
