@@ -12,6 +12,8 @@
     renderNotStarted,
     renderTriggers,
     renderTransactions,
+    kv,
+    renderSessions,
   } = window.worldtickPanels;
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const $ = (id) => document.getElementById(id);
@@ -80,24 +82,6 @@
     const p = (x) => String(x).padStart(2, '0');
     return `day ${d} ${p(h)}:${p(m)}:${p(sec)}`;
   };
-  const kv = (el, obj) => {
-    el.replaceChildren();
-    if (!obj) {
-      el.textContent = 'not available';
-      return;
-    }
-    for (const [k, v] of Object.entries(obj)) {
-      if (v !== null && typeof v === 'object') continue;
-      const s = document.createElement('span');
-      s.append(`${k} `);
-      const b = document.createElement('b');
-      // Budgets use MAX_SAFE_INTEGER for "no limit" (e.g. the ingest drain before the controller acts).
-      b.textContent = typeof v !== 'number' ? String(v) : v >= Number.MAX_SAFE_INTEGER ? 'unlimited' : String(Math.round(v * 1000) / 1000);
-      s.append(b);
-      el.append(s);
-    }
-  };
-
   // The worlds table is one page of GET /api/v1/worlds?limit=…: with hundreds of worlds the whole list
   // (~310 bytes a world) polled twice a second was ~190 KB/s per open tab (docs/ADMIN.md "Sizing --max-worlds").
   const WORLDS_PAGE = 25;
@@ -254,7 +238,7 @@
           }
         : null,
     );
-    kv($('sessions'), s.sessions?.server ? { inWorld: s.sessions.inWorld, ...s.sessions.server } : null);
+    renderSessions(s);
     const ptb = $('periodic').querySelector('tbody');
     ptb.replaceChildren();
     for (const t of Array.isArray(s.periodic) ? s.periodic : []) {

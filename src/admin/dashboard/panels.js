@@ -1,5 +1,5 @@
 // worldtick dashboard panels (loaded before app.js): the step-cost chart, the world map, the
-// cluster table, the not-started table, the trigger history and the transactions, drawn from what app.js fetched. Exposed as `window.worldtickPanels`.
+// cluster table, the not-started table, the sessions, the trigger history and the transactions, drawn from what app.js fetched. Exposed as `window.worldtickPanels`.
 
 (() => {
   const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
@@ -190,6 +190,50 @@
   };
   const fmtAgo = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
 
+  /** A row of `key value` pairs of an object's plain fields, or 'not available'. */
+  const kv = (el, obj) => {
+    el.replaceChildren();
+    if (!obj) {
+      el.textContent = 'not available';
+      return;
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object') continue;
+      const s = document.createElement('span');
+      s.append(`${k} `);
+      const b = document.createElement('b');
+      // Budgets use MAX_SAFE_INTEGER for "no limit" (e.g. the ingest drain before the controller acts).
+      b.textContent = typeof v !== 'number' ? String(v) : v >= Number.MAX_SAFE_INTEGER ? 'unlimited' : String(Math.round(v * 1000) / 1000);
+      s.append(b);
+      el.append(s);
+    }
+  };
+
+  /** The Sessions panel of a world's stats: its own figures, then the whole server's on their own line. */
+  const renderSessions = (s) => {
+    // This world's figures (the game server's per-world report), then the whole server's on their own line.
+    const server = s.sessions?.server;
+    const mine = server?.worlds?.[s.id];
+    kv(
+      $('sessions'),
+      server
+        ? {
+            inWorld: s.sessions.inWorld,
+            parked: mine?.parked ?? 0,
+            snapshotsSent: mine?.snapshotsSent ?? 0,
+            snapshotBytes: mine?.snapshotBytes ?? 0,
+            skippedBackpressure: mine?.skippedBackpressure ?? 0,
+            kicks: (mine?.kicks?.game ?? 0) + (mine?.kicks?.admin ?? 0),
+            leaves: mine?.leaves ?? 0,
+          }
+        : null,
+    );
+    if (server) {
+      kv($('sessions-server'), server);
+      $('sessions-server').prepend('whole server: ');
+    } else $('sessions-server').replaceChildren();
+  };
+
   // The last triggers of the bus history (GET …/periodic/history?topic=task), newest first.
   const renderTriggers = (events) => {
     const ol = $('trigger-history');
@@ -229,14 +273,27 @@
         String(t.coinsDelta),
         t.seq === null ? '' : String(t.seq),
       ];
-      for (const c of cells) {
+      // Player id and key are cut short in the cell; its title keeps them whole (to copy).
+      const whole = [undefined, t.playerId, t.key];
+      cells.forEach((c, i) => {
         const td = document.createElement('td');
         td.textContent = c;
+        if (whole[i] !== undefined) td.title = whole[i];
         tr.append(td);
-      }
+      });
       body.append(tr);
     }
   };
 
-  window.worldtickPanels = { TIER_COLORS, drawCost, drawMap, renderCluster, renderNotStarted, renderTriggers, renderTransactions };
+  window.worldtickPanels = {
+    TIER_COLORS,
+    drawCost,
+    drawMap,
+    renderCluster,
+    renderNotStarted,
+    renderTriggers,
+    renderTransactions,
+    kv,
+    renderSessions,
+  };
 })();

@@ -43,7 +43,12 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
 
   it('shows an API refusal with status, code and message', { timeout: 30_000 }, async () => {
     const { page, errors } = await open();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
     await page.waitForFunction(() => document.getElementById('sel-id')?.textContent === '1', undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live');
+    // A clean load: nothing the browser asked for was missing (its favicon request was a 404).
+    expect(consoleErrors).toEqual([]);
     // Step on a running world: 409 WT_ERR_WORLD_NOT_PAUSED.
     await page.click('#step');
     await expect.poll(() => text(page, 'action-msg')).toBe('step: 409 WT_ERR_WORLD_NOT_PAUSED: world 1 must be paused to be stepped');
@@ -51,6 +56,28 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     await page.fill('#step-n', '0');
     await page.click('#step');
     await expect.poll(() => text(page, 'action-msg')).toMatch(/^step: 400 WT_ERR_ADMIN_BAD_REQUEST: .*n must be an integer/);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it("the sessions panel keeps the world's figures apart from the whole server's; ids cut short keep their full text", {
+    timeout: 30_000,
+  }, async () => {
+    const playerId = `t:${'0123456789abcdef'.repeat(2)}`;
+    const key = `reward-${'k'.repeat(40)}`;
+    const reward = await call(s.base, 'POST', '/api/v1/worlds/1/ledger/rewards', { body: { playerId, key, coins: 5 } });
+    expect(reward.status).toBe(200);
+    const { page, errors } = await open();
+    await page.waitForFunction(() => document.getElementById('sessions')?.textContent?.includes('inWorld'), undefined, { timeout: 15_000 });
+    // The world's own: no server-wide counter under the world's name.
+    const world = await text(page, 'sessions');
+    expect(world).not.toContain('connections');
+    expect(await text(page, 'sessions-server')).toMatch(/^whole server: .*connections \d+/);
+    // The transaction row cuts the player id and key short; the cell's title has them whole.
+    const row = page.locator('#transactions tbody tr', { hasText: 'reward-' });
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    expect(await row.locator('td').nth(1).getAttribute('title')).toBe(playerId);
+    expect(await row.locator('td').nth(2).getAttribute('title')).toBe(key);
     await page.close();
     expect(errors).toEqual([]);
   });
@@ -112,10 +139,22 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     const charted = async () => Number(await page.locator('#cost').getAttribute('data-last-step'));
     await expect.poll(charted, { timeout: 15_000 }).toBeGreaterThan(100);
     // Deleted and created again, paused, then stepped 3 times (the history's steps 0, 1, 2), while shown.
+    // The page's requests wait meanwhile: a poll between delete and create would move the selection
+    // to another world (as it should), which is not what this test is about.
+    let release = (): void => {};
+    const held = new Promise<void>((r) => (release = r));
+    let holding = 0;
+    await page.route('**/api/v1/**', async (route) => {
+      holding++;
+      await held;
+      await route.continue().catch(() => {}); // the page may be closed by then
+    });
+    await expect.poll(() => holding).toBeGreaterThan(0);
     expect((await call(s.base, 'DELETE', '/api/v1/worlds/again')).status).toBe(200);
     const paused = { ...create, config: { simulation: { tickIntervalSeconds: 0.01, pauseSimulation: true } } };
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: paused })).status).toBe(201);
     expect((await call(s.base, 'POST', '/api/v1/worlds/again/scheduler/step', { body: { n: 3 } })).status).toBe(200);
+    release(); // the route stays, letting every request through from now on
     await expect.poll(charted, { timeout: 10_000 }).toBe(2);
     expect(await page.locator('#sel-id').textContent()).toBe('again');
     await expect.poll(() => text(page, 'conn')).toBe('live');
