@@ -120,15 +120,26 @@
     state.costMs = [];
     state.lastStep = -1;
   };
+  // Rows are kept by world id and only their changed cells rewritten: a table rebuilt twice a second lost
+  // the clicks whose press and release straddled a poll, and any text selection of an id.
+  const worldRow = () => {
+    const tr = document.createElement('tr');
+    for (let i = 0; i < 8; i++) tr.append(document.createElement('td'));
+    tr.addEventListener('click', () => {
+      select(tr.dataset.world);
+      tick();
+    });
+    return tr;
+  };
   const renderWorlds = (worlds) => {
-    const tbody = $('worlds').querySelector('tbody');
-    tbody.replaceChildren();
+    const tbody = $('worlds').tBodies[0];
+    const old = new Map([...tbody.rows].map((tr) => [tr.dataset.world, tr]));
     // The selected world is on the page shown, or the page's first is.
     if (!state.selected || !worlds.some((w) => w.id === state.selected)) select(worlds.length ? worlds[0].id : null);
-    for (const w of worlds) {
-      const tr = document.createElement('tr');
+    const rows = worlds.map((w) => {
+      const tr = old.get(w.id) ?? worldRow();
       tr.dataset.world = w.id;
-      if (w.id === state.selected) tr.className = 'sel';
+      tr.className = w.id === state.selected ? 'sel' : '';
       // Cluster: a world another instance owns is shown by its owner only (a local standby copy does not step).
       const remote = w.owner !== undefined && !w.ownedHere;
       const where = w.owner === undefined ? '' : ' (here)';
@@ -144,17 +155,14 @@
             `${w.lastStepMs} ms`,
             w.sessions ?? '—',
           ];
-      for (const c of cells) {
-        const td = document.createElement('td');
-        td.textContent = String(c);
-        tr.append(td);
-      }
-      tr.addEventListener('click', () => {
-        select(w.id);
-        tick();
+      cells.forEach((c, i) => {
+        const td = tr.cells[i];
+        if (td && td.textContent !== String(c)) td.textContent = String(c);
       });
-      tbody.append(tr);
-    }
+      return tr;
+    });
+    const same = rows.length === tbody.rows.length && rows.every((tr, i) => tbody.rows[i] === tr);
+    if (!same) tbody.replaceChildren(...rows);
   };
 
   const renderStats = (s) => {

@@ -82,6 +82,33 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     expect(errors).toEqual([]);
   });
 
+  it('a click on a world row counts when a poll lands between press and release; the rows stay the same nodes', {
+    timeout: 30_000,
+  }, async () => {
+    expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'slow-click', npcs: 0 } })).status).toBe(201);
+    const { page, errors } = await open();
+    let polls = 0;
+    page.on('requestfinished', (r) => new URL(r.url()).pathname === '/api/v1/worlds' && polls++);
+    const row = page.locator('#worlds tbody tr[data-world="slow-click"]');
+    await row.waitFor({ timeout: 15_000 });
+    await page.evaluate(() => {
+      (window as unknown as { firstRow: Element | null }).firstRow = document.querySelector('#worlds tbody tr');
+    });
+    // Press, let the worlds table be polled (and redrawn) twice, release: a person's slow click.
+    const box = await row.boundingBox();
+    if (!box) throw new Error('row not shown');
+    await page.mouse.move(box.x + 10, box.y + box.height / 2);
+    await page.mouse.down();
+    const seen = polls;
+    await expect.poll(() => polls).toBeGreaterThan(seen + 1);
+    await page.mouse.up();
+    await expect.poll(() => page.locator('#sel-id').textContent()).toBe('slow-click');
+    // The first row is the node it was (so a text selection of an id survives the polls too).
+    expect(await page.evaluate(() => (window as unknown as { firstRow: Element | null }).firstRow?.isConnected)).toBe(true);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('a wrong token: the login form says 401 with the code, and polling stops', { timeout: 30_000 }, async () => {
     const page = await browser.newPage();
     const asked: string[] = [];
