@@ -109,6 +109,19 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     expect(errors).toEqual([]);
   });
 
+  it('fits a 900 px wide window with a 64-character world id selected (no sideways scrolling)', { timeout: 30_000 }, async () => {
+    const long = 'L'.repeat(64);
+    expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: long, npcs: 0 } })).status).toBe(201);
+    const { page, errors } = await open();
+    await page.setViewportSize({ width: 900, height: 1000 });
+    await page.click(`#worlds tbody tr[data-world="${long}"]`);
+    await expect.poll(() => page.locator('#sel-id').textContent()).toBe(long);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBe(0);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('a wrong token: the login form says 401 with the code, and polling stops', { timeout: 30_000 }, async () => {
     const page = await browser.newPage();
     const asked: string[] = [];
