@@ -17,6 +17,9 @@
   } = window.worldtickPanels;
   const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const $ = (id) => document.getElementById(id);
+  // Wall ms after which the selected world's map (with its trigger history and ledger) and the cluster view are polled again.
+  let mapDue = 0;
+  let clusterDue = 0;
   const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
 
   const readToken = () => {
@@ -116,6 +119,7 @@
 
   const select = (id) => {
     state.selected = id;
+    mapDue = 0; // the new world's map, triggers and ledger with its first stats
     state.costSteps = [];
     state.costMs = [];
     state.lastStep = -1;
@@ -273,8 +277,6 @@
     );
   };
 
-  let mapDue = 0;
-  let clusterDue = 0;
   const tick = async () => {
     if (state.busy || !state.token) return;
     state.busy = true;

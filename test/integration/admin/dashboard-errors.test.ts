@@ -122,6 +122,25 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     expect(errors).toEqual([]);
   });
 
+  it('a world clicked gets its map, triggers and ledger with its first stats, not up to a second later', { timeout: 30_000 }, async () => {
+    expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'map-now', npcs: 7 } })).status).toBe(201);
+    const { page, errors } = await open();
+    await page.waitForSelector('#worlds tbody tr[data-world="map-now"]', { timeout: 15_000 });
+    await page.waitForFunction(() => document.getElementById('sel-id')?.textContent === '1');
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/v1/worlds/map-now/')) asked.push(path.slice('/api/v1/worlds/map-now/'.length));
+    });
+    await page.click('#worlds tbody tr[data-world="map-now"]');
+    await expect.poll(() => asked.filter((a) => a === 'stats').length).toBeGreaterThan(1);
+    // The first poll of the clicked world fetched all of it: stats, then map, history and ledger.
+    expect(asked.slice(0, 4)).toEqual(['stats', 'map', 'periodic/history', 'ledger']);
+    await expect.poll(() => text(page, 'map-info')).toMatch(/^7 of 7 NPCs drawn/);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it('a wrong token: the login form says 401 with the code, and polling stops', { timeout: 30_000 }, async () => {
     const page = await browser.newPage();
     const asked: string[] = [];
