@@ -78,6 +78,16 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(1).getAttribute('title')).toBe(playerId);
     expect(await row.locator('td').nth(2).getAttribute('title')).toBe(key);
+    // HTML in a player id or key is shown as text (already so: a guard, this never failed).
+    const html = '<img src=x onerror="window.pwned=1">';
+    const injected = { playerId: html, key: `<b>${html}</b>`, coins: 1 };
+    // Refused by the ledger (422 TX_BAD_REQUEST: not a known player) and listed as such all the same.
+    expect((await call(s.base, 'POST', '/api/v1/worlds/1/ledger/rewards', { body: injected })).status).toBe(422);
+    const htmlRow = page.locator('#transactions tbody tr', { hasText: '<img' });
+    await expect.poll(() => htmlRow.count(), { timeout: 10_000 }).toBe(1);
+    expect(await htmlRow.locator('td').nth(1).getAttribute('title')).toBe(html);
+    expect(await page.locator('#transactions img, #transactions b').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     await page.close();
     expect(errors).toEqual([]);
   });
