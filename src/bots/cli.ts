@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { checkOption } from '../config/schema.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { JoinFailureLimit } from './join-check.js';
 import { SCENARIO_DOCS, SCENARIO_NAMES, type ScenarioName } from './scenarios.js';
 
 export interface BotsCliOptions {
@@ -42,6 +43,8 @@ export interface BotsCliOptions {
   followLost: boolean;
   /** At the end of the run, every bot leaves (removed at the server's next step, not parked). Default true. */
   leaveAtEnd: boolean;
+  /** `--max-join-failures N|P%`: more failed joins than this exit 3 (src/bots/join-check.ts); null: only a run where no bot joined does. */
+  maxJoinFailures: JoinFailureLimit | null;
   /** Internal: run as a worker of a multi-process run (options arrive over IPC). */
   worker: boolean;
 }
@@ -55,6 +58,12 @@ const num =
     if (problems.length) throw new InvalidArgumentError(problems.join('; '));
     return n as number;
   };
+
+/** `--max-join-failures`: `N` (a count, 0..10000000) or `P%` (0..100 of the joins that ended). */
+const joinFailureLimit = (v: string): JoinFailureLimit =>
+  v.endsWith('%')
+    ? { percent: num('max-join-failures', 0, 100)(v.slice(0, -1)) }
+    : { count: num('max-join-failures', 0, 10_000_000, true)(v) };
 
 const cpuList = (v: string): number[] => {
   if (!/^\d{1,4}(,\d{1,4})*$/.test(v))
@@ -125,6 +134,11 @@ export const botsProgram = (out: { writeOut: (s: string) => void; writeErr: (s: 
       'pin the bots to these CPUs with taskset (process k on cpu[k mod n]); ignored with a warning where taskset is missing',
       cpuList,
     )
+    .option(
+      '--max-join-failures <n|p%>',
+      'exit 3 when more joins fail than this: a count, or a percentage of the joins (e.g. 5%); without it only a run where no bot joined exits 3',
+      joinFailureLimit,
+    )
     .option('--report <file.json>', 'also write the merged JSON report to this file')
     .addOption(
       new Option('--transport <name>', "raw: the bots' own minimal ws:// client (cheap; wss:// uses the ws package); ws: the ws package")
@@ -164,7 +178,14 @@ export const parseBotsArgs = (
 ): BotsCliOptions => {
   const program = botsProgram(out);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<Omit<BotsCliOptions, 'cpu' | 'report' | 'worker'> & { cpu?: number[]; report?: string; worker?: boolean }>();
+  const o = program.opts<
+    Omit<BotsCliOptions, 'cpu' | 'report' | 'worker' | 'maxJoinFailures'> & {
+      cpu?: number[];
+      report?: string;
+      worker?: boolean;
+      maxJoinFailures?: JoinFailureLimit;
+    }
+  >();
   const refuse = (msg: string): never => {
     out.writeErr(`error: ${msg}\n`);
     throw new InvalidArgumentError(msg);
@@ -183,5 +204,5 @@ export const parseBotsArgs = (
   // The report file is written at the end of the run: a directory that is not there would lose it.
   const reportDir = o.report === undefined ? null : dirname(resolve(o.report));
   if (reportDir !== null && !existsSync(reportDir)) refuse(`--report: directory ${reportDir} does not exist`);
-  return { ...o, cpu: o.cpu ?? null, report: o.report ?? null, worker: o.worker ?? false };
+  return { ...o, cpu: o.cpu ?? null, report: o.report ?? null, worker: o.worker ?? false, maxJoinFailures: o.maxJoinFailures ?? null };
 };

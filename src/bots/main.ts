@@ -3,7 +3,8 @@
  * simulated sessions from one command against a running server, then a latency report
  * (docs/BOTS.md). Progress and a human-readable summary on stderr; the merged report as one
  * JSON line on stdout (the `net` bench parses it) and, with `--report`, in a file.
- * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario, 128 + the
+ * Exit codes: 0 done, 1 a bots process failed, 2 bad options or unavailable scenario, 3 the joins failed
+ * (no bot joined, or more join failures than `--max-join-failures`; the report is written), 128 + the
  * signal's number (130 SIGINT, 143 SIGTERM) when a signal stopped the run: the bots stop ramping or
  * measuring, the joins in flight are cancelled (`cancelledJoins`), the bots close, and the report
  * written is partial (`partial: true`, `stoppedBy`); the process then ends on its own; a second
@@ -16,19 +17,11 @@ import { CommanderError } from 'commander';
 import { runFleet } from './bot-fleet.js';
 import { parseBotsArgs, type BotsCliOptions } from './cli.js';
 import { pinSelf, runProcs, runWorker, tasksetAvailable, type WorkerFleetOptions } from './procs.js';
+import { byCount, joinsFailed, JOINS_FAILED_EXIT } from './join-check.js';
 import { createProgressView } from './progress.js';
 import { mergeReports, type BotsReport, type ProcReport } from './report.js';
 import { scenarioUnavailable, type BotScenario } from './scenarios.js';
 import { watchBotsSignals } from './stop.js';
-
-/**
- * ` (MAINTENANCE 20, timeout 1)`: counts by reason, most frequent first, each name after `prefix`; empty when
- * there are none. The join failures by reason, the disconnects by close code (`close 4011 2`).
- */
-const byCount = (counts: Record<string, number>, prefix = ''): string => {
-  const e = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-  return e.length ? ` (${e.map(([k, n]) => `${prefix}${k} ${n}`).join(', ')})` : '';
-};
 
 /** `  moves followed: redirected 200 (resumed 200, not 0), 0 failed; gap ms p50 … p99 … max …`, or '' without moves. */
 const moves = (r: BotsReport): string => {
@@ -154,7 +147,11 @@ const run = async (o: BotsCliOptions): Promise<void> => {
   process.stderr.write(summary(report));
   // Stopped by a signal before a window ended: 128 + its number (a stop after every window ended changes nothing).
   // No process.exit: the process ends once its bots' sockets and timers are gone, so one left behind shows.
-  process.exitCode = report.stoppedBy === null ? 0 : 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0);
+  // A run that ended on its own but whose joins failed (no bot joined; over --max-join-failures): 3, its reasons on stderr.
+  const failedJoins = report.stoppedBy === null ? joinsFailed(report, o.maxJoinFailures) : null;
+  if (failedJoins) log(failedJoins);
+  process.exitCode =
+    report.stoppedBy !== null ? 128 + (osConstants.signals[report.stoppedBy as NodeJS.Signals] ?? 0) : failedJoins ? JOINS_FAILED_EXIT : 0;
   process.stdout.write(`${JSON.stringify(report)}\n`); // first: a report file that cannot be written loses nothing
   try {
     if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);

@@ -1,7 +1,7 @@
 /**
  * The `ledger` block of the server config file, validated once at start with messages that name
  * the path: `{ catalogue: [{ id, price }], rateLimit: { perSecond, burst }, recordedRefusals: { burst, perMinute, retentionHours },
- * flushDelayMs, deadlineMs }`.
+ * flushDelayMs, deadlineMs, anonymousStartingCoins }`.
  * Every key is optional. The quantity bound is fixed (1000, `TX_BAD_QUANTITY`): `maxQuantity` is refused.
  */
 import { optionInvalid } from '../errors.js';
@@ -27,6 +27,12 @@ export const parseLedgerOptions = (raw: unknown): LedgerSettings => {
       case 'flushDelayMs':
         if (!num(v, 0, 1000)) problems.push('ledger.flushDelayMs must be a number between 0 and 1000');
         else out.flushDelayMs = v as number;
+        break;
+      case 'anonymousStartingCoins':
+        // The bounds of startingCoins (--starting-coins); 0 = no start-grant entry for anonymous players.
+        if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > 1_000_000_000)
+          problems.push('ledger.anonymousStartingCoins must be an integer between 0 and 1000000000 (0 = none)');
+        else out.anonymousStartingCoins = v as number;
         break;
       case 'deadlineMs':
         if (!num(v, 10, 60_000)) problems.push('ledger.deadlineMs must be a number between 10 and 60000');

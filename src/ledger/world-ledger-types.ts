@@ -34,6 +34,8 @@ export interface WorldLedger {
   epoch: string;
   /** Coins of the one-time `start-grant` reward. */
   readonly startingCoins: number;
+  /** Coins of the `start-grant` of anonymous players (`g:` ids); 0 = none. */
+  readonly anonymousStartingCoins: number;
   /**
    * Start grants in flight or settled, per ledger id (src/ledger/start-grant.ts): purchases wait for
    * them. A settled entry is kept only while the player is bound (the grant itself is durable:

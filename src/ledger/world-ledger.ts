@@ -55,12 +55,17 @@ export interface AttachLedgerOptions extends Omit<LedgerServiceOptions, 'store' 
   epoch?: string;
   /** Coins granted once per player when first bound (ledger reward key `start-grant`; 0 = none). */
   startingCoins?: number;
+  /**
+   * Coins of the `start-grant` of anonymous players (`g:` ids: an empty or class-only token), in place of
+   * `startingCoins` (default: the same); 0 = none (config `ledger.anonymousStartingCoins`).
+   */
+  anonymousStartingCoins?: number;
 }
 
 /** Create the world's ledger service and define the `tx` ingest type. Idempotent per world. */
 export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOptions): WorldLedger => {
   if (world.ledger) return world.ledger;
-  const { store, catalogue: specs, startingCoins = 0, epoch: _epoch, ...rest } = options;
+  const { store, catalogue: specs, startingCoins = 0, anonymousStartingCoins = startingCoins, epoch: _epoch, ...rest } = options;
   const catalogue = createCatalogue(specs ?? DEFAULT_CATALOGUE);
   // Balances of players who left are not kept (a grant or purchase settling after the player left: reloaded on demand).
   const service = new LedgerService({ ...rest, store, catalogue, worldId: world.id, retain: (id) => ledger.eidOf.has(id) });
@@ -77,6 +82,7 @@ export const attachLedger = (world: LedgerHostWorld, options: AttachLedgerOption
     store,
     epoch: options.epoch ?? Date.now().toString(36),
     startingCoins,
+    anonymousStartingCoins,
     startGrants: new Map(),
     eidOf: new Map(),
     playerOf: new Map(),
@@ -145,7 +151,7 @@ export const bindPlayer = (world: LedgerHostWorld, eid: number, playerId: string
   l.catchingUp.set(playerId, { eid, entries: pending ? pending.entries : [], answers: pending ? pending.answers : [], read: 0 });
   startCatchUp(world, l, playerId, eid);
   // Idempotent by key: granted once per player ever, a replay afterwards.
-  if (l.startingCoins > 0) void startGrantOf(world, l, playerId);
+  if (grantCoins(l, playerId) > 0) void startGrantOf(world, l, playerId);
 };
 
 /**
@@ -218,7 +224,8 @@ export const submitPurchase = (world: LedgerWorld, req: PurchaseRequest, deliver
   const l = world.ledger;
   if (!l) return deliver(rejection({ kind: 'purchase', ...req }, TxCode.UNAVAILABLE), null);
   const at = performance.now();
-  if (l.startingCoins <= 0 || l.startGrants.get(req.playerId) === true) return void settle(world, l, l.service.purchase(req), deliver, at);
+  if (grantCoins(l, req.playerId) <= 0 || l.startGrants.get(req.playerId) === true)
+    return void settle(world, l, l.service.purchase(req), deliver, at);
   // Decided only once the player's starting coins are committed (retried meanwhile); if they are not
   // within the purchase's deadline, it is answered TX_UNAVAILABLE (nothing recorded: the client retries the same key).
   let timer: NodeJS.Timeout | undefined;
@@ -230,12 +237,15 @@ export const submitPurchase = (world: LedgerWorld, req: PurchaseRequest, deliver
   });
 };
 
+/** Coins of `playerId`'s start grant: anonymous players (`g:` ids) their own amount; 0 = no grant at all. */
+const grantCoins = (l: WorldLedger, playerId: string): number => (playerId.startsWith('g:') ? l.anonymousStartingCoins : l.startingCoins);
+
 /** The player's start grant (submitted once, retried while the store is unavailable). */
 const startGrantOf = (world: LedgerWorld, l: WorldLedger, playerId: string): Promise<boolean> =>
   ensureStartGrant(
     l.startGrants,
     playerId,
-    () => grantReward(world, { playerId, key: START_GRANT_KEY, coins: l.startingCoins }),
+    () => grantReward(world, { playerId, key: START_GRANT_KEY, coins: grantCoins(l, playerId) }),
     () => world.ledger === l,
     () => l.eidOf.has(playerId),
   );

@@ -129,6 +129,27 @@ describe.concurrent('bots CLI over several processes', () => {
     expect(err).not.toContain('EPIPE');
   });
 
+  it('--procs 2 against a server that is not there: no bot joined in any process, the coordinator exits 3 with the merged reasons', async ({
+    expect,
+  }) => {
+    const { code, out, err } = await runBots([
+      '--url',
+      'ws://127.0.0.1:9',
+      '--clients',
+      '4',
+      '--procs',
+      '2',
+      '--duration',
+      '0.2',
+      '--warmup',
+      '0',
+    ]);
+    expect(code, err).toBe(3);
+    const report = JSON.parse(out.trim().split('\n').at(-1)!) as BotsReport; // the report is still written
+    expect(report).toMatchObject({ procs: 2, clients: 4, connected: 0, joinFailures: 4, joinFailuresByReason: { connect: 4 } });
+    expect(err).toContain('bots: no bot joined: 4 of 4 joins failed: connect 4 (nothing accepted a connection at ws://127.0.0.1:9)');
+  });
+
   it('influx: N more bots join within 1 s at the start of the window; churn: as many join as leave', async ({ expect, onTestFinished }) => {
     const ts = await serve(onTestFinished);
     const base = { url: ts.url, worldId: 'w1', durationSeconds: 1.2, warmupSeconds: 0.1, fullDecodeEvery: 2, inputHz: 5 };

@@ -91,16 +91,18 @@ describe.concurrent('load-test bots', () => {
     expect(err).toContain('update latency ms: p50');
   });
 
-  it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike', async ({
+  it('join failures are reported by reason (a refused hello names its wire code), full and light bots alike; no bot joined: exit 3', async ({
     expect,
     onTestFinished,
   }) => {
     const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0 } }, false);
     const args = ['--url', ts.url, '--world', 'no-such-world', '--clients', '4', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
     const { code, err, r } = await botsCli(args);
-    expect(code, err).toBe(0);
+    // A CI job running the bots against a world that is not there must fail: 3, with the reasons on stderr.
+    expect(code, err).toBe(3);
     expect(r).toMatchObject({ clients: 4, connected: 0, joinFailures: 4, joinFailuresByReason: { UNKNOWN_WORLD: 4 } });
     expect(err).toContain('0/4 connected, 4 join failures (UNKNOWN_WORLD 4)');
+    expect(err).toContain('bots: no bot joined: 4 of 4 joins failed: UNKNOWN_WORLD 4 (the server runs no world "no-such-world")');
   });
 
   it('disconnects are reported by close code, in the report and on the summary line (one --token: each hello takes the last player over, 4011)', async ({
@@ -142,10 +144,39 @@ describe.concurrent('load-test bots', () => {
         const url = (k === 0 ? ts : other).url;
         const args = ['--url', url, '--world', 'w1', '--clients', '6', '--full-every', '2', '--duration', '0.2', '--warmup', '0'];
         const { code, r } = await botsCli([...args, '--transport', transport]);
-        expect(code).toBe(0);
+        expect(code).toBe(0); // some bots joined: exit 0 unless --max-join-failures says otherwise
         expect(r, transport).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
       }),
     );
+  });
+
+  it('--max-join-failures N|P%: more join failures than allowed exit 3 (the report still written); as many as allowed exit 0', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    // 6 bots against a server capped at 2 connections: 4 of 6 joins fail (67 %). One server per run, so they go at once.
+    const runs = [
+      ['4', 0],
+      ['67%', 0],
+      ['3', 3],
+      ['50%', 3],
+    ] as const;
+    const results = await Promise.all(
+      runs.map(async ([limit, want]) => {
+        const ts = await serve(onTestFinished, { net: { resumeGraceSeconds: 0, maxConnections: 2 } }, false);
+        const args = ['--url', ts.url, '--world', 'w1', '--clients', '6', '--concurrency', '6', '--duration', '0.2', '--warmup', '0'];
+        return { limit, want, ...(await botsCli([...args, '--no-progress', '--max-join-failures', limit])) };
+      }),
+    );
+    for (const { limit, want, code, err, r } of results) {
+      expect(code, `${limit}: ${err}`).toBe(want);
+      expect(r, limit).toMatchObject({ connected: 2, joinFailures: 4, joinFailuresByReason: { 'http 503': 4 } });
+      if (want === 3)
+        expect(err).toContain(
+          `bots: join failures over --max-join-failures ${limit}: 4 of 6 joins failed (67%): http 503 4 (the server is at its connection cap)`,
+        );
+      else expect(err).not.toContain('join failures over');
+    }
   });
 
   it('--idle-share / --spectator-share: idle players and spectators read snapshots without input, each reported as its own group', async ({
@@ -181,5 +212,8 @@ describe.concurrent('load-test bots', () => {
     const { code, err } = await botsCli(['--clients', 'many']);
     expect(code).toBe(2);
     expect(err).toContain('--clients must be an integer between 1 and 100000');
+    const bad = await botsCli(['--max-join-failures', '120%']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--max-join-failures');
   });
 });

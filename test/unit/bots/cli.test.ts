@@ -88,6 +88,8 @@ describe('bots CLI options', () => {
       '--no-follow-moves',
       '--follow-lost',
       '--no-leave-at-end',
+      '--max-join-failures',
+      '12.5%',
     ]);
     expect(opts).toEqual({
       url: 'wss://h:1',
@@ -114,8 +116,11 @@ describe('bots CLI options', () => {
       followMoves: false,
       followLost: true,
       leaveAtEnd: false,
+      maxJoinFailures: { percent: 12.5 },
       worker: false,
     });
+    expect(parse(['--max-join-failures', '0']).opts?.maxJoinFailures).toEqual({ count: 0 });
+    expect(parse([]).opts?.maxJoinFailures).toBeNull();
   });
 
   it('bad values are refused with a message naming the flag', () => {
@@ -137,6 +142,11 @@ describe('bots CLI options', () => {
       [['--scenario', 'stampede'], 'Allowed choices are steady, crowd, influx, churn, purchase-storm'],
       [['--transport', 'tcp'], 'Allowed choices are raw, ws'],
       [['--bogus'], "unknown option '--bogus'"],
+      [['--max-join-failures', '-1'], '--max-join-failures must be an integer between 0 and 10000000'],
+      [['--max-join-failures', '2.5'], '--max-join-failures must be an integer between 0 and 10000000'],
+      [['--max-join-failures', 'many'], '--max-join-failures must be an integer between 0 and 10000000'],
+      [['--max-join-failures', '120%'], '--max-join-failures must be a number between 0 and 100'],
+      [['--max-join-failures', 'x%'], '--max-join-failures must be a number between 0 and 100'],
       // A scenario's own rate given to another scenario would be ignored, silently.
       [['--influx', '5'], '--influx is for --scenario influx (the scenario is steady)'],
       [['--scenario', 'churn', '--churn-rate', '2', '--influx', '5'], '--influx is for --scenario influx (the scenario is churn)'],
@@ -174,6 +184,7 @@ describe('bots CLI options', () => {
       '--cpu',
       '--report',
       '--no-progress',
+      '--max-join-failures',
     ])
       expect(r.out).toContain(f);
     expect(r.out).not.toContain('--worker');

@@ -54,7 +54,7 @@ describe('verify: the ledger summary against the entries', () => {
     expect((await verifyLedger({ store: reopened, live })).mismatches).toEqual(want);
   });
 
-  it('a commit between the read of the entries and the read of the summary is not a mismatch (read again)', async () => {
+  it('a commit between the read of the entries and the read of the summary is not a mismatch (one snapshot)', async () => {
     const dir = tempDataDir('wt-verify-summary-race-');
     cleanup.push(() => dir.remove());
     const store = new SqliteStore({ dataDir: dir.dir });
@@ -65,9 +65,9 @@ describe('verify: the ledger summary against the entries', () => {
     let raced = false;
     const racing = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop !== 'readLedger') return Reflect.get(target, prop, receiver);
-        return async (...args: Parameters<SqliteStore['readLedger']>) => {
-          const page = await target.readLedger(...args);
+        if (prop !== 'readPlayerLedger') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<SqliteStore['readPlayerLedger']>) => {
+          const page = await target.readPlayerLedger(...args);
           if (!raced) {
             raced = true;
             await target.commitLedger([rewardEntry('c', { kind: 'purchase', item: 'arrow', quantity: 1, unitPrice: 1, coinsDelta: -1 })]);
@@ -81,7 +81,7 @@ describe('verify: the ledger summary against the entries', () => {
     expect(report.mismatches).toEqual([]);
   });
 
-  it('a player committing after every read of its entries (more reads than verify retries) is not a mismatch either', async () => {
+  it('a player committing after every read of its entries is not a mismatch either: the player is read once', async () => {
     const dir = tempDataDir('wt-verify-summary-stream-');
     cleanup.push(() => dir.remove());
     const store = new SqliteStore({ dataDir: dir.dir });
@@ -93,16 +93,16 @@ describe('verify: the ledger summary against the entries', () => {
     let commits = 0;
     const streaming = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop !== 'readLedger') return Reflect.get(target, prop, receiver);
-        return async (...args: Parameters<SqliteStore['readLedger']>) => {
-          const page = await target.readLedger(...args);
+        if (prop !== 'readPlayerLedger') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<SqliteStore['readPlayerLedger']>) => {
+          const page = await target.readPlayerLedger(...args);
           await target.commitLedger([rewardEntry(`r${++commits}`, { coinsDelta: 5 })]);
           return page;
         };
       },
     });
     const report = await verifyLedger({ store: streaming, live: [{ playerId: 'p1', coins: 30, items: {}, appliedSeq: 1 }] });
-    expect(commits).toBeGreaterThanOrEqual(10);
+    expect(commits).toBeGreaterThanOrEqual(1); // read once: entries and summary of one snapshot agree, nothing to read again
     expect(report.mismatches).toEqual([]);
   });
 });
