@@ -96,7 +96,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       );
     if (previousSecret && Buffer.byteLength(previousSecret) < TICKET_LIMITS.minSecretBytes)
       problems.push(
-        `--cluster-secret-previous must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (the secret being rotated out)`,
+        `--cluster-secret-previous must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (an accept-only ticket secret during a rotation)`,
       );
     const wait = options.fenceLockWaitSeconds;
     if (wait > 0 && (lockWaitMs < 1 || lockWaitMs * 3 >= ttlMs))
