@@ -32,6 +32,14 @@ export const CLUSTER_OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'cluster: shared secret (>= 16 bytes) signing redirect tickets (empty = the admin token, which must then be given and long enough)',
   },
   {
+    key: 'clusterSecretPrevious',
+    flag: 'cluster-secret-previous',
+    env: 'WORLDTICK_CLUSTER_SECRET_PREVIOUS',
+    kind: 'string',
+    default: '',
+    doc: 'cluster: accept-only ticket secret (>= 16 bytes) during a rotation of --cluster-secret (or of the admin token it defaults to): the previous one (or, before the switch, the next one); tickets it signed are accepted, none is signed with it (empty = none; docs/ADMIN.md "Rotating the admin token")',
+  },
+  {
     key: 'leaseTtlSeconds',
     flag: 'lease-ttl',
     env: 'WORLDTICK_LEASE_TTL',

@@ -48,6 +48,8 @@ export interface ServerOptions {
   instanceId: string;
   /** Cluster: shared secret signing redirect tickets (>= 16 bytes; empty = the admin token). */
   clusterSecret: string;
+  /** Cluster: accept-only previous ticket secret during a rotation (>= 16 bytes; empty = none; never signs). */
+  clusterSecretPrevious: string;
   /** Cluster: world-lease TTL in wall seconds (renewed every third of it). */
   leaseTtlSeconds: number;
   /** Cluster: wall seconds a fencing-token announce waits for the fence row (0 = a sixth of the TTL, 0.05–1 s; docs/CLUSTER.md "A writer paused mid-write"). */

@@ -10,6 +10,9 @@
  * Verification checks the signature in constant time before parsing anything, then the
  * payload's shape, then expiry. A ticket is a bearer token valid until `expiresAt`: keep the
  * lifetime short (seconds) and bind it to a player/resume token where there is one.
+ *
+ * A rotation of the secret (restarted one instance at a time) gives verify an accept-only
+ * previous secret: tickets are always signed with the current one; verify accepts either.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { optionInvalid, ticketExpired, ticketInvalid } from '../errors.js';
@@ -95,24 +98,41 @@ export interface VerifyTicketOptions {
   readonly now?: number;
   /** When set, the ticket's `target` must equal it (the verifying instance's id). */
   readonly expectedTarget?: string;
+  /** Accept-only previous secret (a rotation in progress): a ticket signed with it verifies too. Never signs. */
+  readonly previousSecret?: string | Uint8Array;
 }
 
+/** A verified ticket's payload and which secret signed it. */
+export interface VerifiedTicket {
+  readonly payload: TicketPayload;
+  readonly secret: 'current' | 'previous';
+}
+
+/** True when `given` is `key`'s MAC of `signed`, compared in constant time. */
+const macMatches = (key: Buffer, signed: string, given: Buffer): boolean => {
+  const expected = mac(key, signed);
+  // Lengths are public (a SHA-256 MAC is always 32 bytes); the comparison itself is constant-time.
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
 /**
- * Verifies a ticket and returns its payload. Throws WT_ERR_TICKET_INVALID (`details.reason`:
- * `format`, `signature`, `payload`, `target`) or WT_ERR_TICKET_EXPIRED; never returns an
- * unverified payload. A short secret throws WT_ERR_OPTION_INVALID.
+ * Verifies a ticket against the current secret and, when given, `options.previousSecret`; returns
+ * its payload and which secret signed it. Errors as {@link verifyTicket}.
  */
-export const verifyTicket = (ticket: unknown, secret: string | Uint8Array, options: VerifyTicketOptions = {}): TicketPayload => {
+export const verifyTicketSecret = (ticket: unknown, secret: string | Uint8Array, options: VerifyTicketOptions = {}): VerifiedTicket => {
   const key = secretBytes(secret);
+  const previousKey = options.previousSecret === undefined ? null : secretBytes(options.previousSecret);
   if (typeof ticket !== 'string' || ticket.length > TICKET_LIMITS.maxLength) throw ticketInvalid('format');
   const parts = ticket.split('.');
   if (parts.length !== 3 || parts[0] !== VERSION || !/^[A-Za-z0-9_-]+$/.test(parts[1]) || !/^[A-Za-z0-9_-]+$/.test(parts[2])) {
     throw ticketInvalid('format');
   }
-  const expected = mac(key, `${parts[0]}.${parts[1]}`);
+  const signed = `${parts[0]}.${parts[1]}`;
   const given = Buffer.from(parts[2], 'base64url');
-  // Lengths are public (a SHA-256 MAC is always 32 bytes); the comparison itself is constant-time.
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw ticketInvalid('signature');
+  const current = macMatches(key, signed, given);
+  // Both compared whatever the first said: the time taken does not tell which secret matched.
+  const previous = previousKey !== null && macMatches(previousKey, signed, given);
+  if (!current && !previous) throw ticketInvalid('signature');
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
@@ -124,5 +144,13 @@ export const verifyTicket = (ticket: unknown, secret: string | Uint8Array, optio
   const now = options.now ?? Date.now();
   if (now >= p.expiresAt) throw ticketExpired(p.expiresAt, now);
   if (options.expectedTarget !== undefined && p.target !== options.expectedTarget) throw ticketInvalid('target');
-  return p;
+  return { payload: p, secret: current ? 'current' : 'previous' };
 };
+
+/**
+ * Verifies a ticket and returns its payload. Throws WT_ERR_TICKET_INVALID (`details.reason`:
+ * `format`, `signature`, `payload`, `target`) or WT_ERR_TICKET_EXPIRED; never returns an
+ * unverified payload. A short secret (current or previous) throws WT_ERR_OPTION_INVALID.
+ */
+export const verifyTicket = (ticket: unknown, secret: string | Uint8Array, options: VerifyTicketOptions = {}): TicketPayload =>
+  verifyTicketSecret(ticket, secret, options).payload;

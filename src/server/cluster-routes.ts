@@ -8,7 +8,7 @@
 import type { Registry } from 'prom-client';
 import type { InterceptedRequest, Route, RouteResponse } from '../admin/index.js';
 import { createMetricKit } from '../admin/metrics-kit.js';
-import { signTicket, verifyTicket } from '../cluster/ticket.js';
+import { signTicket, verifyTicketSecret } from '../cluster/ticket.js';
 import { placeWorld } from '../cluster/placement.js';
 import { CloseCode, ErrorCode, isWorldtickError, WireErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -28,6 +28,8 @@ export { isStandbyCopy } from './cluster-worlds-list.js';
 export interface HelloRouterOptions {
   /** Shared secret of the cluster (>= 16 bytes). */
   readonly secret: string;
+  /** Accept-only previous secret (a rotation in progress; empty or absent = none): never signs. */
+  readonly previousSecret?: string;
   /** Lifetime of a redirect ticket, wall ms. Default 10 s. */
   readonly ticketTtlMs?: number;
   /** True when the world exists on this instance. */
@@ -52,14 +54,17 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
   const ttl = o.ticketTtlMs ?? 10_000;
   const epochNow = o.epochNow ?? Date.now;
   const me = cluster.instanceId;
+  const previous = o.previousSecret ? { previousSecret: o.previousSecret } : {};
   return (m) => {
     if (!cluster.enforce) return { kind: 'serve' };
     if (m.ticket !== null) {
       try {
-        const p = verifyTicket(m.ticket, o.secret, { now: epochNow(), expectedTarget: me });
+        const v = verifyTicketSecret(m.ticket, o.secret, { now: epochNow(), expectedTarget: me, ...previous });
+        const p = v.payload;
         if (p.worldId !== m.worldId) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another world', CloseCode.BAD_TICKET);
         if (p.resumeToken !== undefined && p.resumeToken !== m.resumeToken)
           return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another session', CloseCode.BAD_TICKET);
+        if (v.secret === 'previous') cluster.counters.ticketsPreviousSecret++;
       } catch (err) {
         const why = isWorldtickError(err, ErrorCode.TICKET_EXPIRED) ? 'ticket expired' : 'ticket invalid';
         return refuse(WireErrorCode.BAD_TICKET, why, CloseCode.BAD_TICKET);
@@ -368,6 +373,7 @@ export const registerClusterMetrics = (
   total('worldtick_cluster_failovers_total', 'Worlds taken over after another instance held them.', () => k.failovers);
   total('worldtick_cluster_migrations_total', 'Worlds moved by handover (the migration phase).', () => k.migrations);
   total('worldtick_cluster_redirects_total', 'Game clients redirected to the owner of their world.', () => k.redirects);
+  total('worldtick_cluster_tickets_previous_secret_total', 'Tickets --cluster-secret-previous signed.', () => k.ticketsPreviousSecret);
   total('worldtick_cluster_admin_forwarded_total', 'Admin requests forwarded to a world owner.', () => k.forwardedAdmin);
   total(
     'worldtick_cluster_admin_forwarded_refused_total',

@@ -63,6 +63,8 @@ export const clusterLogger = (options: ServerOptions, logger: Logger): { logger:
 export interface ClusterMode {
   readonly service: ClusterService;
   readonly secret: string;
+  /** Accept-only previous ticket secret (`--cluster-secret-previous`; '' = none): never signs. */
+  readonly previousSecret: string;
   /** Feed step costs into the load report (call from the runner's onStep). */
   readonly onStep: (world: SimWorld) => void;
   /**
@@ -78,6 +80,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   const ttlMs = Math.round(options.leaseTtlSeconds * 1000);
   const lockWaitMs = Math.round(options.fenceLockWaitSeconds * 1000);
   const secret = options.clusterSecret || deps.adminToken;
+  const previousSecret = options.clusterSecretPrevious;
   if (redis) {
     const problems: string[] = [];
     if (!/^rediss?:\/\//.test(redis)) problems.push('--redis must be a redis://host:port URL');
@@ -91,6 +94,10 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       problems.push(
         `--cluster-secret (or, without it, --admin-token) must be at least ${TICKET_LIMITS.minSecretBytes} bytes and the same on every instance`,
       );
+    if (previousSecret && Buffer.byteLength(previousSecret) < TICKET_LIMITS.minSecretBytes)
+      problems.push(
+        `--cluster-secret-previous must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (an accept-only ticket secret during a rotation)`,
+      );
     const wait = options.fenceLockWaitSeconds;
     if (wait > 0 && (lockWaitMs < 1 || lockWaitMs * 3 >= ttlMs))
       problems.push(
@@ -102,6 +109,17 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   // forwarded to a world's owner and every migration call named a world there until 250 newer ones
   // pushed it out. An instance of a cluster does not read them: keep none.
   if (redis) performance.setResourceTimingBufferSize(0);
+  // Which secrets verify redirect tickets, by name only (never their text).
+  if (redis)
+    deps.logger.info(
+      {
+        ticketSecrets: [
+          options.clusterSecret ? '--cluster-secret (signs)' : 'the admin token (signs)',
+          ...(previousSecret ? ['--cluster-secret-previous (accept only)'] : []),
+        ],
+      },
+      'cluster: redirect tickets accepted',
+    );
   const coordinator: Coordinator = redis
     ? new RedisCoordinator({ connection: redis, commandTimeoutMs: Math.max(50, Math.min(1000, Math.floor(ttlMs / 3))) })
     : new LocalCoordinator();
@@ -151,6 +169,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   return {
     service,
     secret: Buffer.byteLength(secret) >= TICKET_LIMITS.minSecretBytes ? secret : randomBytes(24).toString('base64url'),
+    previousSecret: redis ? previousSecret : '',
     onStep: (world) => {
       stepMs += world.stats.totalMs;
       service.onStep(world);

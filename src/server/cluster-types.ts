@@ -154,6 +154,8 @@ export interface ClusterCounters {
   checkpointTooNew: number;
   /** Worlds declined (handed or failed over here) because their game data does not fit this game (`WT_ERR_CHECKPOINT_INCOMPATIBLE`). */
   gameIncompatible: number;
+  /** Redirect tickets accepted because the previous secret (`--cluster-secret-previous`) signed them. */
+  ticketsPreviousSecret: number;
 }
 
 /** Every counter at 0. */
@@ -175,4 +177,5 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   adoptRefusals: 0,
   checkpointTooNew: 0,
   gameIncompatible: 0,
+  ticketsPreviousSecret: 0,
 });

@@ -44,6 +44,22 @@ describe('single instance (no --redis)', () => {
     );
   });
 
+  it('cluster mode refuses a short --cluster-secret-previous (or WORLDTICK_CLUSTER_SECRET_PREVIOUS), naming it', () => {
+    const base = ['--redis', 'redis://127.0.0.1:1', '--admin-token', 'a-long-shared-admin-token', '--port', '0', '--admin-port', '0'];
+    for (const [argv, env] of [
+      [[...base, '--cluster-secret-previous', 'short'], {}],
+      [base, { WORLDTICK_CLUSTER_SECRET_PREVIOUS: 'short' }],
+    ] as const) {
+      const options = parseOptions([...argv], { ...env });
+      expect(() => createRuntime(options, createLogger('silent'))).toThrow(
+        expect.objectContaining({
+          code: 'WT_ERR_OPTION_INVALID',
+          message: expect.stringContaining('--cluster-secret-previous must be empty or at least 16 bytes'),
+        }),
+      );
+    }
+  });
+
   it('cluster mode refuses a generated admin token (each instance would generate its own), with or without --cluster-secret', () => {
     for (const extra of [[], ['--cluster-secret', 'a-long-shared-ticket-secret']]) {
       const options = parseOptions(['--redis', 'redis://127.0.0.1:1', '--port', '0', '--admin-port', '0', ...extra], {});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signTicket, TICKET_LIMITS, verifyTicket } from '../../../src/cluster/ticket.js';
+import { signTicket, TICKET_LIMITS, verifyTicket, verifyTicketSecret } from '../../../src/cluster/ticket.js';
 import { ErrorCode } from '../../../src/errors.js';
 
 const secret = 'cluster-secret-0123456789';
@@ -89,5 +89,43 @@ describe('redirect tickets', () => {
   it('accepts a binary secret', () => {
     const key = new Uint8Array(32).fill(7);
     expect(verifyTicket(signTicket(payload, key), key, { now })).toEqual(payload);
+  });
+
+  describe('an accept-only previous secret (a rotation of the secret)', () => {
+    const previous = 'previous-secret-0123456789';
+
+    it('accepts a ticket signed with the previous secret, and says it was', () => {
+      const old = signTicket(payload, previous);
+      expect(verifyTicket(old, secret, { now, expectedTarget: 'inst-b', previousSecret: previous })).toEqual(payload);
+      expect(verifyTicketSecret(old, secret, { now, previousSecret: previous })).toEqual({ payload, secret: 'previous' });
+      expect(verifyTicketSecret(signTicket(payload, secret), secret, { now, previousSecret: previous })).toEqual({
+        payload,
+        secret: 'current',
+      });
+      // Without it, the same ticket is refused.
+      expect(() => verifyTicket(old, secret, { now })).toThrow(
+        expect.objectContaining({ code: ErrorCode.TICKET_INVALID, details: { reason: 'signature' } }),
+      );
+    });
+
+    it('still refuses a ticket signed by an unknown secret, and keeps the expiry and target checks', () => {
+      const o = { now, previousSecret: previous };
+      expect(() => verifyTicket(signTicket(payload, 'another-secret-0123456789'), secret, o)).toThrow(
+        expect.objectContaining({ code: ErrorCode.TICKET_INVALID, details: { reason: 'signature' } }),
+      );
+      const old = signTicket(payload, previous);
+      expect(() => verifyTicket(old, secret, { ...o, now: payload.expiresAt })).toThrow(
+        expect.objectContaining({ code: ErrorCode.TICKET_EXPIRED }),
+      );
+      expect(() => verifyTicket(old, secret, { ...o, expectedTarget: 'inst-c' })).toThrow(
+        expect.objectContaining({ code: ErrorCode.TICKET_INVALID, details: { reason: 'target' } }),
+      );
+    });
+
+    it('refuses a short previous secret', () => {
+      expect(() => verifyTicket(signTicket(payload, secret), secret, { now, previousSecret: 'short' })).toThrow(
+        expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
+      );
+    });
   });
 });
