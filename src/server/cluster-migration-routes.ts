@@ -10,10 +10,11 @@
  * So does an instance that cannot run the world's checkpoint: a newer build wrote it
  * (`WT_ERR_CHECKPOINT_TOO_NEW`, reason `checkpoint-too-new`), or its game data does not fit the game
  * this instance runs (`WT_ERR_CHECKPOINT_INCOMPATIBLE`: another game, a higher game version, a
- * narrowed field; reason `game-incompatible`). Nothing of the world was installed here.
+ * narrowed field; reason `game-incompatible`), and one whose store has no record of the world (the
+ * instances do not share a store: reason `not-in-store`). Nothing of the world was installed here.
  */
 import type { Route, RouteResponse } from '../admin/index.js';
-import { ErrorCode, type WorldtickError } from '../errors.js';
+import { ErrorCode, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
@@ -59,7 +60,7 @@ export interface MoverRouteDeps {
 }
 
 /** Why a handed world is refused. */
-export type RefusalReason = 'draining' | 'stopping' | 'checkpoint-too-new' | 'game-incompatible';
+export type RefusalReason = 'draining' | 'stopping' | 'checkpoint-too-new' | 'game-incompatible' | 'not-in-store';
 
 /** The refusal reason of a checkpoint this instance cannot run (`isNotLoadableHere`). */
 export const notLoadableReason = (err: WorldtickError): 'checkpoint-too-new' | 'game-incompatible' =>
@@ -156,6 +157,9 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         // draining instance refuses; the sender takes the lease back.
         if (isNotLoadableHere(err))
           return refuseHandover(d, worldId, body?.from, notLoadableReason(err), true, { checkpoint: err.details });
+        // Its store has no record of the world its source just checkpointed: the two do not share a store.
+        if (err instanceof WorldtickError && err.code === ErrorCode.WORLD_NOT_FOUND)
+          return refuseHandover(d, worldId, body?.from, 'not-in-store', true);
         return failed(503, err instanceof Error ? err.message : String(err));
       }
     },

@@ -259,7 +259,7 @@ export class WorldMover {
           // The target is draining or stopping, or cannot run the checkpoint, and handed the lease back: the world steps on here.
           await c.takeBack(worldId);
           handedOver = false;
-          if (refused.reason === 'checkpoint-too-new' || refused.reason === 'game-incompatible') this.#declinedBy.add(worldId, target.id);
+          if (refused.reason !== 'draining' && refused.reason !== 'stopping') this.#declinedBy.add(worldId, target.id);
           throw new MoveError(
             409,
             `instance ${target.id} refused ${worldId} (${refused.reason}); it steps on here`,
