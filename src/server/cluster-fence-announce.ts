@@ -22,6 +22,9 @@
  * the bound the announce stays in flight, the world is not stepped and gets no write fence (its token is
  * not recorded), and a later tick takes the answer: one announce per world in flight at most, so a silent
  * store never holds a second. Logged at the 1st, 10th, 100th… tick in a row that stopped waiting.
+ *
+ * `onToken` (the world's ledger fence token) is told only of a token whose lease is still held here: an announce
+ * answered after its lease was given back sets nothing.
  */
 import { isWorldtickError } from '../errors.js';
 import { isLoggedOccurrence } from '../log.js';
@@ -149,7 +152,8 @@ export class FenceAnnouncer {
       await store.fence({ worldId, token }, { lockWaitMs: this.#lockWaitMs });
       // Noted only while the lease of that token is still held here: a world deleted (its lease given back)
       // while the store answered would otherwise stay noted for good.
-      if (this.#o.coordinator.heldLease(worldId)?.fencingToken === token) this.#announced.set(worldId, token);
+      const held = this.#o.coordinator.heldLease(worldId)?.fencingToken === token;
+      if (held) this.#announced.set(worldId, token);
       this.#storeTokens.delete(worldId); // the coordinator's counter is past the store's token now
       this.#failures.delete(worldId);
       this.#downStreaks.delete(worldId);
@@ -162,7 +166,8 @@ export class FenceAnnouncer {
           'cluster: fencing token announced after waiting for the fence row',
         );
       }
-      this.#o.onToken?.(worldId, token);
+      // A late answer (the lease given back, maybe held elsewhere now) must not set a stale token on the world's ledger.
+      if (held) this.#o.onToken?.(worldId, token);
       return true;
     } catch (err) {
       if (isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE') && Reflect.get(Object(err.details), 'reason') === 'busy') {
