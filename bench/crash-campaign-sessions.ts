@@ -106,17 +106,17 @@ export const checkSessionSweep = async (
     // Oldest first: once one expired record is left, every later one must be too.
     let gone = 0;
     let firstLeft = -1;
+    let disorder = '';
     for (let j = 0; j < st.expired.length; j++) {
       if (tokens.has(st.expired[j] ?? '')) {
         if (firstLeft < 0) firstLeft = j;
       } else {
         gone++;
-        if (firstLeft >= 0) {
-          out.push(`expired record ${st.expired[j]} deleted while the older ${st.expired[firstLeft]} is left (not oldest first)`);
-          break;
-        }
+        if (firstLeft >= 0 && disorder === '')
+          disorder = `expired record ${st.expired[j]} deleted while the older ${st.expired[firstLeft]} is left (not oldest first)`;
       }
     }
+    if (disorder) out.push(disorder);
     const life = gone - st.swept;
     if (life % SESSION_PRUNE_CHUNK !== 0 && gone < st.expired.length)
       out.push(`${life} expired session records swept in one life: not whole transactions of ${SESSION_PRUNE_CHUNK}`);
