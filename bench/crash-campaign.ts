@@ -18,6 +18,7 @@
  * window; bench/crash-campaign-record-batch.ts). `--life-ms N`: each life lasts up to N ms more before
  * the window (so periodic checkpoints land on a fast machine too). `--anonymous N`, `--aged-anonymous M`,
  * `--prune-kills P`: anonymous players and the anonymous-player prune (bench/crash-campaign-anonymous.ts).
+ * `--expired-sessions K`: a backlog for the session sweep (bench/crash-campaign-sessions.ts).
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
@@ -38,6 +39,7 @@ import {
   newAnonymousState,
   seedAged,
 } from './crash-campaign-anonymous.js';
+import { checkSessionSweep, newSessionSweepState, seedExpiredSessions, sessionSweepSummary } from './crash-campaign-sessions.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
 import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
@@ -84,8 +86,9 @@ const lifeMs = Number(arg('life-ms', '0'));
 const anonymousN = Number(arg('anonymous', '0'));
 const agedN = Number(arg('aged-anonymous', '0'));
 const pruneKills = Number(arg('prune-kills', '0'));
-if ((anonymousN || agedN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
-  throw new Error('--anonymous / --aged-anonymous: not in the first-start, upgrade or cluster windows');
+const expiredN = Number(arg('expired-sessions', '0')); // bench/crash-campaign-sessions.ts
+if ((anonymousN || agedN || expiredN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
+  throw new Error('--anonymous / --aged-anonymous / --expired-sessions: not in the first-start, upgrade or cluster windows');
 if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
 if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
   throw new Error(`${window} is a PostgreSQL window`);
@@ -166,6 +169,7 @@ const run = async (): Promise<void> => {
   writeServerConfig(spec);
   let players = [...newPlayers(playerCount), ...anonymousPlayers(newPlayers(anonymousN, '', playerCount))];
   const anon = newAnonymousState();
+  const sweep = newSessionSweepState();
   let rewarder: RewarderState = { acked: new Map(), pending: null, next: 0, violations: [], extraIds: anon.agedIds };
   const rawWhere = (): string => (spec.storeUrl ? storeUrlDirect(spec.storeUrl) : spec.dataDir);
   let ctl: LoadControl = {
@@ -216,6 +220,7 @@ const run = async (): Promise<void> => {
     ctl.joinedSince = new Set();
     ctl.resumeOutcome = new Map();
     if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, i);
+    if (lastView?.tables.includes('sessions')) await seedExpiredSessions(storeKind, rawWhere(), sweep, expiredN, i);
     proc = startServer(spec);
     let stats: any = null;
     try {
@@ -231,7 +236,7 @@ const run = async (): Promise<void> => {
       violations.push(...(i === 0 ? await seedWorlds(recordBatch, adminPort) : await checkRecordBatchRestart(recordBatch, adminPort)));
     if (!load || fresh) startLoad();
     // --prune-kills: that share of the lives is killed within 0-800 ms of the server answering (its first prune pass).
-    const early = agedN > 0 && pruneKills > 0 && rand(0, 1) < pruneKills;
+    const early = (agedN > 0 || expiredN > 0) && pruneKills > 0 && rand(0, 1) < pruneKills;
     if (!early) {
       await waitLoad(ctl, players, 15);
       if (ctl.joinedSince.size < players.length) violations.push(`only ${ctl.joinedSince.size} of ${players.length} players rejoined`);
@@ -255,7 +260,8 @@ const run = async (): Promise<void> => {
     const view = await viewOf(spec);
     violations.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
     const anonCheck = anonymousN || agedN ? await checkAnonymous(storeKind, rawWhere(), anon, players) : { violations: [], note: '' };
-    violations.push(...anonCheck.violations);
+    const sweepCheck = await checkSessionSweep(storeKind, rawWhere(), sweep, players);
+    violations.push(...anonCheck.violations, ...sweepCheck.violations);
     // Every player's ledger summary = the sum of its entries, as the kill left them (no server: no race).
     const summary = view.tables.includes('ledger_balances') ? await summaryViolations(storeKind, rawWhere()) : [];
     violations.push(...summary.map((x) => `after the kill: ${x}`));
@@ -271,7 +277,7 @@ const run = async (): Promise<void> => {
     const res: IterationResult = {
       iteration: i,
       killAfterMs: Math.round(kill.ms),
-      note: firstKill + kill.note + anonCheck.note,
+      note: firstKill + kill.note + anonCheck.note + sweepCheck.note,
       acked: ackedCount(players),
       ledgerRows: view.ledger.length,
       expectedRestoreStep: lastView ? expectedRestoreStep(lastView) : null,
@@ -286,6 +292,7 @@ const run = async (): Promise<void> => {
   }
   // Drain: one more start, every pending key answered, every player's live wallet against the ledger.
   if (lastView?.tables.includes('players')) await seedAged(storeKind, rawWhere(), anon, agedN, iterations);
+  if (lastView?.tables.includes('sessions')) await seedExpiredSessions(storeKind, rawWhere(), sweep, expiredN, iterations);
   proc = startServer(spec);
   const final: string[] = [];
   let check: FinalCheck | null = null;
@@ -307,6 +314,7 @@ const run = async (): Promise<void> => {
   const view = await viewOf(spec);
   final.push(...learnAnonymousIds(view.ledger, players), ...checkLedger(view, players, rewarder));
   if (anonymousN || agedN) final.push(...(await checkAnonymous(storeKind, rawWhere(), anon, players)).violations);
+  final.push(...(await checkSessionSweep(storeKind, rawWhere(), sweep, players)).violations);
   const summary = {
     store: storeKind,
     window,
@@ -322,6 +330,7 @@ const run = async (): Promise<void> => {
     ...(recordBatch ? { recordBatch: { worlds: recordBatch.worlds, live: recordBatch.live.size, ...recordBatch.figures } } : {}),
     ...(lifeMs > 0 ? { lifeMs } : {}),
     ...(anonymousN || agedN ? { anonymous: anonymousSummary(anon, rewarder, anonymousN, agedN) } : {}),
+    ...(expiredN ? { sessionSweep: sessionSweepSummary(sweep, expiredN) } : {}),
     acked: ackedCount(players),
     rewardsAcked: rewarder.acked.size,
     ledgerRows: view.ledger.length,
