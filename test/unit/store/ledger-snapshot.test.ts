@@ -5,10 +5,10 @@
  * PostgreSQL: another session holds `ledger_balances` locked, so the balance SELECT waits after the
  * entries one; that session commits an entry meanwhile, then lets the read finish.
  */
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { sumBalance } from '../../../src/store/rows.js';
 import type { PlayerLedger } from '../../../src/store/types.js';
+import { commitWhileBalancesLocked } from '../../helpers/balances-locked.js';
 import { rewardEntry } from '../../helpers/ledger-entries.js';
 import { freshStoreEach, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
@@ -54,37 +54,12 @@ for (const { factory, name } of factories) {
     it.runIf(name === 'postgres')('a commit landing between the two SELECTs is in neither half', async () => {
       const { store, handle } = fresh;
       await store.commitLedger([rewardEntry('a', { coinsDelta: 5 })]);
-      const other = new pg.Client({ connectionString: handle.url });
-      await other.connect();
-      const watcher = new pg.Client({ connectionString: handle.url });
-      await watcher.connect();
-      try {
-        await other.query('BEGIN');
-        await other.query('LOCK TABLE ledger_balances IN ACCESS EXCLUSIVE MODE');
-        const read = store.readPlayerLedger('p1');
-        // The balance SELECT waits for the lock (this file's database only: the server is shared), after the entries one.
-        for (;;) {
-          const r = await watcher.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ledger_balances%'`,
-          );
-          if (r.rows[0].n > 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        await other.query(
-          `INSERT INTO ledger (world_id, player_id, idem_key, kind, item, quantity, unit_price, coins_delta, status, code, fingerprint, created_at)
-           VALUES ('w', 'p1', 'late', 'reward', NULL, 0, 0, 3, 'ok', NULL, 'reward|3||0', 0)`,
-        );
-        await other.query('COMMIT');
-        const r = await read;
-        expectConsistent(r);
-        expect(r.entries.map((e) => e.key)).toEqual(['a']);
-        expectConsistent(await store.readPlayerLedger('p1'));
-        expect((await store.readPlayerLedger('p1')).balance.coins).toBe(8);
-      } finally {
-        await other.end();
-        await watcher.end();
-      }
+      const r = await commitWhileBalancesLocked(handle.url, () => store.readPlayerLedger('p1'));
+      // The balance SELECT waited after the entries one: neither half holds the late entry.
+      expectConsistent(r);
+      expect(r.entries.map((e) => e.key)).toEqual(['a']);
+      expectConsistent(await store.readPlayerLedger('p1'));
+      expect((await store.readPlayerLedger('p1')).balance.coins).toBe(8);
     });
   });
 }
