@@ -8,8 +8,8 @@
  *
  * Two ledgers ({@link SHAPES}; bench/ledger-history-entry.ts): many players with short histories, and
  * the crash campaign's few players with long ones. The writer commits one reward to each hot player
- * per turn (SQLite: synchronously on this thread, as the server does; PostgreSQL: one batch after another). Figures per run: wall ms, `readLedger`
- * calls and entries they returned, the report's mismatches (must be 0). Writes
+ * per turn (SQLite: synchronously on this thread, as the server does; PostgreSQL: one batch after another). Figures per run: wall ms, ledger reads
+ * (`readPlayerLedger`, `readLedger`) and entries they returned, the report's mismatches (must be 0). Writes
  * bench/results/ledger-verify.json (`--postgres`: ledger-verify-postgres.json).
  */
 import os from 'node:os';
@@ -38,11 +38,21 @@ const SHAPES: Shape[] = [
 ];
 const POSTGRES = process.argv.includes('--postgres');
 
-/** `store` with its `readLedger` calls and the entries they returned counted. */
+/**
+ * `store` with its ledger reads and the entries they returned counted: `readPlayerLedger` (what verify reads since
+ * it reads each player's entries and summary from one snapshot) and `readLedger` (what it read before).
+ */
 const counted = (store: Store): { store: Store; reads: { calls: number; entries: number } } => {
   const reads = { calls: 0, entries: 0 };
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
+      if (prop === 'readPlayerLedger')
+        return async (...args: Parameters<Store['readPlayerLedger']>) => {
+          const r = await target.readPlayerLedger(...args);
+          reads.calls++;
+          reads.entries += r.entries.length;
+          return r;
+        };
       if (prop !== 'readLedger') return Reflect.get(target, prop, receiver);
       return async (...args: Parameters<Store['readLedger']>) => {
         const page = await target.readLedger(...args);
