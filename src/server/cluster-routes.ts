@@ -26,10 +26,11 @@ export { isStandbyCopy } from './cluster-worlds-list.js';
 
 /** Options of {@link createHelloRouter}. */
 export interface HelloRouterOptions {
-  /** Shared secret of the cluster (>= 16 bytes). */
-  readonly secret: string;
-  /** Accept-only previous secret (a rotation in progress; empty or absent = none): never signs. */
-  readonly previousSecret?: string;
+  /**
+   * Ticket secrets (the runtime's ClusterMode): `secret`, shared by the cluster (>= 16 bytes), signs and verifies;
+   * `previousSecret`, accept-only during a rotation (empty or absent = none), never signs.
+   */
+  readonly tickets: { readonly secret: string; readonly previousSecret?: string };
   /** Lifetime of a redirect ticket, wall ms. Default 10 s. */
   readonly ticketTtlMs?: number;
   /** True when the world exists on this instance. */
@@ -54,12 +55,12 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
   const ttl = o.ticketTtlMs ?? 10_000;
   const epochNow = o.epochNow ?? Date.now;
   const me = cluster.instanceId;
-  const previous = o.previousSecret ? { previousSecret: o.previousSecret } : {};
+  const previous = o.tickets.previousSecret ? { previousSecret: o.tickets.previousSecret } : {};
   return (m) => {
     if (!cluster.enforce) return { kind: 'serve' };
     if (m.ticket !== null) {
       try {
-        const v = verifyTicketSecret(m.ticket, o.secret, { now: epochNow(), expectedTarget: me, ...previous });
+        const v = verifyTicketSecret(m.ticket, o.tickets.secret, { now: epochNow(), expectedTarget: me, ...previous });
         const p = v.payload;
         if (p.worldId !== m.worldId) return refuse(WireErrorCode.BAD_TICKET, 'ticket is for another world', CloseCode.BAD_TICKET);
         if (p.resumeToken !== undefined && p.resumeToken !== m.resumeToken)
@@ -81,7 +82,7 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
           expiresAt: epochNow() + ttl,
           ...(m.resumeToken ? { resumeToken: m.resumeToken } : {}),
         },
-        o.secret,
+        o.tickets.secret, // signed with the current secret only
       );
       return { kind: 'redirect', url: owner.gameUrl, ticket };
     }

@@ -257,11 +257,7 @@ export const createRuntime = (
     refuseNewSessions: (world) => admin.ops.isOn(world.id),
     store: () => persist.current(),
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
-    routeHello: createHelloRouter(cluster, {
-      secret: clusterMode.secret,
-      previousSecret: clusterMode.previousSecret,
-      hasWorld: (id) => runner.has(id),
-    }),
+    routeHello: createHelloRouter(cluster, { tickets: clusterMode, hasWorld: (id) => runner.has(id) }),
     authenticate: hooks.authenticate, // the game's hooks (src/game/server.ts options)
     sessionClass: hooks.sessionClass,
     epochNow: extras.epochNow,
