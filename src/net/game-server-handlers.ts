@@ -30,6 +30,53 @@ export interface MessageContext {
   reply(conn: Conn, code: WireErrorCodeValue, message: string, strike: boolean, closeCode?: number): void;
 }
 
+/** The wallet a txResult carries: coins and items after it, or null (docs/PROTOCOL.md `txResult`). */
+type WalletView = { coins: number; items: Record<string, number> };
+
+/** Send a purchase's txResult, counted by code in the server's statistics. */
+const sendTxResult = (cx: MessageContext, conn: Conn, r: TxResult, w: WalletView | null): void => {
+  cx.stats.txResults[r.code ?? 'ok'] = (cx.stats.txResults[r.code ?? 'ok'] ?? 0) + 1;
+  cx.send(
+    conn,
+    cx.codec.txResult({
+      key: r.key,
+      status: r.status,
+      code: r.code,
+      seq: r.seq,
+      item: r.item,
+      quantity: r.quantity,
+      coinsDelta: r.coinsDelta,
+      coins: w ? w.coins : null,
+      items: w ? w.items : null,
+      replayed: r.replayed,
+    }),
+  );
+};
+
+/**
+ * A purchase frame over the socket's message rate (the caller answers the wire `RATE_LIMITED` and
+ * its strike): also a txResult `rejected` / `TX_RATE_LIMITED` with its key, so the client knows the
+ * key was not taken and may retry it later instead of waiting out its timeout. Nothing reaches the
+ * ledger; the wallet fields are nil.
+ */
+export const refuseOverRatePurchase = (cx: MessageContext, conn: Conn, m: PurchaseMsg): void =>
+  sendTxResult(
+    cx,
+    conn,
+    rejection(
+      {
+        kind: 'purchase',
+        playerId: conn.session?.ledgerId ?? '',
+        key: m.key,
+        item: m.item,
+        quantity: m.quantity,
+        expectedPrice: m.expectedPrice,
+      },
+      TxCode.RATE_LIMITED,
+    ),
+    null,
+  );
+
 /** A purchase: through the world's ledger; answered with a txResult (ok only once durable and applied). */
 export const onPurchase = (cx: MessageContext, conn: Conn, m: PurchaseMsg): void => {
   const s = conn.session!;
@@ -37,24 +84,7 @@ export const onPurchase = (cx: MessageContext, conn: Conn, m: PurchaseMsg): void
   if (!world) return cx.reply(conn, WireErrorCode.UNKNOWN_WORLD, 'no such world', false);
   cx.stats.purchases++;
   const req = { playerId: s.ledgerId, key: m.key, item: m.item, quantity: m.quantity, expectedPrice: m.expectedPrice };
-  const answer = (r: TxResult, w: { coins: number; items: Record<string, number> } | null): void => {
-    cx.stats.txResults[r.code ?? 'ok'] = (cx.stats.txResults[r.code ?? 'ok'] ?? 0) + 1;
-    cx.send(
-      conn,
-      cx.codec.txResult({
-        key: r.key,
-        status: r.status,
-        code: r.code,
-        seq: r.seq,
-        item: r.item,
-        quantity: r.quantity,
-        coinsDelta: r.coinsDelta,
-        coins: w ? w.coins : null,
-        items: w ? w.items : null,
-        replayed: r.replayed,
-      }),
-    );
-  };
+  const answer = (r: TxResult, w: WalletView | null): void => sendTxResult(cx, conn, r, w);
   // A game that sells only through its own rules (purchaseForPlayer) closes the frame: nothing reaches the ledger.
   if (world.game?.clientPurchases === false) return answer(rejection({ kind: 'purchase', ...req }, TxCode.CLIENT_PURCHASES_OFF), null);
   submitPurchase(world, req, answer);

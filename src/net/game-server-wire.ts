@@ -8,7 +8,7 @@
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
 import { isLoggedOccurrence, type Logger } from '../log.js';
 import type { ServerCodec } from './codec.js';
-import { type MessageContext, onGameMessage, onHello, onLeave, onPurchase } from './game-server-handlers.js';
+import { type MessageContext, onGameMessage, onHello, onLeave, onPurchase, refuseOverRatePurchase } from './game-server-handlers.js';
 import type { NetConfig } from './net-config.js';
 import type { ServerNetStats } from './net-stats.js';
 import { type ClientMsg, MsgType } from './protocol.js';
@@ -82,8 +82,12 @@ export const onSocketMessage = (cx: SocketContext, conn: Conn, ab: ArrayBuffer, 
   st.messagesIn++;
   st.bytesIn += ab.byteLength;
   const cfg = cx.config;
-  if (!takeToken(conn, performance.now(), cfg.messageRatePerSecond, cfg.messageBurst))
+  if (!takeToken(conn, performance.now(), cfg.messageRatePerSecond, cfg.messageBurst)) {
+    // A purchase over the rate is also answered by its key (before the strike may close the socket).
+    const r = isBinary ? cx.codec.decode(new Uint8Array(ab)) : null;
+    if (r?.ok && r.msg.type === MsgType.PURCHASE) refuseOverRatePurchase(cx, conn, r.msg);
     return cx.reply(conn, WireErrorCode.RATE_LIMITED, `more than ${cfg.messageRatePerSecond} messages per second`, true);
+  }
   if (!isBinary) return cx.reply(conn, WireErrorCode.BAD_FRAME, 'text frames are not accepted: send binary msgpack', true);
   const frame = new Uint8Array(ab);
   const r = cx.codec.decode(frame);
