@@ -13,6 +13,16 @@ import { admin, killServer, sleep, type ServerProc, type ServerSpec } from './cr
 /**
  * The campaign's windows (`--window`); `cluster` runs in bench/crash-campaign-cluster.ts, `upgrade` in
  * bench/crash-campaign-upgrade.ts, `record-batch` kills in bench/crash-campaign-record-batch.ts.
+ * `random` (any moment under load), `checkpoint` (while a checkpoint is being written),
+ * `first-start` (a fresh store: kill during the first start — migrations, first record and
+ * checkpoint — then start again), `pg-crash` (the PostgreSQL server is SIGKILLed and restarted
+ * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
+ * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
+ * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
+ * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
+ * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
+ * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
+ * window; bench/crash-campaign-record-batch.ts).
  */
 export const WINDOWS = [
   'random',

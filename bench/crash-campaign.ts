@@ -6,16 +6,7 @@
  *
  *   npx tsx bench/crash-campaign.ts --store sqlite|postgres --window <w> --iterations 30 --seed 7
  *
- * Windows: `random` (any moment under load), `checkpoint` (while a checkpoint is being written),
- * `first-start` (a fresh store: kill during the first start — migrations, first record and
- * checkpoint — then start again), `pg-crash` (the PostgreSQL server is SIGKILLed and restarted
- * under load, then the server), `pg-cut` (the server's PostgreSQL connections are cut through a
- * TCP proxy for a while, the server killed during or after the cut), `disk-full` (SQLite on a
- * small tmpfs filled to the brim under load; needs root for `mount`), `cluster` (two instances on
- * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
- * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
- * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
- * window; bench/crash-campaign-record-batch.ts). `--life-ms N`: each life lasts up to N ms more before
+ * Windows: bench/crash-campaign-windows.ts `WINDOWS`. `--life-ms N`: each life lasts up to N ms more before
  * the window (so periodic checkpoints land on a fast machine too). `--anonymous N`, `--aged-anonymous M`,
  * `--prune-kills P`: anonymous players and the anonymous-player prune (bench/crash-campaign-anonymous.ts).
  * `--expired-sessions K`: a backlog for the session sweep (bench/crash-campaign-sessions.ts).
