@@ -302,6 +302,7 @@
       li.textContent = `#${e.seq} ${p.name}: ${p.outcome}${p.injected ? ' (injected)' : ''}${p.missed ? `, ${p.missed} missed` : ''}`;
       ol.append(li);
     }
+    if (!events.length) ol.textContent = 'no trigger yet';
   };
 
   // Recent ledger transactions of the selected world (GET /api/v1/worlds/{id}/ledger).

@@ -99,6 +99,7 @@ describe.skipIf(!haveChromium)('dashboard empty states and polls in headless Chr
     expect(await shown(page, 'worlds-empty')).toBe(false);
     expect(await worldPanelsHidden(page)).toEqual([false, false, false]);
     await expect.poll(() => text(page, 'cost-info')).toBe('waiting for the first sample (paused: Step or Resume it)');
+    await expect.poll(() => text(page, 'trigger-history')).toBe('no trigger yet'); // a paused world runs no periodic task
     await step('w', 1);
     await expect.poll(() => text(page, 'cost-info'), { timeout: 10_000 }).toMatch(/^last [\d.]+ ms, avg/);
 
