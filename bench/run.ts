@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
  * none is named; the long suites in NAMED_ONLY below — `soak`, `soak-all` (`--minutes N`), `soak-cluster`,
- * `ledger-catchup`, `ledger-summary-commit`, `ledger-verify`, `store-copy`, `many-worlds`, `dashboard-bytes`,
+ * `ledger-catchup`, `ledger-summary-commit`, `ledger-verify`, `store-copy`, `many-worlds`, `dashboard-bytes`, `dashboard-poll`,
  * `world-step-cost`, `sqlite-wal-size`, `worlds-list`, each from its own file bench/<name>.ts — only when named), prints their tables and
  * writes `bench/results/<suite>.json`.
  */
@@ -27,6 +27,7 @@ const NAMED_ONLY = [
   'store-copy',
   'many-worlds',
   'dashboard-bytes',
+  'dashboard-poll',
   'world-step-cost',
   'sqlite-wal-size',
   'worlds-list',

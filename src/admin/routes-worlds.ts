@@ -16,7 +16,7 @@ import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js
 import { encodeWorldMap, MAP_DEFAULT_MAX, MAP_HARD_MAX, sampleWorldMap } from './map.js';
 import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
-import { worldStats, worldSummaries, worldSummary } from './stats.js';
+import { parseHistorySince, worldStats, worldSummaries, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
 import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
 
@@ -364,7 +364,11 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         return { json: { ...summary(w), stepsRun: ran } };
       },
     },
-    { method: 'GET', pattern: `${base}/:id/stats`, handler: (req) => ({ json: worldStats(world(req), telemetry, sources) }) },
+    {
+      method: 'GET',
+      pattern: `${base}/:id/stats`,
+      handler: (req) => ({ json: worldStats(world(req), telemetry, sources, parseHistorySince(req.query)) }),
+    },
     {
       method: 'GET',
       pattern: `${base}/:id/map`,

@@ -10,6 +10,7 @@ import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, se
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import { physicsStatsOf } from '../physics/physics-world.js';
 import { regionReportOf } from '../net/net-stats.js';
+import { badRequest } from './http-errors.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -51,8 +52,26 @@ export const worldSummaries = (worlds: readonly SimWorld[], sources: StatsSource
   return worlds.map((w) => worldSummary(w, once));
 };
 
-/** Full stats of a world. */
-export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: StatsSources = {}) => {
+/**
+ * `?since=<step>` of `GET /api/v1/worlds/{id}/stats` (docs/ADMIN.md "Stats"): the last step whose
+ * cost sample the caller holds, so `history` brings only newer ones (the dashboard's polls); absent:
+ * undefined, the whole history. Throws 400 `WT_ERR_ADMIN_BAD_REQUEST` unless it is one integer from
+ * 0 to `Number.MAX_SAFE_INTEGER` in decimal digits.
+ */
+export const parseHistorySince = (query: URLSearchParams): number | undefined => {
+  const all = query.getAll('since');
+  if (all.length === 0) return undefined;
+  const q = all[0] ?? '';
+  if (all.length === 1 && /^\d{1,16}$/.test(q) && Number(q) <= Number.MAX_SAFE_INTEGER) return Number(q);
+  const problem = `since must be a step number (an integer from 0 to ${Number.MAX_SAFE_INTEGER}), given once (got ${JSON.stringify(all.join(',').slice(0, 40))})`;
+  throw badRequest(`invalid stats request: ${problem}`, [problem]);
+};
+
+/**
+ * Full stats of a world. `since` (a step number, {@link parseHistorySince}): `history` holds only the
+ * samples after it (all of them when the world's newest sample is older: its steps went back).
+ */
+export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: StatsSources = {}, since?: number) => {
   const t = telemetry.of(world);
   const tiers = readTierStats(world);
   const phaseMs: Record<string, number> = {};
@@ -96,7 +115,7 @@ export const worldStats = (world: SimWorld, telemetry: Telemetry, sources: Stats
       systems,
       avgStepMs: t.count > 0 ? r3((t.sumSec * 1000) / t.count) : 0,
     },
-    history: telemetry.history(world),
+    history: telemetry.history(world, since),
     tiers: tiers
       ? {
           npcsPerTier: perTier(tiers.npcsPerTier),

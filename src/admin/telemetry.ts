@@ -72,8 +72,12 @@ export interface Telemetry {
   onStep(world: SimWorld): void;
   /** The telemetry of a world (created on first use). */
   of(world: SimWorld): WorldTelemetry;
-  /** Recent step costs, oldest first: `{ steps, totalMs }`. */
-  history(world: SimWorld): { steps: number[]; totalMs: number[] };
+  /**
+   * Recent step costs, oldest first: `{ steps, totalMs }`. With `since` (a step number), only the
+   * samples of steps after it; all of them when the newest sample is older than `since` (the
+   * world's steps went back: the caller's chart must start again).
+   */
+  history(world: SimWorld, since?: number): { steps: number[]; totalMs: number[] };
 }
 
 export interface TelemetryOptions {
@@ -182,15 +186,18 @@ export const createTelemetry = (opts: TelemetryOptions = {}): Telemetry => {
     }
     stepLog?.onStep(world, t, prevMode);
   };
-  const history = (world: SimWorld): { steps: number[]; totalMs: number[] } => {
+  const history = (world: SimWorld, since?: number): { steps: number[]; totalMs: number[] } => {
     const t = of(world);
-    const steps: number[] = new Array(t.ringLen);
-    const totalMs: number[] = new Array(t.ringLen);
     const start = (t.ringHead - t.ringLen + HISTORY_STEPS) % HISTORY_STEPS;
+    const newest = t.ringLen > 0 ? t.stepRing[(t.ringHead - 1 + HISTORY_STEPS) % HISTORY_STEPS] : -1;
+    const after = since === undefined || newest < since ? -1 : since;
+    const steps: number[] = [];
+    const totalMs: number[] = [];
     for (let i = 0; i < t.ringLen; i++) {
       const j = (start + i) % HISTORY_STEPS;
-      steps[i] = t.stepRing[j];
-      totalMs[i] = Math.round(t.costRing[j] * 1000) / 1000;
+      if (t.stepRing[j] <= after) continue;
+      steps.push(t.stepRing[j]);
+      totalMs.push(Math.round(t.costRing[j] * 1000) / 1000);
     }
     return { steps, totalMs };
   };

@@ -5,7 +5,6 @@
 (() => {
   // Canvas drawings and the cluster panel (panels.js, loaded before this script).
   const {
-    TIER_COLORS,
     drawCost: drawCostOf,
     drawMap,
     renderCluster,
@@ -14,8 +13,9 @@
     renderTransactions,
     kv,
     renderSessions,
+    renderTiers,
+    renderPeriodic,
   } = window.worldtickPanels;
-  const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const $ = (id) => document.getElementById(id);
   // Wall ms after which the selected world's map (with its trigger history and ledger) and the cluster view are polled again.
   let mapDue = 0;
@@ -71,10 +71,11 @@
     $('login-error').textContent = msg || '';
     setConn(false, 'no token');
   };
+  // ok: true (green), false (red), null (neither: polling paused while the tab is hidden).
   const setConn = (ok, text) => {
     const b = $('conn');
     b.textContent = text;
-    b.className = `badge ${ok ? 'ok' : 'bad'}`;
+    b.className = ok === null ? 'badge' : `badge ${ok ? 'ok' : 'bad'}`;
   };
 
   const fmtTime = (s) => {
@@ -117,12 +118,20 @@
   $('worlds-prev').addEventListener('click', () => turnPage(undefined));
   $('worlds-next').addEventListener('click', () => pager.next !== undefined && turnPage(pager.next));
 
+  const WAITING = 'waiting for the first sample';
   const select = (id) => {
     state.selected = id;
     mapDue = 0; // the new world's map, triggers and ledger with its first stats
     state.costSteps = [];
     state.costMs = [];
-    state.lastStep = -1;
+    state.lastStep = -1; // the next stats are asked for whole (no `since`)
+    $('cost-info').textContent = WAITING;
+    drawCostOf(state);
+  };
+  // No world (none yet, or the last one deleted): the world's panels are hidden, not left showing a deleted world's figures.
+  const showWorldPanels = (any) => {
+    $('worlds-empty').hidden = any;
+    for (const el of document.querySelectorAll('.world-panel')) el.hidden = !any;
   };
   // Rows are kept by world id and only their changed cells rewritten: a table rebuilt twice a second lost
   // the clicks whose press and release straddled a poll, and any text selection of an id.
@@ -170,6 +179,7 @@
   };
 
   const renderStats = (s) => {
+    if (s.id !== state.selected) return; // another world was clicked while these were on their way
     $('sel-id').textContent = s.id;
     const wt = $('world-time');
     wt.textContent = fmtTime(s.worldTime);
@@ -179,6 +189,7 @@
     if (document.activeElement !== $('time-scale')) $('time-scale').value = String(s.timeScale);
     state.budgetMs = s.cost.frameBudgetMs;
     // Steps went back (the world was deleted and created again, or restored from an older checkpoint): a new chart.
+    // (Polls ask `?since=<last step charted>`: the server then answers the whole history, the newest step below it.)
     if (s.history.steps.length && s.history.steps[s.history.steps.length - 1] < state.lastStep) select(s.id);
     for (let i = 0; i < s.history.steps.length; i++) {
       const step = s.history.steps[i];
@@ -193,32 +204,14 @@
     }
     // The costliest system of the last step (a game's own system by its name): which one to look at first.
     const slowest = (s.cost.systems ?? []).reduce((a, b) => (b.lastMs > (a?.lastMs ?? -1) ? b : a), null);
-    $('cost-info').textContent =
-      `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}` +
-      (slowest ? `, slowest system ${slowest.name} (${slowest.phase}) ${slowest.lastMs} ms` : '');
+    $('cost-info').textContent = !state.costMs.length
+      ? `${WAITING}${s.paused ? ' (paused: Step or Resume it)' : ''}`
+      : `last ${s.cost.lastStepMs} ms, avg ${s.cost.avgStepMs} ms, budget ${s.cost.frameBudgetMs} ms, overruns ${s.counters.overruns}` +
+        (slowest ? `, slowest system ${slowest.name} (${slowest.phase}) ${slowest.lastMs} ms` : '');
     $('cost').dataset.lastStep = String(state.lastStep);
+    $('cost').dataset.samples = String(state.costMs.length);
     drawCostOf(state);
-    const tiers = $('tiers');
-    tiers.replaceChildren();
-    const per = s.tiers?.npcsPerTier;
-    if (!per) tiers.textContent = 'tiering not available';
-    else {
-      const max = Math.max(1, ...Object.values(per));
-      TIER_NAMES.forEach((name, i) => {
-        const row = document.createElement('div');
-        row.className = 'bar';
-        const lbl = document.createElement('span');
-        lbl.className = 'lbl';
-        lbl.textContent = name;
-        const fill = document.createElement('span');
-        fill.className = 'fill';
-        fill.style.width = `${Math.max(1, (per[name] / max) * 300)}px`;
-        fill.style.background = TIER_COLORS[i];
-        const ticks = s.tiers.ticksLastStep ? ` · ${s.tiers.ticksLastStep[name]} ticks/step` : '';
-        row.append(lbl, fill, `${per[name]}${ticks}`);
-        tiers.append(row);
-      });
-    }
+    renderTiers(s.tiers);
     const status = s.controller?.status;
     $('ctl-mode').textContent = status?.mode || '—';
     $('maint-state').textContent = s.maintenance?.periodicHeld ? 'on' : 'off';
@@ -251,26 +244,7 @@
         : null,
     );
     renderSessions(s);
-    const ptb = $('periodic').querySelector('tbody');
-    ptb.replaceChildren();
-    for (const t of Array.isArray(s.periodic) ? s.periodic : []) {
-      const tr = document.createElement('tr');
-      for (const c of [
-        t.declared ? `${t.name} (declared)` : t.name,
-        t.clock,
-        `${t.intervalSeconds} s`,
-        Math.round(t.next * 10) / 10,
-        t.runs,
-        t.missed,
-        t.held,
-        t.skipped,
-      ]) {
-        const td = document.createElement('td');
-        td.textContent = String(c);
-        tr.append(td);
-      }
-      ptb.append(tr);
-    }
+    renderPeriodic(s.periodic);
     kv(
       $('ingest'),
       s.ingest ? { pending: s.ingest.pending, dropped: s.ingest.dropped, rejected: s.ingest.rejected, types: s.ingest.types.length } : null,
@@ -278,12 +252,13 @@
   };
 
   const tick = async () => {
-    if (state.busy || !state.token) return;
+    if (state.busy || !state.token || hidden()) return;
     state.busy = true;
     try {
       const { worlds, notStarted } = await fetchWorlds();
       renderWorlds(worlds);
       renderPager(worlds.length);
+      showWorldPanels(worlds.length > 0);
       renderNotStarted(notStarted);
       if (Date.now() >= clusterDue) {
         clusterDue = Date.now() + 2000;
@@ -291,7 +266,9 @@
       }
       if (state.selected) {
         const id = encodeURIComponent(state.selected);
-        renderStats(await api('GET', `/api/v1/worlds/${id}/stats`));
+        // After the first stats of a world, only the cost samples newer than the last one charted.
+        const since = state.lastStep >= 0 ? `?since=${state.lastStep}` : '';
+        renderStats(await api('GET', `/api/v1/worlds/${id}/stats${since}`));
         if (Date.now() >= mapDue) {
           mapDue = Date.now() + 1000;
           drawMap(await api('GET', `/api/v1/worlds/${id}/map?max=20000`));
@@ -299,7 +276,9 @@
           renderTransactions(await api('GET', `/api/v1/worlds/${id}/ledger`).catch(() => null));
         }
       }
-      setConn(true, 'live');
+      if (hidden())
+        setConn(null, PAUSED); // hidden while this poll was on its way
+      else setConn(true, 'live');
       $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       if (!err.unauthorized) setConn(false, `error: ${describeError(err)}`);
@@ -370,8 +349,19 @@
     $('app').hidden = false;
     tick();
   };
+  // A hidden tab (another tab in front, the window minimised) polls nothing; shown again, it polls at once.
+  const hidden = () => document.visibilityState === 'hidden';
+  const PAUSED = 'paused: tab hidden';
+  let timer = 0;
+  const poll = () => {
+    clearInterval(timer);
+    timer = hidden() ? 0 : setInterval(tick, 500);
+    if (!hidden()) tick();
+    else if (state.token) setConn(null, PAUSED);
+  };
+  document.addEventListener('visibilitychange', poll);
   state.token = readToken();
   if (state.token) start();
   else showLogin('');
-  setInterval(tick, 500);
+  poll();
 })();

@@ -2,11 +2,12 @@
 // cluster table, the not-started table, the sessions, the trigger history and the transactions, drawn from what app.js fetched. Exposed as `window.worldtickPanels`.
 
 (() => {
+  const TIER_NAMES = ['detailed', 'active', 'ambient', 'dormant'];
   const TIER_COLORS = ['#ff3b30', '#ff9500', '#34a0ff', '#5a6472'];
   const PLAYER_COLOR = '#39ff14';
   const $ = (id) => document.getElementById(id);
 
-  /** Step cost chart of `state.costMs` against the dashed `state.budgetMs` line. */
+  /** Step cost chart of `state.costMs` against the dashed `state.budgetMs` line; without a sample yet, says so. */
   const drawCost = (state) => {
     const c = $('cost');
     const g = c.getContext('2d');
@@ -26,6 +27,13 @@
     g.setLineDash([]);
     g.fillStyle = '#ff5c5c';
     g.fillText(`budget ${state.budgetMs} ms`, 4, y(state.budgetMs) - 3);
+    if (!data.length) {
+      g.fillStyle = '#8b96a5';
+      g.textAlign = 'center';
+      g.fillText('waiting for the first sample', W / 2, H / 2);
+      g.textAlign = 'start';
+      return;
+    }
     g.strokeStyle = '#4fa3ff';
     g.beginPath();
     const dx = data.length > 1 ? W / (data.length - 1) : W;
@@ -234,6 +242,56 @@
     } else $('sessions-server').replaceChildren();
   };
 
+  /** NPCs per tier (bars, with ticks per step) of a world's stats `tiers`, or 'tiering not available'. */
+  const renderTiers = (t) => {
+    const tiers = $('tiers');
+    tiers.replaceChildren();
+    const per = t?.npcsPerTier;
+    if (!per) {
+      tiers.textContent = 'tiering not available';
+      return;
+    }
+    const max = Math.max(1, ...Object.values(per));
+    TIER_NAMES.forEach((name, i) => {
+      const row = document.createElement('div');
+      row.className = 'bar';
+      const lbl = document.createElement('span');
+      lbl.className = 'lbl';
+      lbl.textContent = name;
+      const fill = document.createElement('span');
+      fill.className = 'fill';
+      fill.style.width = `${Math.max(1, (per[name] / max) * 300)}px`;
+      fill.style.background = TIER_COLORS[i];
+      const ticks = t.ticksLastStep ? ` · ${t.ticksLastStep[name]} ticks/step` : '';
+      row.append(lbl, fill, `${per[name]}${ticks}`);
+      tiers.append(row);
+    });
+  };
+
+  /** The periodic task schedule of a world's stats (`periodic`: one row a task; declared tasks marked). */
+  const renderPeriodic = (tasks) => {
+    const ptb = $('periodic').querySelector('tbody');
+    ptb.replaceChildren();
+    for (const t of Array.isArray(tasks) ? tasks : []) {
+      const tr = document.createElement('tr');
+      for (const c of [
+        t.declared ? `${t.name} (declared)` : t.name,
+        t.clock,
+        `${t.intervalSeconds} s`,
+        Math.round(t.next * 10) / 10,
+        t.runs,
+        t.missed,
+        t.held,
+        t.skipped,
+      ]) {
+        const td = document.createElement('td');
+        td.textContent = String(c);
+        tr.append(td);
+      }
+      ptb.append(tr);
+    }
+  };
+
   // The last triggers of the bus history (GET …/periodic/history?topic=task), newest first.
   const renderTriggers = (events) => {
     const ol = $('trigger-history');
@@ -244,6 +302,7 @@
       li.textContent = `#${e.seq} ${p.name}: ${p.outcome}${p.injected ? ' (injected)' : ''}${p.missed ? `, ${p.missed} missed` : ''}`;
       ol.append(li);
     }
+    if (!events.length) ol.textContent = 'no trigger yet';
   };
 
   // Recent ledger transactions of the selected world (GET /api/v1/worlds/{id}/ledger).
@@ -286,7 +345,6 @@
   };
 
   window.worldtickPanels = {
-    TIER_COLORS,
     drawCost,
     drawMap,
     renderCluster,
@@ -295,5 +353,7 @@
     renderTransactions,
     kv,
     renderSessions,
+    renderTiers,
+    renderPeriodic,
   };
 })();
