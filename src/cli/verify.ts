@@ -123,7 +123,8 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
   const program = new Command('worldtick-verify')
     .description('recompute balances from the transaction ledger and compare them with live state')
     .option('--admin-url <url>', 'admin API of a running server (e.g. http://127.0.0.1:7701)')
-    .option('--admin-token <token>', 'admin bearer token (or WORLDTICK_ADMIN_TOKEN)', process.env.WORLDTICK_ADMIN_TOKEN ?? '')
+    // No commander default: it would print the environment's token in --help.
+    .option('--admin-token <token>', 'admin bearer token (default: WORLDTICK_ADMIN_TOKEN)')
     .option('--data-dir <dir>', 'offline: the data directory of a stopped server')
     .option('--store <url>', "offline: a stopped server's --store (postgres://… or sqlite:<dir>)")
     .exitOverride()
@@ -138,14 +139,14 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
     process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: ${message} (see --help)\n`);
     return 2;
   }
-  const o = program.opts<{ adminUrl?: string; adminToken: string; dataDir?: string; store?: string }>();
+  const o = program.opts<{ adminUrl?: string; adminToken?: string; dataDir?: string; store?: string }>();
   if ([o.adminUrl, o.dataDir, o.store].filter(Boolean).length !== 1) {
     process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: give exactly one of --admin-url, --data-dir or --store\n`);
     return 2;
   }
   try {
     let report: { ok: boolean; mismatches: unknown[] };
-    if (o.adminUrl) report = await adminReport(o.adminUrl, o.adminToken);
+    if (o.adminUrl) report = await adminReport(o.adminUrl, o.adminToken ?? process.env.WORLDTICK_ADMIN_TOKEN ?? '');
     else {
       const full = await verifyOffline(o.dataDir ?? '', o.store ?? '');
       const { balances: _b, ...summary } = full;

@@ -3,7 +3,8 @@
  * (docs/DURABILITY.md "Verification") on every path, not only the offline one: a usage error, an
  * admin API that cannot be reached, a refused token. `--help` is not an error (exit 0).
  * Before: `--help` exited 2, an unknown flag printed only commander's line, an unreachable admin
- * API printed `worldtick-verify: fetch failed` and a 401 the raw `401 {json}`.
+ * API printed `worldtick-verify: fetch failed` and a 401 the raw `401 {json}`, and `--help` printed
+ * the token of WORLDTICK_ADMIN_TOKEN as the flag's default.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runVerifyCli } from '../../../src/cli/verify.js';
@@ -85,6 +86,22 @@ describe('npm run verify --admin-url: errors carry a code', () => {
     const r = await run(['--admin-url', `http://127.0.0.1:${s.runtime.gameServer.port}`, '--admin-token', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^worldtick-verify: WT_ERR_VERIFY_ADMIN_FAILED: /);
+  });
+
+  it('the token from WORLDTICK_ADMIN_TOKEN is used, and --help never prints it', async () => {
+    const before = process.env.WORLDTICK_ADMIN_TOKEN;
+    process.env.WORLDTICK_ADMIN_TOKEN = 'test-admin-token';
+    try {
+      const help = await run(['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).not.toContain('test-admin-token');
+      const r = await run(['--admin-url', s.base]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
+    } finally {
+      if (before === undefined) delete process.env.WORLDTICK_ADMIN_TOKEN;
+      else process.env.WORLDTICK_ADMIN_TOKEN = before;
+    }
   });
 
   it('the right token: exit 0 and the report', async () => {
