@@ -296,6 +296,13 @@ export const ErrorCode = {
    * removed; the store is untouched. Exit 2.
    */
   BACKUP_FAILED: 'WT_ERR_BACKUP_FAILED',
+  /**
+   * `npm run verify --admin-url`: the admin API did not answer with a verify report — it could not
+   * be reached (the system's reason, e.g. `ECONNREFUSED`, ends the message), or its answer was not
+   * JSON or was an error without a worldtick code (an error with one is printed with that code).
+   * Exit 2.
+   */
+  VERIFY_ADMIN_FAILED: 'WT_ERR_VERIFY_ADMIN_FAILED',
 } as const;
 
 /** Union of every error code string. */

@@ -155,11 +155,16 @@ export const ticketExpired = (expiresAt: number, now: number): WorldtickError =>
     details: { expiresAt, now },
   });
 
-/** A created world could not be made durable (cluster mode); `reason` says which part failed. */
-export const worldNotDurable = (worldId: string, reason: string): WorldtickError =>
-  new WorldtickError(ErrorCode.WORLD_NOT_DURABLE, `world ${JSON.stringify(worldId)} could not be made durable: ${reason}`, {
-    details: { worldId, reason },
-  });
+/**
+ * A created world could not be made durable; `reason` says which part failed and `cause`, when
+ * known, the store's error (it ends the message and is `details.cause`).
+ */
+export const worldNotDurable = (worldId: string, reason: string, cause?: string | null): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.WORLD_NOT_DURABLE,
+    `world ${JSON.stringify(worldId)} could not be made durable: ${reason}${cause ? `: ${cause}` : ''}`,
+    { details: cause ? { worldId, reason, cause } : { worldId, reason } },
+  );
 
 /** A game's server → client message was refused (`problem` names the reason); nothing was queued. */
 export const gameMessageInvalid = (name: string, problem: string): WorldtickError =>

@@ -11,6 +11,7 @@ import { worldNotFound } from '../errors.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { verifyLedger, type VerifyReport } from '../ledger/verify.js';
 import type { HeldBalance } from '../ledger/apply.js';
+import { KEY_PATTERN } from '../ledger/decide.js';
 import { grantReward, liveWallets, walletOf, worldLedgerStats } from '../ledger/world-ledger.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -43,6 +44,36 @@ export const verifyAll = async (
 /** Longest reward `playerId` / `key` (the ledger's 1-128 printable ASCII) and `item` (as a purchase's). */
 const MAX_ID = 128;
 const MAX_ITEM = 64;
+
+/** Most entries one `GET …/ledger/players/{playerId}` answers (`?limit`, default 1,000). */
+const MAX_PLAYER_ENTRIES = 10_000;
+const INTEGER_RE = /^\d{1,15}$/;
+
+/**
+ * The validated player id, `?limit` and `?afterSeq` of a player's ledger request: every problem in
+ * one 400, as the player-data routes do. A player id is never cut: an id over 128 characters cut
+ * to 128 would name another player.
+ */
+const playerLedgerRequest = (req: AdminRequest): { playerId: string; limit: number; after: number } => {
+  const problems: string[] = [];
+  const playerId = req.params.player ?? '';
+  if (!KEY_PATTERN.test(playerId)) problems.push('playerId must be 1-128 printable ASCII characters (a durable player id, e.g. t:…)');
+  const one = (name: string, fallback: number, max: number, rule: string): number => {
+    const all = req.query.getAll(name);
+    if (all.length === 0) return fallback;
+    const v = all[0] ?? '';
+    const n = INTEGER_RE.test(v) ? Number(v) : Number.NaN;
+    if (all.length > 1 || !(n >= (name === 'limit' ? 1 : 0) && n <= max))
+      problems.push(`${name} must be ${rule}, given once (got "${v.slice(0, 32)}")`);
+    return n;
+  };
+  const limit = one('limit', 1000, MAX_PLAYER_ENTRIES, `an integer between 1 and ${MAX_PLAYER_ENTRIES}`);
+  const after = one('afterSeq', 0, Number.MAX_SAFE_INTEGER, 'an integer >= 0 (the last seq of the previous page)');
+  for (const q of req.query.keys())
+    if (q !== 'limit' && q !== 'afterSeq') problems.push(`query parameter ${q.slice(0, 32)} is not taken (limit, afterSeq)`);
+  if (problems.length) throw badRequest('invalid player ledger request', [...new Set(problems)]);
+  return { playerId, limit, after };
+};
 
 /** The ledger routes. */
 export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
@@ -81,9 +112,7 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         const w = world(req);
         const store = opts.store();
         if (!store || !w.ledger) return unavailable;
-        const playerId = req.params.player!.slice(0, 128);
-        const limit = Math.min(10_000, Math.max(1, Number(req.query.get('limit') ?? 1000) || 1000));
-        const after = Math.max(0, Number(req.query.get('afterSeq') ?? 0) || 0);
+        const { playerId, limit, after } = playerLedgerRequest(req);
         // The live wallet first: entries reach it only once committed, so it never shows one the read lacks.
         const live = walletOf(w, playerId);
         // Entries and balance from one snapshot: a commit is in both or in neither (Store.readPlayerLedger).

@@ -6,6 +6,7 @@
  * written before the answer, which says `durable: true` (false: the write failed, logged; the
  * change is in force in this process only — send it again).
  */
+import { capProblems } from '../config/schema.js';
 import { clearControllerOverride, forceControllerMode, MODES, type ControllerMode } from '../controller/controller.js';
 import { controllerOverrideOf } from '../controller/controller-status.js';
 import { ErrorCode, WorldtickError, worldNotFound } from '../errors.js';
@@ -59,6 +60,30 @@ const maintenanceBody = (req: AdminRequest): { on: boolean; reason: string } => 
 };
 
 const HISTORY_TOPICS = ['task', 'heartbeat', 'maintenance', 'mode', 'stats', 'signal'] as const;
+
+/**
+ * The query of `GET …/periodic/history`: `topic`, `task`, `limit` (1..1000, default 100), each at
+ * most once; any other parameter is refused (a typo must not answer the unfiltered history). Every
+ * problem in one 400.
+ */
+const historyQuery = (req: AdminRequest): { topic: string | null; task: string | null; limit: number } => {
+  const problems: string[] = [];
+  const once = (name: string, ok: (v: string) => boolean, rule: string): string | null => {
+    const all = req.query.getAll(name);
+    const v = all[0];
+    if (v === undefined) return null;
+    if (all.length > 1 || !ok(v)) problems.push(`${name} must be ${rule}, given once`);
+    return v;
+  };
+  const topic = once('topic', (v) => (HISTORY_TOPICS as readonly string[]).includes(v), `one of ${HISTORY_TOPICS.join(', ')}`);
+  const task = once('task', () => true, 'a task name');
+  const limit = once('limit', (v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'an integer between 1 and 1000');
+  for (const q of new Set(req.query.keys()))
+    if (q !== 'topic' && q !== 'task' && q !== 'limit')
+      problems.push(`query parameter ${q.slice(0, 32)} is not taken (topic, task, limit)`);
+  if (problems.length) throw badRequest(`invalid history query: ${problems.join('; ')}`, capProblems(problems));
+  return { topic, task, limit: limit === null ? 100 : Number(limit) };
+};
 
 /** The operator routes. */
 export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
@@ -181,16 +206,7 @@ export const opsRoutes = (opts: OpsRoutesOptions): Route[] => {
       pattern: `${base}/periodic/history`,
       handler: (req) => {
         const w = world(req);
-        const topic = req.query.get('topic');
-        if (topic !== null && !(HISTORY_TOPICS as readonly string[]).includes(topic))
-          throw badRequest(`topic must be one of ${HISTORY_TOPICS.join(', ')}`);
-        let limit = 100;
-        if (req.query.has('limit')) {
-          const q = req.query.get('limit')!;
-          if (!/^\d{1,4}$/.test(q) || Number(q) < 1 || Number(q) > 1000) throw badRequest('limit must be an integer between 1 and 1000');
-          limit = Number(q);
-        }
-        const task = req.query.get('task');
+        const { topic, task, limit } = historyQuery(req);
         let events = w.bus.history(topic === null ? undefined : (topic as (typeof HISTORY_TOPICS)[number]));
         if (task !== null)
           events = events.filter(

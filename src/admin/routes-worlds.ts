@@ -13,11 +13,12 @@ import { createSimWorld, destroySimWorld, resolvePhysicsOption, updateWorldConfi
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
 import { checkRunningWorldPatch, normalizeConfigBody } from './scheduler-body.js';
-import { encodeWorldMap, MAP_DEFAULT_MAX, MAP_HARD_MAX, sampleWorldMap } from './map.js';
+import { encodeWorldMap, sampleWorldMap } from './map.js';
 import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
 import { parseHistorySince, worldStats, worldSummaries, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
+import { intIn, isObj, parseMapQuery, parseSteps } from './world-query.js';
 import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
 
 /** `WT_ERR_WORLD_FAULTED` (409): the world's fault, and that `resume` clears it. */
@@ -74,10 +75,6 @@ export interface CreateWorldRequest {
 }
 
 const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller', 'physics']);
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const intIn = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /** NPCs populated per event-loop turn by a create (~35 ms of work). */
 const POPULATE_SLICE = 5000;
@@ -150,23 +147,6 @@ export const noBody = (req: AdminRequest): void => {
   throw badRequest(`${req.method} ${req.path.slice(0, 200)} takes no request body (an empty {} is accepted)`, [
     isObj(req.body) ? `${Object.keys(req.body)[0].slice(0, 64)} is not a known field` : 'body must be absent',
   ]);
-};
-
-/** Steps to force: body `{ "n": N }` or query `?n=N`; default 1. */
-const parseSteps = (req: AdminRequest, max: number): number => {
-  let raw: unknown = 1;
-  if (req.body !== undefined) {
-    if (!isObj(req.body)) throw badRequest('body must be a JSON object like {"n": 5}', ['body must be a JSON object']);
-    const extra = Object.keys(req.body).filter((k) => k !== 'n');
-    if (extra.length)
-      throw badRequest('unknown fields in step body', capProblems(extra.map((k) => `${k.slice(0, 64)} is not a known field`)));
-    if (req.body.n !== undefined) raw = req.body.n;
-  } else if (req.query.has('n')) {
-    const q = req.query.get('n')!;
-    raw = /^\d{1,9}$/.test(q) ? Number(q) : q;
-  }
-  if (!intIn(raw, 1, max)) throw badRequest(`n must be an integer between 1 and ${max}`, [`n must be an integer between 1 and ${max}`]);
-  return raw as number;
 };
 
 /** The world routes. */
@@ -374,15 +354,9 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       pattern: `${base}/:id/map`,
       handler: (req) => {
         const w = world(req);
-        let max = MAP_DEFAULT_MAX;
-        if (req.query.has('max')) {
-          const q = req.query.get('max')!;
-          if (!/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > MAP_HARD_MAX)
-            throw badRequest(`max must be an integer between 1 and ${MAP_HARD_MAX}`);
-          max = Number(q);
-        }
-        const m = sampleWorldMap(w, max);
-        if (req.query.get('format') === 'json') {
+        const q = parseMapQuery(req);
+        const m = sampleWorldMap(w, q.max);
+        if (q.json) {
           return {
             json: {
               worldId: w.id,

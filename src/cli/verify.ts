@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { compareSummary, type Mismatch } from '../ledger/verify.js';
 import { openStore, resolveStoreTarget } from '../store/open-store.js';
@@ -76,36 +76,78 @@ const verifyStore = async (store: Awaited<ReturnType<typeof openStore>>): Promis
   }
 };
 
+/** A failure with a code that is not one of ours (the server's answer, a system error): printed as `<code>: <message>`. */
+class CodedFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `GET /api/v1/ledger/verify` of a running server. Throws with a code: the server's own
+ * (`WT_ERR_ADMIN_UNAUTHORIZED`…) with the HTTP status, or `WT_ERR_VERIFY_ADMIN_FAILED` when the
+ * URL cannot be reached (the system's reason, fetch's `cause`) or answers no verify report.
+ */
+const adminReport = async (adminUrl: string, token: string): Promise<{ ok: boolean; mismatches: unknown[] }> => {
+  const url = new URL('/api/v1/ledger/verify', adminUrl);
+  const failed = (why: string): WorldtickError => new WorldtickError(ErrorCode.VERIFY_ADMIN_FAILED, why);
+  let r: Response;
+  try {
+    r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, a closed socket…) is its cause.
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+    const message = typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err);
+    const code = typeof cause?.code === 'string' && !message.includes(cause.code) ? `${cause.code} ` : '';
+    throw failed(`cannot reach the admin API at ${url.href}: ${code}${message}`);
+  }
+  const text = await r.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw failed(`${url.href} answered HTTP ${r.status} with a body that is not JSON: is it the server's --admin-port?`);
+  }
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (r.status === 200 && typeof b.ok === 'boolean' && Array.isArray(b.mismatches)) return b as { ok: boolean; mismatches: unknown[] };
+  if (typeof b.code === 'string' && typeof b.message === 'string')
+    throw new CodedFailure(b.code, `${b.message} (HTTP ${r.status} from ${url.href})`);
+  throw failed(`${url.href} answered HTTP ${r.status} without a verify report: is it the server's --admin-port?`);
+};
+
 /** Run the verify command on `argv` (node, script, ...flags); resolves with the exit code. */
 export const runVerifyCli = async (argv: readonly string[]): Promise<number> => {
   const program = new Command('worldtick-verify')
     .description('recompute balances from the transaction ledger and compare them with live state')
     .option('--admin-url <url>', 'admin API of a running server (e.g. http://127.0.0.1:7701)')
-    .option('--admin-token <token>', 'admin bearer token (or WORLDTICK_ADMIN_TOKEN)', process.env.WORLDTICK_ADMIN_TOKEN ?? '')
+    // No commander default: it would print the environment's token in --help.
+    .option('--admin-token <token>', 'admin bearer token (default: WORLDTICK_ADMIN_TOKEN)')
     .option('--data-dir <dir>', 'offline: the data directory of a stopped server')
     .option('--store <url>', "offline: a stopped server's --store (postgres://… or sqlite:<dir>)")
-    .exitOverride();
+    .exitOverride()
+    // Usage errors are printed below with their code, as every other error of the tool.
+    .configureOutput({ outputError: () => {} });
   try {
     program.parse([...argv]);
-  } catch {
+  } catch (err) {
+    // --help (commander.helpDisplayed) is not an error: the usage went to stdout.
+    if (err instanceof CommanderError && err.exitCode === 0) return 0;
+    const message = (err instanceof Error ? err.message : String(err)).replace(/^error: /, '');
+    process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: ${message} (see --help)\n`);
     return 2;
   }
-  const o = program.opts<{ adminUrl?: string; adminToken: string; dataDir?: string; store?: string }>();
+  const o = program.opts<{ adminUrl?: string; adminToken?: string; dataDir?: string; store?: string }>();
   if ([o.adminUrl, o.dataDir, o.store].filter(Boolean).length !== 1) {
-    process.stderr.write('worldtick-verify: give exactly one of --admin-url, --data-dir or --store\n');
+    process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: give exactly one of --admin-url, --data-dir or --store\n`);
     return 2;
   }
   try {
     let report: { ok: boolean; mismatches: unknown[] };
-    if (o.adminUrl) {
-      const r = await fetch(new URL('/api/v1/ledger/verify', o.adminUrl), { headers: { authorization: `Bearer ${o.adminToken}` } });
-      const body = (await r.json()) as { ok: boolean; mismatches: unknown[] };
-      if (r.status !== 200) {
-        process.stderr.write(`worldtick-verify: ${r.status} ${JSON.stringify(body)}\n`);
-        return 2;
-      }
-      report = body;
-    } else {
+    if (o.adminUrl) report = await adminReport(o.adminUrl, o.adminToken ?? process.env.WORLDTICK_ADMIN_TOKEN ?? '');
+    else {
       const full = await verifyOffline(o.dataDir ?? '', o.store ?? '');
       const { balances: _b, ...summary } = full;
       report = summary;

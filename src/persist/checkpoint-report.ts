@@ -45,6 +45,8 @@ export interface CheckpointReport {
   lastError: string | null;
   recordsWritten: number;
   recordFailures: number;
+  /** Why the last world-record write did not land (the store's error, cut at 200 characters); null once one lands. */
+  lastRecordError: string | null;
   /** Step of the last clock record, marked when its write starts or is queued behind the one in flight. */
   lastRecordStep: number;
   /** Writes skipped because this instance could not prove it owns the world (cluster). */
@@ -70,6 +72,7 @@ export const emptyReport = (): CheckpointReport => ({
   lastError: null,
   recordsWritten: 0,
   recordFailures: 0,
+  lastRecordError: null,
   lastRecordStep: -1,
   skippedNotOwner: 0,
   restored: null,

@@ -245,11 +245,13 @@ export class Checkpointer {
         const fence = this.#opts.fence?.(worldId);
         if (fence === null) {
           t.report.skippedNotOwner++;
+          t.report.lastRecordError = 'this instance could not prove its lease of the world: nothing written';
           continue;
         }
         try {
           await this.#opts.store().putWorldConfig(worldId, rec, fence ? { fence } : {});
           t.report.recordsWritten++;
+          t.report.lastRecordError = null;
           if (!rec.pending) t.confirmedWritten = true;
           if (t.recordFailStreak > 0) {
             const ms = Math.round(performance.now() - t.recordFailSince);
@@ -259,6 +261,7 @@ export class Checkpointer {
           }
         } catch (err) {
           t.report.recordFailures++;
+          t.report.lastRecordError = err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
           t.recordedConfigVersion = -1; // retried by the next tick
           this.#logRecordFailure(t, worldId, err);
         }

@@ -40,8 +40,11 @@ const writeAndConfirm = async (checkpointer: Checkpointer, worldId: string): Pro
   const before = checkpointer.report(worldId)?.recordsWritten ?? 0;
   await checkpointer.record(worldId);
   // record() logs and swallows a failed write (or skips one without a fence): check it landed.
-  if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before) throw worldNotDurable(worldId, 'its record could not be written');
-  if (!(await checkpointer.confirm(worldId))) throw worldNotDurable(worldId, 'its record could not be confirmed');
+  // The store's error (lastRecordError) ends the 503's message: the operator sees why without the log.
+  const cause = (): string | null => checkpointer.report(worldId)?.lastRecordError ?? null;
+  if ((checkpointer.report(worldId)?.recordsWritten ?? 0) <= before)
+    throw worldNotDurable(worldId, 'its record could not be written', cause());
+  if (!(await checkpointer.confirm(worldId))) throw worldNotDurable(worldId, 'its record could not be confirmed', cause());
 };
 
 /**
