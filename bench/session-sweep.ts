@@ -11,7 +11,9 @@
  * 8 players' positions through the same `DurableSessions` (session write queue) every step. For
  * `busy` also each step's lateness (start − target, ms) during the sweep: the delay the sweep put on
  * the player-facing work; `baseline` is the same loop for 2 s with no sweep. `busy-degraded`: the
- * same with the sweep told the world is degraded (`DurableSessions.sweepPace`; absent before it existed).
+ * same with the sweep told the worlds are degraded. The sweep is given the loop's pace (`DurableSessions`'
+ * `pace`: the mode and the ms until the next step; ignored by the code before the paced sweep,
+ * src/net/session-sweep.ts).
  *
  *   npm run bench -- session-sweep [--postgres] [--n N] [--rounds R] [--step-ms S] [--label L]
  * Writes bench/results/session-sweep[-postgres][-L].json (the harness's file; `uptime` in `machine`).
@@ -107,6 +109,7 @@ const worldLoop = (stepMs: number, onStep: () => void) => {
   timer = setTimeout(tick, FRAME_MS);
   return {
     late,
+    slackMs: () => anchor + (k + 1) * FRAME_MS - performance.now(),
     stop: () => {
       running = false;
       if (timer) clearTimeout(timer);
@@ -150,6 +153,7 @@ const oneRun = async (pgServer: PgServer | null, n: number, load: Load, stepMs: 
   try {
     await seed(store, n, now);
     const calls: Array<{ ms: number; rows: number }> = [];
+    let loop: ReturnType<typeof worldLoop> | null = null;
     const ds = new DurableSessions(
       spied(store, calls),
       () => 60,
@@ -157,15 +161,14 @@ const oneRun = async (pgServer: PgServer | null, n: number, load: Load, stepMs: 
         throw err;
       },
       () => now,
+      // The pace (ignored before the paced sweep): the worlds' mode and the wall ms until the next step.
+      { mode: () => (load === 'busy-degraded' ? 'degraded' : 'normal'), slackMs: () => loop?.slackMs() ?? Number.POSITIVE_INFINITY },
     );
     const saves = (): void => {
       for (let i = 0; i < PLAYERS; i++) ds.savePosition(`x:l${i}`, 'n', 'w', Math.random(), Math.random());
     };
-    const pace = (ds as unknown as { sweepPace?: (p: string) => void }).sweepPace;
-    let loop: ReturnType<typeof worldLoop> | null = null;
     if (load !== 'idle') {
       loop = worldLoop(stepMs, saves);
-      if (load === 'busy-degraded') pace?.call(ds, 'degraded');
       await new Promise((r) => setTimeout(r, 500));
       loop.late.length = 0;
     }

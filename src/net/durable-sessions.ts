@@ -19,10 +19,9 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ControllerMode } from '../controller/controller.js';
 import { ANONYMOUS_PLAYER_IDLE_MS, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, pruneInChunks } from '../store/bounded-prune.js';
 import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
-import { type SweepTransaction, sweepExpiredSessions, timedTransaction } from './session-sweep.js';
+import { FREE_PACE, type SweepPace, type SweepTransaction, sweepExpiredSessions, timedTransaction } from './session-sweep.js';
 import { type Batch, newBatch, sessionKey } from './session-write-batch.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
@@ -93,12 +92,11 @@ export class DurableSessions {
   writeErrors = 0;
   /** Anonymous players whose records the prune deleted (`worldtick_net_anonymous_players_pruned_total`). */
   anonymousPlayersPruned = 0;
-  /** Expired session records the sweep deleted (`worldtick_net_expired_sessions_swept_total`). */
+  /** Expired session records the sweep deleted, and its passes an emergency stopped (`worldtick_net_expired_sessions_swept_total`, `…_session_sweeps_deferred_total`). */
   expiredSessionsSwept = 0;
-  /** Sweep passes stopped by an emergency (`worldtick_net_session_sweeps_deferred_total`). */
   sessionSweepsDeferred = 0;
   readonly #onError: (err: unknown) => void;
-  readonly #mode: () => ControllerMode;
+  readonly #pace: SweepPace;
   /** Writes waiting for the end of the turn ({@link DurableSessions.settled}), and their commit. */
   #pending: SessionWrite[] = [];
   #batch: Batch | null = null;
@@ -121,16 +119,10 @@ export class DurableSessions {
    */
   readonly #adoptedAt = new Map<string, number>();
 
-  /** `mode`: the controllers' load (the worst mode of the worlds stepped here), read by the sweep (src/net/session-sweep.ts). */
-  constructor(
-    store: Store,
-    graceSeconds: () => number,
-    onError: (err: unknown) => void,
-    now: () => number = Date.now,
-    mode: () => ControllerMode = () => 'normal',
-  ) {
+  /** `pace`: the load the sweep fits in (src/net/session-sweep.ts); default: normal, no step due. */
+  constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now, pace = FREE_PACE) {
     this.#store = store;
-    this.#mode = mode;
+    this.#pace = pace;
     this.#graceMs = () => graceSeconds() * 1000;
     this.#now = now;
     this.startedAt = now();
@@ -289,7 +281,7 @@ export class DurableSessions {
       this.#onError(err);
     };
     this.#sweep = this.#sweep
-      .then(() => sweepExpiredSessions(sessions, this.#mode, (n) => (this.expiredSessionsSwept += n)))
+      .then(() => sweepExpiredSessions(sessions, this.#pace, (n) => (this.expiredSessionsSwept += n)))
       .then((pass) => void (pass.deferred && this.sessionSweepsDeferred++))
       .catch(reported)
       .then(() => pruneInChunks(players, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, count))

@@ -238,7 +238,10 @@ export class GameServer implements Service {
           () => this.config.resumeGraceSeconds,
           (err) => this.#log.warn({ err }, 'durable session write failed'),
           this.#epochNow, // record expiry and the resume grace are epoch ms on this server's wall clock
-          () => worstMode(this.#registry.nets.values()), // the sweep's pace (src/net/session-sweep.ts)
+          {
+            mode: () => worstMode(this.#registry.nets.values()),
+            slackMs: this.#opts.loopSlackMs ?? (() => Number.POSITIVE_INFINITY),
+          }, // the sweep's pace (src/net/session-sweep.ts)
         )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);

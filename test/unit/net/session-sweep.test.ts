@@ -8,7 +8,13 @@
 import type { ControllerMode } from '../../../src/controller/controller.js';
 import { describe, expect, it } from 'vitest';
 import { DurableSessions } from '../../../src/net/durable-sessions.js';
-import { nextSweepLimit, SESSION_SWEEP_MAX_CHUNK, SESSION_SWEEP_MIN_CHUNK, SWEEP_BUDGETS } from '../../../src/net/session-sweep.js';
+import {
+  nextSweepLimit,
+  SESSION_SWEEP_MAX_CHUNK,
+  SESSION_SWEEP_MIN_CHUNK,
+  SWEEP_BUDGETS,
+  SWEEP_SLACK_MARGIN_MS,
+} from '../../../src/net/session-sweep.js';
 import { SESSION_PRUNE_CHUNK } from '../../../src/store/bounded-prune.js';
 import type { SessionWrite, Store } from '../../../src/store/types.js';
 import { freshStoreEach, sqliteAndPostgres, type StoreHandle } from '../../helpers/store-factories.js';
@@ -53,7 +59,7 @@ const spied = (store: Store, limits: number[], costPerRowMs = 0): Store => {
   return spy;
 };
 
-const sweeper = (store: Store, mode: () => ControllerMode): DurableSessions =>
+const sweeper = (store: Store, mode: () => ControllerMode, slackMs = () => Number.POSITIVE_INFINITY): DurableSessions =>
   new DurableSessions(
     store,
     () => 60,
@@ -61,7 +67,7 @@ const sweeper = (store: Store, mode: () => ControllerMode): DurableSessions =>
       throw err;
     },
     () => NOW,
-    mode,
+    { mode, slackMs },
   );
 
 describe('the next transaction size', () => {
@@ -97,7 +103,8 @@ for (const { factory, name } of factories) {
       expect(limits[0]).toBe(SESSION_PRUNE_CHUNK);
       for (const l of limits) expect(l).toBeGreaterThanOrEqual(SESSION_SWEEP_MIN_CHUNK);
       for (const l of limits) expect(l).toBeLessThanOrEqual(SESSION_SWEEP_MAX_CHUNK);
-      for (let i = 1; i < limits.length; i++) expect(limits[i]).toBeLessThanOrEqual(2 * (limits[i - 1] ?? 0));
+      // At most twice the largest before it.
+      for (let i = 1; i < limits.length; i++) expect(limits[i]).toBeLessThanOrEqual(2 * Math.max(...limits.slice(0, i)));
     });
 
     it('degraded worlds: after the first, each transaction asks for what fits 3 ms (a slow store: 0.01 ms a row)', async () => {
@@ -113,6 +120,22 @@ for (const { factory, name } of factories) {
       expect(slow.length).toBeGreaterThan(10);
       for (const l of slow.slice(1)) expect(l).toBeLessThanOrEqual(300);
       for (const l of slow.slice(1)) expect(l).toBeGreaterThanOrEqual(SESSION_SWEEP_MIN_CHUNK);
+    });
+
+    it('the next step due within the margin: after the first, each transaction asks for the floor only', async () => {
+      const { store, handle } = fresh;
+      await seed(store, 4000, 10);
+      const limits: number[] = [];
+      const ds = sweeper(
+        spied(store, limits),
+        () => 'normal',
+        () => SWEEP_SLACK_MARGIN_MS / 2,
+      );
+      ds.prune();
+      await ds.settled();
+      expect(await tokens(handle)).toEqual(keptTokens(10));
+      // Before: 2,000 twice. Now 2,000, then 250 (SESSION_SWEEP_MIN_CHUNK) a turn: 2,000 more in 8 full and a short one.
+      expect(limits).toEqual([SESSION_PRUNE_CHUNK, ...Array.from({ length: 9 }, () => SESSION_SWEEP_MIN_CHUNK)]);
     });
 
     it('an emergency defers the pass (nothing deleted, counted); back to normal, the next pass clears the backlog', async () => {
