@@ -1,7 +1,7 @@
 /**
  * Child process of the session-sweep kill test (test/integration/durability/session-sweep-kill.test.ts):
  * opens the store (`sqlite <dataDir>` or `postgres <url>`), starts one durable-sessions sweep pass over
- * the backlog the test wrote, and meanwhile parks the live players `l0..l49` again every turn (writes
+ * the backlog the test wrote, and meanwhile parks the live players `l0..l49` again, one every 5 ms (writes
  * queued between the sweep's transactions). Prints `swept <n>` each time the count grows — until the
  * parent kills it with SIGKILL.
  */
@@ -27,6 +27,6 @@ const tick = (): void => {
     printed = ds.expiredSessionsSwept;
     process.stdout.write(`swept ${printed}\n`);
   }
-  setImmediate(tick);
+  setTimeout(tick, 5);
 };
 tick();
