@@ -5,15 +5,15 @@
  * Before every start, K expired session records are written with raw SQL as an earlier process would
  * have left them (expired an hour ago, parked, players `x:exp…` that no one resumes), plus K / 100
  * records still resumable for two hours (`x:keep…`, a world no one deletes), so the sweep
- * (`DurableSessions.prune`: transactions of {@link SESSION_PRUNE_CHUNK}, oldest expiry first, taking
+ * (`DurableSessions.prune`: paced transactions, the first of {@link SESSION_PRUNE_CHUNK}, oldest expiry first, taking
  * turns in the session write queue with the campaign players' resumes and hellos) has work in every
  * life; `--prune-kills` kills lives around it.
  *
  * After every kill, with raw SQL: every resumable record written is still there; every campaign
  * player whose session record was seen still has one (a player who resumed keeps its session); the
  * expired backlog's deleted records are always the oldest (what is left is a suffix by expiry); and
- * a life's deleted count is whole transactions (a multiple of {@link SESSION_PRUNE_CHUNK}) unless
- * nothing of the backlog is left (its last transaction is short).
+ * a life that deleted any deleted at least the pass's whole first transaction ({@link SESSION_PRUNE_CHUNK};
+ * later ones are sized by the sweep's pace, src/net/session-sweep.ts) unless nothing of the backlog is left.
  */
 import { SESSION_PRUNE_CHUNK } from '../src/store/bounded-prune.js';
 import { ledgerIdOf, type PlayerState } from './crash-campaign-players.js';
@@ -118,8 +118,10 @@ export const checkSessionSweep = async (
     }
     if (disorder) out.push(disorder);
     const life = gone - st.swept;
-    if (life % SESSION_PRUNE_CHUNK !== 0 && gone < st.expired.length)
-      out.push(`${life} expired session records swept in one life: not whole transactions of ${SESSION_PRUNE_CHUNK}`);
+    // A pass's transactions are sized by its pace (src/net/session-sweep.ts), its first one SESSION_PRUNE_CHUNK:
+    // a life that deleted any deleted at least that whole first transaction (unless the backlog is gone).
+    if (life > 0 && life < SESSION_PRUNE_CHUNK && gone < st.expired.length)
+      out.push(`${life} expired session records swept in one life: less than the first whole transaction of ${SESSION_PRUNE_CHUNK}`);
     st.swept = gone;
     st.perLife.push(life);
     for (const p of players) {

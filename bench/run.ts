@@ -2,7 +2,7 @@
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
  * none is named; the long suites in NAMED_ONLY below — `soak`, `soak-all` (`--minutes N`), `soak-cluster`,
  * `ledger-catchup`, `ledger-summary-commit`, `ledger-verify`, `store-copy`, `many-worlds`, `dashboard-bytes`, `dashboard-poll`,
- * `world-step-cost`, `sqlite-wal-size`, `worlds-list`, each from its own file bench/<name>.ts — only when named), prints their tables and
+ * `world-step-cost`, `sqlite-wal-size`, `worlds-list`, `session-sweep`, each from its own file bench/<name>.ts — only when named), prints their tables and
  * writes `bench/results/<suite>.json`.
  */
 import { readdirSync } from 'node:fs';
@@ -13,8 +13,8 @@ import { runSuite, type Suite } from './harness.js';
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-/** Options that take a value (`--minutes N`: bench/soak-all.ts): the value is not a suite name. */
-const VALUED = ['--minutes'];
+/** Options that take a value (`--minutes N`: bench/soak-all.ts; `--n`, `--rounds`, `--step-ms`, `--label`: bench/session-sweep.ts): the value is not a suite name. */
+const VALUED = ['--minutes', '--n', '--rounds', '--step-ms', '--label'];
 const wanted = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1] ?? ''));
 /** Long-running suites (minutes): run only when named, from their own file `bench/<name>.ts`. */
 const NAMED_ONLY = [
@@ -31,6 +31,7 @@ const NAMED_ONLY = [
   'world-step-cost',
   'sqlite-wal-size',
   'worlds-list',
+  'session-sweep',
 ];
 const available = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))

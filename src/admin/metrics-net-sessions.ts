@@ -17,6 +17,16 @@ const TAKEOVER_KEYS = [
   ['identity', 'parked', 'identityParked'],
 ] as const;
 
+/** The session sweep's counters (docs/DURABILITY.md "Expired records (the session sweep)"): metric name, `/stats` key, help. */
+const SWEEP_COUNTERS = [
+  ['worldtick_net_expired_sessions_swept_total', 'expiredSessionsSwept', 'Expired durable session records deleted by the session sweep.'],
+  [
+    'worldtick_net_session_sweeps_deferred_total',
+    'sessionSweepsDeferred',
+    'Session sweep passes stopped by a world in emergency mode (the expired records left for the next pass).',
+  ],
+] as const;
+
 /** Join admission's counters: metric name, `/stats` key, help. */
 const JOIN_QUEUE_COUNTERS = [
   ['worldtick_net_joins_queued_total', 'joinsQueued', 'Hellos that waited in a join queue for a join slot (net.maxJoinsPerStep).'],
@@ -104,7 +114,7 @@ export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources)
     const v = field(report(), 'joinsWaiting');
     if (v !== null) put({}, v);
   });
-  for (const [name, key, help] of JOIN_QUEUE_COUNTERS)
+  for (const [name, key, help] of [...JOIN_QUEUE_COUNTERS, ...SWEEP_COUNTERS])
     counter(name, help, [], (put) => {
       const v = field(report(), key);
       if (v !== null) put({}, v);

@@ -200,6 +200,15 @@ export class LoopRunner {
     return next;
   }
 
+  /**
+   * Wall ms from now until the next due step across running worlds: negative when a step is late,
+   * `Infinity` when none runs. Background work (the session sweep) sizes itself to fit in it.
+   */
+  slackMs(): number {
+    const next = this.nextDueMs();
+    return next === null ? Number.POSITIVE_INFINITY : next - this.#now();
+  }
+
   /** Start ticking on real timers. */
   start(): void {
     if (this.#running) return;

@@ -19,14 +19,9 @@
  * client joins as a fresh player — never as someone else's.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  ANONYMOUS_PLAYER_IDLE_MS,
-  ANONYMOUS_PRUNE_CHUNK,
-  ANONYMOUS_PRUNE_CHUNKS,
-  pruneInChunks,
-  SESSION_PRUNE_CHUNK,
-} from '../store/bounded-prune.js';
+import { ANONYMOUS_PLAYER_IDLE_MS, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, pruneInChunks } from '../store/bounded-prune.js';
 import type { SessionRecord, SessionWrite, Store } from '../store/types.js';
+import { FREE_PACE, type SweepPace, type SweepTransaction, sweepExpiredSessions, timedTransaction } from './session-sweep.js';
 import { type Batch, newBatch, sessionKey } from './session-write-batch.js';
 
 /** Longest a live record stays valid without being refreshed (wall ms): a safety bound. */
@@ -97,7 +92,11 @@ export class DurableSessions {
   writeErrors = 0;
   /** Anonymous players whose records the prune deleted (`worldtick_net_anonymous_players_pruned_total`). */
   anonymousPlayersPruned = 0;
+  /** Expired session records the sweep deleted, and its passes an emergency stopped (`worldtick_net_expired_sessions_swept_total`, `…_session_sweeps_deferred_total`). */
+  expiredSessionsSwept = 0;
+  sessionSweepsDeferred = 0;
   readonly #onError: (err: unknown) => void;
+  readonly #pace: SweepPace;
   /** Writes waiting for the end of the turn ({@link DurableSessions.settled}), and their commit. */
   #pending: SessionWrite[] = [];
   #batch: Batch | null = null;
@@ -120,8 +119,10 @@ export class DurableSessions {
    */
   readonly #adoptedAt = new Map<string, number>();
 
-  constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now) {
+  /** `pace`: the load the sweep fits in (src/net/session-sweep.ts); default: normal, no step due. */
+  constructor(store: Store, graceSeconds: () => number, onError: (err: unknown) => void, now: () => number = Date.now, pace = FREE_PACE) {
     this.#store = store;
+    this.#pace = pace;
     this.#graceMs = () => graceSeconds() * 1000;
     this.#now = now;
     this.startedAt = now();
@@ -255,20 +256,24 @@ export class DurableSessions {
   }
 
   /**
-   * Delete session records whose `expiresAt` passed (records of sessions neither resumed nor
-   * dropped by this process: parked or live under an earlier process, never resumed; transactions of
-   * {@link SESSION_PRUNE_CHUNK} until none is left), then the records of anonymous players nobody can
-   * resume any more ({@link ANONYMOUS_PLAYER_IDLE_MS}; at most {@link ANONYMOUS_PRUNE_CHUNKS}
-   * transactions of {@link ANONYMOUS_PRUNE_CHUNK}). A turn of the event loop between two transactions
-   * (on SQLite each holds it). Each transaction takes its turn in the queue (`#turn`): writes queued
-   * before it commit first, and hellos' lookups and writes go ahead between two, not after the pass (a
-   * write queued mid-sweep sets an expiry past the sweep's `now`, and freshens its player: later
-   * transactions leave it). One sweep at a time. Called by the registry's sweep about once a minute.
+   * Delete session records whose `expiresAt` passed (neither resumed nor dropped by this process:
+   * parked or live under an earlier process) in a paced pass (src/net/session-sweep.ts: transactions
+   * sized by the time budget of the controllers' mode, none in an emergency), then anonymous players
+   * nobody can resume ({@link ANONYMOUS_PLAYER_IDLE_MS}; at most {@link ANONYMOUS_PRUNE_CHUNKS}
+   * transactions of {@link ANONYMOUS_PRUNE_CHUNK}). Each transaction takes its turn in the queue
+   * (`#turn`), a turn of the event loop between two: writes queued before it commit first; hellos'
+   * lookups and writes go ahead between two (a write queued mid-sweep sets an expiry past the sweep's
+   * `now` and freshens its player: later transactions leave it). One sweep at a time; called by the
+   * registry's sweep about once a minute.
    */
   prune(): void {
     const now = this.#now();
     const before = now - ANONYMOUS_PLAYER_IDLE_MS;
-    const sessions = (l: number): Promise<number> => this.#turn(() => this.#store.pruneSessions(now, l));
+    const sessions = (l: number): Promise<SweepTransaction> =>
+      timedTransaction(
+        (w) => this.#turn(w),
+        () => this.#store.pruneSessions(now, l),
+      );
     const players = (l: number): Promise<number> => this.#turn(() => this.#store.pruneAnonymousPlayers(before, l));
     const count = (n: number): number => (this.anonymousPlayersPruned += n);
     const reported = (err: unknown): void => {
@@ -276,7 +281,8 @@ export class DurableSessions {
       this.#onError(err);
     };
     this.#sweep = this.#sweep
-      .then(() => pruneInChunks(sessions, SESSION_PRUNE_CHUNK, Number.POSITIVE_INFINITY))
+      .then(() => sweepExpiredSessions(sessions, this.#pace, (n) => (this.expiredSessionsSwept += n)))
+      .then((pass) => void (pass.deferred && this.sessionSweepsDeferred++))
       .catch(reported)
       .then(() => pruneInChunks(players, ANONYMOUS_PRUNE_CHUNK, ANONYMOUS_PRUNE_CHUNKS, count))
       .then(() => undefined, reported);

@@ -47,6 +47,11 @@ export interface GameServerOptions {
    */
   store?: () => Store | null;
   /**
+   * Wall ms until the loop's next due step (negative: late; the runtime's `LoopRunner.slackMs`): the
+   * session sweep's transactions are sized to fit in it (src/net/session-sweep.ts). Default: Infinity.
+   */
+  loopSlackMs?: () => number;
+  /**
    * The class of a new session (`player`, `spectator`, `bot`, `observer`), read at join. Default:
    * from the hello token (`spectator:…`, `bot:…`, `observer:…`; anything else is a player).
    */

@@ -85,6 +85,8 @@ export const gameServerStats = (
     identityWaiting: registry.tables.waitingConns.size,
     identityWaitTimeouts: registry.counters.identityWaitTimeouts,
     anonymousPlayersPruned: registry.durable?.anonymousPlayersPruned ?? 0,
+    expiredSessionsSwept: registry.durable?.expiredSessionsSwept ?? 0,
+    sessionSweepsDeferred: registry.durable?.sessionSweepsDeferred ?? 0,
     joinsWaiting: registry.admission.waiting,
     ...registry.admission.counters,
     snapshotsSent: t.snapshotsSent,

@@ -13,6 +13,7 @@
 import { CloseCode, ErrorCode, WireErrorCode, WorldtickError } from '../errors.js';
 import { isLoggedOccurrence, type Logger } from '../log.js';
 import { DurableSessions } from './durable-sessions.js';
+import { worstMode } from './session-sweep.js';
 import type { Service } from '../server/service.js';
 import { listenExclusive, uWS, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -237,6 +238,10 @@ export class GameServer implements Service {
           () => this.config.resumeGraceSeconds,
           (err) => this.#log.warn({ err }, 'durable session write failed'),
           this.#epochNow, // record expiry and the resume grace are epoch ms on this server's wall clock
+          {
+            mode: () => worstMode(this.#registry.nets.values()),
+            slackMs: this.#opts.loopSlackMs ?? (() => Number.POSITIVE_INFINITY),
+          }, // the sweep's pace (src/net/session-sweep.ts)
         )
       : null;
     this.#port = uWS.us_socket_local_port(ls as unknown as Parameters<typeof uWS.us_socket_local_port>[0]);

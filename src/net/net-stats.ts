@@ -143,6 +143,10 @@ export interface GameServerStats extends ServerNetStats {
    * nobody being able to resume them (docs/DURABILITY.md "Anonymous players"); 0 without a store.
    */
   anonymousPlayersPruned: number;
+  /** Expired session records the sweep deleted (docs/DURABILITY.md "Expired records"); 0 without a store. */
+  expiredSessionsSwept: number;
+  /** Session sweep passes stopped by a world's `emergency` mode (the rest left for the next pass). */
+  sessionSweepsDeferred: number;
   /** Hellos waiting now in a world's join queue for a join slot (gauge; `net.maxJoinsPerStep`, src/net/join-admission.ts). */
   joinsWaiting: number;
   /** Hellos that waited in a join queue (each counted once). */

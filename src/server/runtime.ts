@@ -253,9 +253,9 @@ export const createRuntime = (
     port: options.port,
     logger,
     resolveWorld: (id) => (runner.has(id) ? runner.get(id) : undefined),
-    // Maintenance (admin API): new sessions refused with close 4013, existing players kept.
-    refuseNewSessions: (world) => admin.ops.isOn(world.id),
+    refuseNewSessions: (world) => admin.ops.isOn(world.id), // maintenance (admin API): new sessions closed 4013, players kept
     store: () => persist.current(),
+    loopSlackMs: () => runner.slackMs(), // the session sweep's transactions fit before the next step (src/net/session-sweep.ts)
     net: (crowd ? { ...(options.net as object), ...CROWD_NET } : options.net) as Partial<NetConfig>, // validated by the GameServer (WT_ERR_OPTION_INVALID)
     routeHello: createHelloRouter(cluster, { tickets: clusterMode, hasWorld: (id) => runner.has(id) }),
     authenticate: hooks.authenticate, // the game's hooks (src/game/server.ts options)

@@ -24,6 +24,8 @@ export interface StoreHandle {
   dispose(): Promise<void>;
   /** PostgreSQL: the location's connection URL (for a test's own `pg.Client`). */
   url?: string;
+  /** SQLite: the location's data directory (for a child process's own store). */
+  dataDir?: string;
 }
 
 /** A factory of fresh store locations of one kind. */
@@ -38,6 +40,7 @@ export const sqliteFactory: StoreFactory = {
     const dir = mkdtempSync(join(tmpdir(), 'wt-sqlite-'));
     const dataDir = join(dir, 'data');
     return {
+      dataDir,
       open: async () => new SqliteStore({ dataDir }),
       async raw(sql) {
         const db = new Database(join(dataDir, SQLITE_FILE_NAME));

@@ -48,6 +48,7 @@ describe('loop runner (synthetic clock)', () => {
     r.runDue(now);
     expect(a.clock.step).toBe(10);
     expect(r.nextDueMs()).toBeNull();
+    expect(r.slackMs()).toBe(Number.POSITIVE_INFINITY);
     open = true;
     budget = 3; // the gate closes after 3 of the 4 due steps
     now = 2200;
@@ -200,6 +201,10 @@ describe('loop runner (synthetic clock)', () => {
     resumeWorld(b);
     expect(r.runDue(now)).toBe(0);
     expect(r.nextDueMs()).toBe(11_100);
+    // The gap before the next due step (the session sweep fits in it): 30 ms; once past it, negative.
+    expect(r.slackMs()).toBe(30);
+    now = 11_104;
+    expect(r.slackMs()).toBe(-4);
     now = 11_100;
     expect(r.runDue(now)).toBe(3);
     expect(b.clock.step).toBe(204);

@@ -2,7 +2,8 @@
  * Expired session records are pruned in bounded transactions (docs/DURABILITY.md "Players and
  * sessions", the session sweep), over a real SQLite file and a real PostgreSQL: `Store.pruneSessions`
  * deletes at most `limit` expired records, oldest expiry first, and never a live one; the durable
- * sessions' sweep runs such transactions until none is left, a turn of the event loop between two
+ * sessions' sweep runs such transactions (sized by its pace: test/unit/net/session-sweep.test.ts) until
+ * one comes back short, a turn of the event loop between two
  * (on SQLite one unbounded DELETE held the event loop — every world's step, every socket — for its
  * whole length). Bad arguments are refused with a code and delete nothing.
  */
@@ -91,17 +92,16 @@ for (const { factory, name } of factories) {
       const { ds, errors } = sweeping(spy);
       await ds.settled();
       expect(errors).toEqual([]);
-      expect(calls).toEqual([
-        { limit: SESSION_PRUNE_CHUNK, yielded: true },
-        { limit: SESSION_PRUNE_CHUNK, yielded: true },
-        { limit: SESSION_PRUNE_CHUNK, yielded: true },
-      ]);
+      // The first transaction of SESSION_PRUNE_CHUNK, later ones sized by the pace (test/unit/net/session-sweep.test.ts).
+      expect(calls[0]).toEqual({ limit: SESSION_PRUNE_CHUNK, yielded: true });
+      expect(calls.length).toBeGreaterThanOrEqual(2);
+      expect(calls.every((c) => c.yielded)).toBe(true);
       expect(await tokens(handle)).toEqual(['live0', 'live1', 'live2']);
     });
 
     it('a resume lookup issued mid-sweep is answered between the sweep transactions, not after the last; writes stay in order', async () => {
       const { store, handle } = fresh;
-      const expired = 10 * SESSION_PRUNE_CHUNK; // 10 full transactions, then one that deletes none
+      const expired = 10 * SESSION_PRUNE_CHUNK; // several transactions (sized by the pace: src/net/session-sweep.ts)
       await seed(store, expired, 3);
       let done = 0; // sweep transactions committed
       const spy: Store = Object.create(store) as Store;
@@ -128,8 +128,8 @@ for (const { factory, name } of factories) {
       // Answered before the sweep's last transaction (before this change: after all of them).
       expect(doneAtAnswer).toBeGreaterThanOrEqual(0);
       expect(doneAtAnswer).toBeLessThan(done);
-      // 9 full transactions and a short one: the re-parked record is not expired any more.
-      expect(done).toBe(10);
+      // The re-parked record is not expired any more: left by the later transactions.
+      expect(done).toBeGreaterThanOrEqual(2);
       expect(await tokens(handle)).toEqual([latest, 'live0', 'live2']);
     });
   });
