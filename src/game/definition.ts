@@ -172,6 +172,12 @@ export interface GameOptions {
    */
   startingCoins?: number;
   /**
+   * Coins every new **anonymous** player (`g:` id: an empty or class-only token) is granted once
+   * instead of `startingCoins` (integer 0..1,000,000,000; 0 = no start grant at all). Default: the
+   * starting coins. The server config's `ledger.anonymousStartingCoins` wins.
+   */
+  anonymousStartingCoins?: number;
+  /**
    * Whether clients may buy catalogue items with the protocol's `purchase` frame (default true),
    * which the ledger decides against the catalogue alone — no game rule sees it. `false` for a game
    * that sells only through `purchaseForPlayer` after its own checks (a level, a stock, a stall): the
@@ -215,6 +221,8 @@ export interface GameDefinition {
   readonly catalogue: readonly CatalogueItemSpec[] | null;
   /** The game's starting coins, or null: the server's option. */
   readonly startingCoins: number | null;
+  /** The game's anonymous players' starting coins, or null: the server config's, else the starting coins. */
+  readonly anonymousStartingCoins: number | null;
   /** Whether the protocol's `purchase` frame is open to clients (`clientPurchases`, default true). */
   readonly clientPurchases: boolean;
   readonly world: GameWorldDefaults;
@@ -331,11 +339,11 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const serverMessages = compileServerMessages(opts.serverMessages ?? [], problems);
   const facts = compileFacts(opts.facts ?? [], problems);
   const catalogue = gameCatalogue(opts.catalogue, problems);
-  if (
-    opts.startingCoins !== undefined &&
-    (!Number.isSafeInteger(opts.startingCoins) || opts.startingCoins < 0 || opts.startingCoins > 1_000_000_000)
-  )
-    problems.push('startingCoins must be an integer between 0 and 1000000000');
+  for (const key of ['startingCoins', 'anonymousStartingCoins'] as const) {
+    const v = opts[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0 || v > 1_000_000_000))
+      problems.push(`${key} must be an integer between 0 and 1000000000`);
+  }
   if (opts.clientPurchases !== undefined && typeof opts.clientPurchases !== 'boolean')
     problems.push(`clientPurchases must be true or false (got ${JSON.stringify(opts.clientPurchases)})`);
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
@@ -383,6 +391,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     facts,
     catalogue,
     startingCoins: opts.startingCoins ?? null,
+    anonymousStartingCoins: opts.anonymousStartingCoins ?? null,
     clientPurchases: opts.clientPurchases ?? true,
     world: opts.world ?? {},
     net: opts.net ?? {},

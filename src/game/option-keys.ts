@@ -21,6 +21,7 @@ const GAME_KEYS = [
   'facts',
   'catalogue',
   'startingCoins',
+  'anonymousStartingCoins',
   'clientPurchases',
   'world',
   'net',

@@ -48,6 +48,11 @@ export interface Conn {
    * the one a trusted proxy forwarded (`net.trustedProxies`, client-address.ts); '' when unknown.
    */
   remoteAddress: string;
+  /**
+   * The wallet state last sent on this socket (`appliedSeq:coins:items`; '' = none): a state is
+   * sent once, though several ledger answers of one batch may report it (world-sessions.ts).
+   */
+  walletSent: string;
 }
 
 /** What uWS stores per socket (its user data): a pointer to our Conn. */
@@ -125,6 +130,7 @@ export const createConn = (id: number, now: number, burst: number, remoteAddress
   endCode: 0,
   held: null,
   remoteAddress,
+  walletSent: '',
 });
 
 const INITIAL_KNOWN = 16;

@@ -212,7 +212,12 @@ export const saveLivePositions = (t: SessionTables, durable: DurableSessions | n
   durable.savePositions(rows);
 };
 
-/** Tell a world's owning clients when their wallet changes (a reward applied, a resume caught up); nothing without a ledger. */
+/**
+ * Tell a world's owning clients when their wallet changes (a reward applied, a resume caught up);
+ * nothing without a ledger. A state already sent on the socket is not sent again: entries committed
+ * in one batch are applied by the first answer of the batch, which reports the wallet, and a later
+ * answer of the same batch (`purchaseForPlayer`'s) reports the same state.
+ */
 export const attachWalletNotices = (t: SessionTables, wire: SessionWire, codec: ServerCodec, world: SimWorld): void => {
   const l = world.ledger;
   if (!l) return;
@@ -220,7 +225,11 @@ export const attachWalletNotices = (t: SessionTables, wire: SessionWire, codec: 
     const entry = t.nets.get(world.id);
     const eid = l.eidOf.get(playerId);
     const s = entry && eid !== undefined ? entry.net.byPlayer.get(eid) : undefined;
-    if (s && s.ledgerId === playerId) wire.send(s.conn, codec.wallet(w.coins, w.items, w.appliedSeq));
+    if (!s || s.ledgerId !== playerId) return;
+    const state = `${w.appliedSeq}:${w.coins}:${JSON.stringify(w.items)}`;
+    if (s.conn.walletSent === state) return;
+    s.conn.walletSent = state;
+    wire.send(s.conn, codec.wallet(w.coins, w.items, w.appliedSeq));
   };
 };
 

@@ -29,11 +29,17 @@ export interface LedgerAttachDeps {
 
 /**
  * Validate the ledger settings now and return the function giving a world its ledger (and player
- * data) on the current store; a no-op while no store is open. The config's `ledger.catalogue` wins
- * over the game's own (defineGame `catalogue`), which wins over the default.
+ * data) on the current store; a no-op while no store is open. The config's `ledger.catalogue` and
+ * `ledger.anonymousStartingCoins` win over the game's own (defineGame `catalogue`,
+ * `anonymousStartingCoins`), which win over the defaults.
  */
 export const ledgerAttacher = (d: LedgerAttachDeps): ((world: SimWorld) => void) => {
-  const settings = { ...(d.game?.catalogue ? { catalogue: d.game.catalogue } : {}), ...parseLedgerOptions(d.ledger) };
+  const game = d.game;
+  const settings = {
+    ...(game?.catalogue ? { catalogue: game.catalogue } : {}),
+    ...(game && game.anonymousStartingCoins !== null ? { anonymousStartingCoins: game.anonymousStartingCoins } : {}),
+    ...parseLedgerOptions(d.ledger),
+  };
   return (world) => {
     const store = d.store();
     if (!store) return;
