@@ -22,7 +22,7 @@ import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
 import { unknownGameKeys } from './option-keys.js';
-import { gameDefaultsProblems } from './game-defaults.js';
+import { economyProblems, gameDefaultsProblems } from './game-defaults.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
 
@@ -339,13 +339,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const serverMessages = compileServerMessages(opts.serverMessages ?? [], problems);
   const facts = compileFacts(opts.facts ?? [], problems);
   const catalogue = gameCatalogue(opts.catalogue, problems);
-  for (const key of ['startingCoins', 'anonymousStartingCoins'] as const) {
-    const v = opts[key];
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0 || v > 1_000_000_000))
-      problems.push(`${key} must be an integer between 0 and 1000000000`);
-  }
-  if (opts.clientPurchases !== undefined && typeof opts.clientPurchases !== 'boolean')
-    problems.push(`clientPurchases must be true or false (got ${JSON.stringify(opts.clientPurchases)})`);
+  problems.push(...economyProblems(opts));
   const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
   for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
     const kind = kindCode(key);
