@@ -6,7 +6,6 @@
  * written before the answer, which says `durable: true` (false: the write failed, logged; the
  * change is in force in this process only — send it again).
  */
-import { capProblems } from '../config/schema.js';
 import { clearControllerOverride, forceControllerMode, MODES, type ControllerMode } from '../controller/controller.js';
 import { controllerOverrideOf } from '../controller/controller-status.js';
 import { ErrorCode, WorldtickError, worldNotFound } from '../errors.js';
@@ -18,6 +17,7 @@ import { badRequest } from './http-errors.js';
 import type { OpsState } from './ops-state.js';
 import type { AdminRequest, Route } from './router.js';
 import { noBody } from './routes-worlds.js';
+import { strictQuery } from './world-query.js';
 
 export interface OpsRoutesOptions {
   runner: LoopRunner;
@@ -67,21 +67,11 @@ const HISTORY_TOPICS = ['task', 'heartbeat', 'maintenance', 'mode', 'stats', 'si
  * problem in one 400.
  */
 const historyQuery = (req: AdminRequest): { topic: string | null; task: string | null; limit: number } => {
-  const problems: string[] = [];
-  const once = (name: string, ok: (v: string) => boolean, rule: string): string | null => {
-    const all = req.query.getAll(name);
-    const v = all[0];
-    if (v === undefined) return null;
-    if (all.length > 1 || !ok(v)) problems.push(`${name} must be ${rule}, given once`);
-    return v;
-  };
-  const topic = once('topic', (v) => (HISTORY_TOPICS as readonly string[]).includes(v), `one of ${HISTORY_TOPICS.join(', ')}`);
-  const task = once('task', () => true, 'a task name');
-  const limit = once('limit', (v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'an integer between 1 and 1000');
-  for (const q of new Set(req.query.keys()))
-    if (q !== 'topic' && q !== 'task' && q !== 'limit')
-      problems.push(`query parameter ${q.slice(0, 32)} is not taken (topic, task, limit)`);
-  if (problems.length) throw badRequest(`invalid history query: ${problems.join('; ')}`, capProblems(problems));
+  const q = strictQuery(req, 'history', ['topic', 'task', 'limit']);
+  const topic = q.once('topic', (v) => (HISTORY_TOPICS as readonly string[]).includes(v), `one of ${HISTORY_TOPICS.join(', ')}`);
+  const task = q.once('task', () => true, 'a task name');
+  const limit = q.once('limit', (v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'an integer between 1 and 1000');
+  q.done();
   return { topic, task, limit: limit === null ? 100 : Number(limit) };
 };
 

@@ -24,6 +24,7 @@ import { listZones, removeZone, replaceZones, setZone, zoneNotFound, zonesAt, zo
 import type { SimWorld } from '../world/sim-world.js';
 import { badRequest } from './http-errors.js';
 import type { AdminRequest, Route } from './router.js';
+import { strictQuery } from './world-query.js';
 
 export interface TierRoutesOptions {
   runner: LoopRunner;
@@ -54,15 +55,17 @@ export const tierRoutes = (opts: TierRoutesOptions): Route[] => {
       pattern: zones,
       handler: (req) => {
         const w = world(req);
-        const qx = req.query.get('x'),
-          qy = req.query.get('y');
-        if (qx === null && qy === null) return { json: { zones: listZones(w.npcSim.zones) } };
+        // No parameter: every zone. Otherwise a point: x and y, each once; anything else is refused.
+        if ([...req.query.keys()].length === 0) return { json: { zones: listZones(w.npcSim.zones) } };
+        const q = strictQuery(req, 'point', ['x', 'y']);
+        const finite = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v));
+        const qx = q.once('x', finite, 'a finite number'),
+          qy = q.once('y', finite, 'a finite number');
+        if (qx === null) q.problem('x must be a finite number, given once');
+        if (qy === null) q.problem('y must be a finite number, given once');
+        q.done();
         const x = Number(qx),
           y = Number(qy);
-        const problems: string[] = [];
-        if (qx === null || qx.trim() === '' || !Number.isFinite(x)) problems.push('x must be a finite number');
-        if (qy === null || qy.trim() === '' || !Number.isFinite(y)) problems.push('y must be a finite number');
-        if (problems.length) throw badRequest('bad point query', problems);
         return { json: { zones: zonesAt(w.npcSim.zones, x, y) } };
       },
     },

@@ -194,7 +194,11 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
         // Checks count creates still populating (their stores are reserved already).
         const checkRoom = (): void => {
           if (runner.has(o.id) || pending.has(o.id)) throw worldExists(o.id);
-          if (runner.worlds().length + pending.size >= maxWorlds) throw conflict(`at most ${maxWorlds} worlds may run`, { maxWorlds });
+          if (runner.worlds().length + pending.size >= maxWorlds)
+            throw conflict(
+              `at most ${maxWorlds} worlds may run (the default world included): raise --max-worlds (WORLDTICK_MAX_WORLDS, config file key maxWorlds) to run more`,
+              { maxWorlds },
+            );
           const total = runner.worlds().reduce((n, w) => n + w.capacity, 0) + [...pending.values()].reduce((a, b) => a + b, 0);
           if (total + o.capacity > maxTotal)
             throw conflict(`the worlds' total capacity would be ${total + o.capacity} entities (at most ${maxTotal})`, {

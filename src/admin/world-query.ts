@@ -1,7 +1,9 @@
 /**
- * Parameters of the world routes read from the body and the query string (`routes-worlds.ts`):
- * the steps of a forced step and the map's `max` / `format`. What the operator asked for is never
- * dropped quietly: a parameter that is given is checked, and one given twice is refused.
+ * Parameters of the admin routes read from the body and the query string: the steps of a forced
+ * step and the map's `max` / `format` (`routes-worlds.ts`), and the strict query reader of the
+ * periodic history (`routes-ops.ts`) and the tier-zone point query (`routes-tiers.ts`). What the
+ * operator asked for is never dropped quietly: a parameter that is given is checked, and one given
+ * twice is refused.
  */
 import { capProblems } from '../config/schema.js';
 import { badRequest } from './http-errors.js';
@@ -53,4 +55,32 @@ export const parseMapQuery = (req: AdminRequest): { max: number; json: boolean }
   if (format !== 'json' && format !== 'binary')
     throw badRequest(`format must be json or binary (got "${format.slice(0, 32)}")`, ['format must be json or binary']);
   return { max, json: format === 'json' };
+};
+
+/**
+ * A strict reader of query parameters, each taken at most once, for a route whose typo must not
+ * answer something else (the unfiltered history, every tier zone): `once` reads one parameter and
+ * notes it when repeated or failing `ok` (as `<name> must be <rule>, given once`); `done` notes every
+ * parameter not in `known` and throws one 400 `WT_ERR_ADMIN_BAD_REQUEST` listing every problem.
+ */
+export const strictQuery = (req: AdminRequest, what: string, known: readonly string[]) => {
+  const problems: string[] = [];
+  return {
+    once(name: string, ok: (v: string) => boolean, rule: string): string | null {
+      const all = req.query.getAll(name);
+      const v = all[0];
+      if (v === undefined) return null;
+      if (all.length > 1 || !ok(v)) problems.push(`${name} must be ${rule}, given once`);
+      return v;
+    },
+    /** Note a problem of the route's own (a parameter that is missing, say). */
+    problem(p: string): void {
+      problems.push(p);
+    },
+    done(): void {
+      for (const q of new Set(req.query.keys()))
+        if (!known.includes(q)) problems.push(`query parameter ${q.slice(0, 32)} is not taken (${known.join(', ')})`);
+      if (problems.length) throw badRequest(`invalid ${what} query: ${problems.join('; ')}`, capProblems(problems));
+    },
+  };
 };

@@ -23,7 +23,8 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseCliArgs } from './cli-parse.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { openUnlessRestoring } from '../store/restore-marker.js';
@@ -156,18 +157,17 @@ export const runBackupCli = async (argv: readonly string[]): Promise<number> => 
     .description('online, consistent copy of the embedded SQLite store (safe while the server runs)')
     .option('--data-dir <dir>', 'data directory of the server (or WORLDTICK_DATA_DIR; default ./data)')
     .option('--store <spec>', "the server's --store (sqlite:<dir>; postgres://… is refused: use pg_dump)")
-    .option('--out <file>', 'backup file to write (must not exist)')
-    .exitOverride();
+    .option('--out <file>', 'backup file to write (must not exist)');
   const usage = (message: string): number => {
     process.stderr.write(`worldtick-backup: ${ErrorCode.OPTION_INVALID}: ${message}\n`);
     return 2;
   };
-  try {
-    program.parse([...argv]);
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
-    return usage('see --help'); // commander printed what was wrong just before
-  }
+  const parsed = parseCliArgs(program, argv, {
+    tool: 'worldtick-backup',
+    code: ErrorCode.OPTION_INVALID,
+    err: (t) => process.stderr.write(t),
+  });
+  if (parsed !== null) return parsed;
   const o = program.opts<{ dataDir?: string; store?: string; out?: string }>();
   if (!o.out) return usage('--out <file> is required');
   try {

@@ -15,7 +15,8 @@
  * worldtick store, a newer schema), 3 (the store is in use: a server runs on it, or a restore marker
  * exists), 1 (I/O failure) or 130/143 (SIGINT/SIGTERM before the swap).
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseCliArgs } from './cli-parse.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { readConfigFile } from './config-file.js';
 import { RestoreError, RestoreErrorCode, restoreSqliteStore } from './restore-store.js';
@@ -103,15 +104,14 @@ export const runRestoreCli = async (
     .option('--store <spec>', "the server's --store (or WORLDTICK_STORE): sqlite:<dir>; postgres://… is refused (use pg_restore)")
     .option('--config <file>', "the server's JSON config file (or WORLDTICK_CONFIG): its store and dataDir are used")
     .addHelpText('after', HELP_AFTER)
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
-  try {
-    program.parse([...argv]);
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
-    io.err(`worldtick-restore: ${RestoreErrorCode.USAGE}: see --help\nnothing was changed\n`);
-    return 2;
-  }
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  const parsed = parseCliArgs(program, argv, {
+    tool: 'worldtick-restore',
+    code: RestoreErrorCode.USAGE,
+    err: io.err,
+    after: 'nothing was changed\n',
+  });
+  if (parsed !== null) return parsed;
   const o = program.opts<{ dataDir?: string; store?: string; config?: string }>();
   const backupFile = program.args[0] as string;
   // SIGINT/SIGTERM abort the restore at its next step (before the rename); `stop` does the same (tests).

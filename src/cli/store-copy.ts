@@ -11,7 +11,8 @@
  * Exit 0 copied and proven equal; 1 a difference (`WT_ERR_STORE_COPY_MISMATCH`); 2 a usage error, a
  * refusal or a failure (the target unchanged); 3 a server runs on the source or target.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseCliArgs } from './cli-parse.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { mapPgError } from '../store/postgres-tx.js';
@@ -67,24 +68,24 @@ export const runStoreCopyCli = async (argv: readonly string[], io: StoreCopyIo =
     .description(
       'copy a stopped server’s store into an empty one of the other kind (SQLite → PostgreSQL, or PostgreSQL → SQLite), in one transaction, and prove the copy',
     )
-    .requiredOption('--from <spec>', 'the source: sqlite:<data-dir> (the server’s --store or --data-dir) or postgres://…')
-    .requiredOption('--to <spec>', 'the target: postgres://… (an empty database) or sqlite:<data-dir> (absent, or holding no store)')
+    .option('--from <spec>', 'the source: sqlite:<data-dir> (the server’s --store or --data-dir) or postgres://…')
+    .option('--to <spec>', 'the target: postgres://… (an empty database) or sqlite:<data-dir> (absent, or holding no store)')
     .option(ACCEPT_SOURCE_MISMATCHES, 'copy a source whose ledger has verify mismatches (refused without it), listing them')
     .addHelpText('after', HELP_AFTER)
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
-  try {
-    program.parse([...argv]);
-  } catch (err) {
-    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.help')) return 0;
-    // After commander's own line, the code line every refusal prints (as restore's WT_ERR_RESTORE_USAGE).
-    io.err(`worldtick-store-copy: ${ErrorCode.OPTION_INVALID}: see --help\nthe target was not changed\n`);
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  // Options are checked before the required ones: `--bogus` is named first, not a missing --from.
+  const usage = { tool: 'worldtick-store-copy', code: ErrorCode.OPTION_INVALID, err: io.err, after: 'the target was not changed\n' };
+  const parsed = parseCliArgs(program, argv, usage);
+  if (parsed !== null) return parsed;
+  const o = program.opts<{ from?: string; to?: string; acceptSourceMismatches?: boolean }>();
+  const missing = (['from', 'to'] as const).filter((k) => !o[k]).map((k) => `--${k} <spec> is required`);
+  if (missing.length) {
+    io.err(`worldtick-store-copy: ${ErrorCode.OPTION_INVALID}: ${missing.join('; ')} (see --help)\nthe target was not changed\n`);
     return 2;
   }
-  const o = program.opts<{ from: string; to: string; acceptSourceMismatches?: boolean }>();
   try {
-    const from = resolveStoreTarget({ store: o.from });
-    const to = resolveStoreTarget({ store: o.to });
+    const from = resolveStoreTarget({ store: o.from ?? '' });
+    const to = resolveStoreTarget({ store: o.to ?? '' });
     const log = (line: string): void => io.out(`${line}\n`);
     const options = { acceptSourceMismatches: o.acceptSourceMismatches === true };
     let report: unknown;

@@ -14,11 +14,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { compareSummary, type Mismatch } from '../ledger/verify.js';
 import { openStore, resolveStoreTarget } from '../store/open-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
+import { parseCliArgs } from './cli-parse.js';
 
 /** Offline report over a store's whole ledger. */
 export interface OfflineReport {
@@ -126,19 +127,14 @@ export const runVerifyCli = async (argv: readonly string[]): Promise<number> => 
     // No commander default: it would print the environment's token in --help.
     .option('--admin-token <token>', 'admin bearer token (default: WORLDTICK_ADMIN_TOKEN)')
     .option('--data-dir <dir>', 'offline: the data directory of a stopped server')
-    .option('--store <url>', "offline: a stopped server's --store (postgres://… or sqlite:<dir>)")
-    .exitOverride()
-    // Usage errors are printed below with their code, as every other error of the tool.
-    .configureOutput({ outputError: () => {} });
-  try {
-    program.parse([...argv]);
-  } catch (err) {
-    // --help (commander.helpDisplayed) is not an error: the usage went to stdout.
-    if (err instanceof CommanderError && err.exitCode === 0) return 0;
-    const message = (err instanceof Error ? err.message : String(err)).replace(/^error: /, '');
-    process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: ${message} (see --help)\n`);
-    return 2;
-  }
+    .option('--store <url>', "offline: a stopped server's --store (postgres://… or sqlite:<dir>)");
+  // --help exits 0; usage errors are printed with their code, as every other error of the tool.
+  const parsed = parseCliArgs(program, argv, {
+    tool: 'worldtick-verify',
+    code: ErrorCode.OPTION_INVALID,
+    err: (t) => process.stderr.write(t),
+  });
+  if (parsed !== null) return parsed;
   const o = program.opts<{ adminUrl?: string; adminToken?: string; dataDir?: string; store?: string }>();
   if ([o.adminUrl, o.dataDir, o.store].filter(Boolean).length !== 1) {
     process.stderr.write(`worldtick-verify: ${ErrorCode.OPTION_INVALID}: give exactly one of --admin-url, --data-dir or --store\n`);

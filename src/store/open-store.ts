@@ -59,8 +59,16 @@ export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
     }
     return { kind: 'postgres', url: spec };
   }
-  throw optionInvalid([`--store must be postgres://…, postgresql://…, sqlite:<dir> or empty (got ${JSON.stringify(spec.slice(0, 40))})`]);
+  throw optionInvalid([
+    `--store must be postgres://…, postgresql://…, sqlite:<dir> or empty (got ${JSON.stringify(maskUrlPassword(spec).slice(0, 40))})`,
+  ]);
 };
+
+/**
+ * `spec` with the password of a `scheme://user:password@…` URL replaced by `***`, for messages:
+ * a mistyped store URL (`mysql://…`, `postgress://…`) still holds the real password.
+ */
+export const maskUrlPassword = (spec: string): string => spec.replace(/^([a-z][\w+.-]*:\/\/[^/:@]*):.*@/i, '$1:***@');
 
 /** Open (and migrate) the store the options select. */
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {

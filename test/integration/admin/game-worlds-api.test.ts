@@ -192,7 +192,7 @@ describe('a lobby creates a match world, the players join it, the game ends it (
     const code = (p: Promise<unknown>) =>
       p.then(
         () => null,
-        (e: WorldtickError) => ({ code: e.code, details: e.details }),
+        (e: WorldtickError) => ({ code: e.code, details: e.details, message: e.message }),
       );
     // Bad body: every problem listed, nothing created.
     const bad = await code(worlds.create({ id: 'bad id!', capacity: 0, config: { simulation: { timeScale: -1 } } }));
@@ -219,6 +219,8 @@ describe('a lobby creates a match world, the players join it, the game ends it (
     // --max-worlds (3 here, the default world included).
     const full = await code(worlds.create({ id: 'fourth', capacity: 10 }));
     expect(full).toMatchObject({ code: 'WT_ERR_ADMIN_CONFLICT', details: { maxWorlds: 3 } });
+    // The refusal names what to raise: the flag, its environment variable and config key.
+    expect(full?.message).toMatch(/at most 3 worlds may run.*--max-worlds.*WORLDTICK_MAX_WORLDS.*maxWorlds/);
     // Delete: unknown id, the default world; then a real one (made over HTTP) frees its place.
     expect((await code(worlds.delete('nope')))?.code).toBe('WT_ERR_WORLD_NOT_FOUND');
     expect((await code(worlds.delete('1')))?.code).toBe('WT_ERR_ADMIN_CONFLICT');

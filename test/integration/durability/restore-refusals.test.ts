@@ -86,7 +86,16 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
       ...process.env,
       WORLDTICK_STORE: 'postgres://u@127.0.0.1:1/db',
     });
-    await refused(['--data-dir', data.dir], 2, /missing required argument 'backup-file'[\s\S]*WT_ERR_RESTORE_USAGE: see --help/);
+    await refused(
+      ['--data-dir', data.dir],
+      2,
+      /^worldtick-restore: WT_ERR_RESTORE_USAGE: missing required argument 'backup-file' \(see --help\)\nnothing was changed/,
+    );
+    await refused(
+      [good, '--bogus'],
+      2,
+      /^worldtick-restore: WT_ERR_RESTORE_USAGE: unknown option '--bogus' \(see --help\)\nnothing was changed\n$/,
+    );
   });
 
   it('restores an older schema (migrated at the next start) found through WORLDTICK_DATA_DIR, and undoes it from the kept store', async () => {

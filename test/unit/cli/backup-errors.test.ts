@@ -71,4 +71,20 @@ describe('npm run backup: failures carry a code', () => {
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/^worldtick-backup: WT_ERR_OPTION_INVALID: .*--store must be postgres/);
   });
+
+  it('usage errors are one coded line naming the problem; --help exits 0; no password is echoed', async () => {
+    const u = await run(['--bogus', '--out', join(data.dir, 'u.sqlite')]);
+    expect(u).toEqual({ code: 2, stderr: "worldtick-backup: WT_ERR_OPTION_INVALID: unknown option '--bogus' (see --help)\n" });
+    const v = await run(['--data-dir', data.dir, '--out']);
+    expect(v).toEqual({
+      code: 2,
+      stderr: "worldtick-backup: WT_ERR_OPTION_INVALID: option '--out <file>' argument missing (see --help)\n",
+    });
+    expect(await run(['--help'])).toEqual({ code: 0, stderr: '' });
+    // A mistyped store URL still holds the real password: masked in the message.
+    const m = await run(['--store', 'mysql://wt:s3cret@db/game', '--out', join(data.dir, 'm2.sqlite')]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain('mysql://wt:***@db/game');
+    expect(m.stderr).not.toContain('s3cret');
+  });
 });

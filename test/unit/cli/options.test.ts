@@ -83,6 +83,11 @@ describe('server options', () => {
       const literal = /^`([^`]*)`$/.exec(row?.def ?? '')?.[1];
       if (literal !== undefined && !literal.startsWith('--')) expect(literal, o.flag).toBe(String(o.default));
     }
+    // An option whose 0 turns it off (its doc says `0 = off`) says so in the README too.
+    const rowText = (flag: string) => section.split('\n').find((l) => l.startsWith(`| \`--${flag}\` |`)) ?? '';
+    const offByZero = OPTION_SPECS.filter((o) => o.doc.includes('0 = off'));
+    expect(offByZero.map((o) => o.flag)).toContain('stats-interval');
+    expect(offByZero.filter((o) => !/`0` turns .* off/.test(rowText(o.flag))).map((o) => o.flag)).toEqual([]);
     // The --config row names every block a config file may carry besides the options.
     const configRow = section.split('\n').find((l) => l.startsWith('| `--config` |')) ?? '';
     expect(CONFIG_BLOCKS.filter((b) => !configRow.includes(`\`${b}\``))).toEqual([]);

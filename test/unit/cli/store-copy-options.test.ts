@@ -22,9 +22,20 @@ describe('npm run store-copy: command line', () => {
   it('needs --from and --to', async () => {
     const r = await run('--from', `sqlite:${dir}`);
     expect(r.status).toBe(2);
-    expect(r.err).toMatch(/required option '--to <spec>' not specified/);
-    // Then the line every refusal of store-copy prints (docs/DURABILITY.md): its code, and that nothing changed.
-    expect(r.err).toContain('worldtick-store-copy: WT_ERR_OPTION_INVALID: see --help\nthe target was not changed\n');
+    // The line every refusal of store-copy prints (docs/DURABILITY.md): its code, the problem, and that nothing changed.
+    expect(r.err).toBe('worldtick-store-copy: WT_ERR_OPTION_INVALID: --to <spec> is required (see --help)\nthe target was not changed\n');
+    const none = await run();
+    expect(none.err).toMatch(/^worldtick-store-copy: WT_ERR_OPTION_INVALID: --from <spec> is required; --to <spec> is required /);
+  });
+
+  it('an unknown option is named first (not the missing --from); no password is echoed', async () => {
+    const r = await run('--bogus');
+    expect(r).toMatchObject({ status: 2, out: '' });
+    expect(r.err).toBe("worldtick-store-copy: WT_ERR_OPTION_INVALID: unknown option '--bogus' (see --help)\nthe target was not changed\n");
+    const m = await run('--from', 'postgress://wt:s3cret@db/game', '--to', `sqlite:${join(dir, 'm')}`);
+    expect(m.status).toBe(2);
+    expect(m.err).toContain('postgress://wt:***@db/game');
+    expect(m.err).not.toContain('s3cret');
   });
 
   it('copies between SQLite and PostgreSQL only, from a valid URL', async () => {

@@ -43,4 +43,16 @@ describe('world stats line', () => {
     expect(rates[1]).toBeGreaterThan(0); // 20 steps since the first line
     expect(rates[2]).toBe(0); // a new world object: a new measure
   });
+
+  it('--stats-interval 0 logs no world stats line at all (README: 0 = off)', async () => {
+    const out = new PassThrough();
+    const lines = collectJsonLines(out);
+    const runner = new LoopRunner({});
+    runner.add(createSimWorld({ id: 'w', capacity: 16 }));
+    const stats = createStatsLogger(runner, createLogger('info', out));
+    stats.start(0);
+    await settle();
+    stats.stop();
+    expect(lines.filter((l) => l.msg === 'world stats')).toEqual([]);
+  });
 });
