@@ -107,7 +107,10 @@ const hostile = async (rng: Rng): Promise<string[]> => {
     const r = rng.next();
     if (r < 0.15) {
       const resume = parked.length && rng.chance(0.4) ? rng.pick(parked) : rng.chance(0.2) ? `forged-${rng.int(0, 1e9)}` : null;
-      send([1, 1, world(), `h${i}`, rng.pick(TOKENS), resume]);
+      const w = world();
+      // SPLIT_TOKENS=1: one identity per world (leaves out the open cross-world wallet bug).
+      const tok = rng.pick(TOKENS);
+      send([1, 1, w, `h${i}`, process.env.SPLIT_TOKENS && tok ? `${tok}@${w}` : tok, resume]);
     } else if (r < 0.25) send([2, rng.int(0, 1000), rng.next() * 2 - 1, rng.next() * 2 - 1, rng.int(0, 3)]);
     else if (r < 0.45) send(purchase(rng));
     else if (r < 0.55)
@@ -144,8 +147,9 @@ const adminRound = async (rng: Rng): Promise<string[]> => {
       problems.push(`admin ${g.req.method} ${g.req.path} -> ${res.status} ${res.body.toString().slice(0, 200)}`);
   }
   const tok = rng.pick(TOKENS.slice(0, 5));
-  const grant = { playerId: ledgerId(tok), key: `g${rng.int(0, 1e6)}`, coins: rng.int(1, 500) };
-  if (!process.env.NO_REWARDS) await admin('POST', `/api/v1/worlds/${rng.pick(WORLDS)}/ledger/rewards`, grant);
+  const w = rng.pick(WORLDS);
+  const grant = { playerId: ledgerId(process.env.SPLIT_TOKENS ? `${tok}@${w}` : tok), key: `g${rng.int(0, 1e6)}`, coins: rng.int(1, 500) };
+  if (!process.env.NO_REWARDS) await admin('POST', `/api/v1/worlds/${w}/ledger/rewards`, grant);
   return problems;
 };
 
