@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { WorldtickClient, type WebSocketCtor } from '../src/client/client.js';
 import { parseOptions } from '../src/cli/options.js';
 import { createLogger } from '../src/log.js';
@@ -118,8 +118,14 @@ const hostile = async (rng: Rng): Promise<string[]> => {
     else if (r < 0.62) send([5, rng.pick(['chat', 'x', 'emote', '__proto__']), rng.chance(0.5) ? { text: 'hi' } : shapedFrame(rng, '1')]);
     else if (r < 0.66) send([6]);
     else if (r < 0.7) send([3, rng.next() * 1e9]);
-    else if (r < 0.85) c.ws.readyState === WebSocket.OPEN && c.ws.send(hostileFrame(rng, world(), 1024), { binary: true });
-    else await sleep(rng.int(0, 40));
+    else if (r < 0.85) {
+      const b = hostileFrame(rng, world(), 1024);
+      try {
+        const v: unknown = unpack(b); // a hostile frame may still be a purchase: its key is sent too
+        if (Array.isArray(v) && v[0] === 4 && typeof v[1] === 'string') sentKeys.add(v[1]);
+      } catch {}
+      if (c.ws.readyState === WebSocket.OPEN) c.ws.send(b, { binary: true });
+    } else await sleep(rng.int(0, 40));
   }
   await sleep(rng.int(0, 80));
   const welcome = c.msgs.find((m) => m[0] === 16);
