@@ -93,6 +93,12 @@ export const shapedFrame = (rng: Rng, worldId: string): unknown[] => {
     a[4] = rng.chance(0.7) ? '' : a[4];
     if (a.length > 5 && rng.chance(0.5)) a[5] = rng.pick<unknown>([null, '', `forged-${rng.str(10, 'abcdef0123456789')}`]);
   }
+  // A non-empty token names an identity (docs/PROTOCOL.md "One identity is one player per world"):
+  // a later hello of it takes that player over (welcome resumed, no RESUME_REFUSED, the other
+  // socket closed 4011), which a per-connection model cannot predict across concurrent lanes (at
+  // WT_FUZZ_SCALE=5, seeds 1002-1004 and 1010-1012 failed on token '1'). So each shaped token is an
+  // identity of its own: random, at least 12 characters, a longer one's length kept (the limit stays tried).
+  if (t === 1 && typeof a[4] === 'string' && a[4] !== '') a[4] = rng.str(Math.max(12, a[4].length));
   if (t === 2 && rng.chance(0.6)) {
     a[1] = rng.chance(0.7) ? rng.int(1, 100) : a[1];
     a[2] = rng.chance(0.6) ? rng.next() * 2 - 1 : a[2];

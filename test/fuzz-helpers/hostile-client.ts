@@ -112,12 +112,14 @@ export interface Prediction {
   resumes: string | null;
   /** Index of the item that is the accepted hello (a welcome follows), or -1. */
   helloAt: number;
+  /** A `leave` after the welcome closed the socket 1000: its player is removed, not parked. */
+  left: boolean;
 }
 
 /** Predict the server's replies to `items` (docs/PROTOCOL.md: strikes, order rules, closes). */
 export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, lane: LaneState, maxPayload: number): Prediction => {
   const codec = createServerCodec();
-  const out: Prediction = { replies: [], closeCode: 0, resumes: null, helloAt: -1 };
+  const out: Prediction = { replies: [], closeCode: 0, resumes: null, helloAt: -1, left: false };
   let joined = false;
   let lastSeq = 0;
   let strikes = 0;
@@ -182,6 +184,15 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
     } else if (m.type === 5) {
       // The fuzzed runtime serves no game: every game message of a joined session is an unknown name.
       if (strike(joined ? 'UNKNOWN_TYPE' : 'NOT_JOINED')) break;
+    } else if (m.type === 6) {
+      // leave: NOT_JOINED with a strike before the welcome; after it, closed 1000 "left" at once.
+      if (!joined) {
+        if (strike('NOT_JOINED')) break;
+        continue;
+      }
+      out.closeCode = 1000;
+      out.left = true;
+      break;
     }
   }
   return out;

@@ -263,7 +263,7 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
       lane.parked.delete(expected.resumes);
       t.resumed++;
     }
-    if (r.welcome) lane.parked.set(r.welcome.token, r.welcome.playerId);
+    if (r.welcome && !expected.left) lane.parked.set(r.welcome.token, r.welcome.playerId);
   }
 };
 
