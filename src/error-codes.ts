@@ -303,6 +303,13 @@ export const ErrorCode = {
    * Exit 2.
    */
   VERIFY_ADMIN_FAILED: 'WT_ERR_VERIFY_ADMIN_FAILED',
+  /**
+   * A ledger batch was decided on a balance another writer has moved since (the same player's entry
+   * committed by another world or instance: one identity live in two worlds). Nothing was written;
+   * the world's ledger service reloads the player's balance (and catches its wallet up) and decides
+   * the batch again. Internal: never answered to a client.
+   */
+  LEDGER_STALE: 'WT_ERR_LEDGER_STALE',
 } as const;
 
 /** Union of every error code string. */

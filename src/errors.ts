@@ -118,6 +118,14 @@ export const storeFenced = (worldId: string, token: number, current: number): Wo
     { details: { worldId, token, current } },
   );
 
+/** A ledger batch was decided on balances the store has moved past (`players`: whose `last_seq` differs from what the batch expected). */
+export const ledgerStale = (players: readonly string[]): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.LEDGER_STALE,
+    `ledger batch decided on stale balances of ${players.length} player(s): another writer committed their entries first`,
+    { details: { players: players.slice(0, 20) } },
+  );
+
 export const storeMigrationFailed = (message: string, cause?: unknown): WorldtickError =>
   new WorldtickError(ErrorCode.STORE_MIGRATION_FAILED, `store migration failed: ${message}`, { cause });
 

@@ -52,6 +52,8 @@ export interface LedgerStats {
   replayed: number;
   /** Failed commit attempts retried. */
   retries: number;
+  /** Of `retries`: batches decided on a balance another writer had moved (the same player's entry committed by another world or instance), decided again after a reload. */
+  staleBatches: number;
   /** Results by rejection code. */
   rejected: Record<string, number>;
   /** `TX_INSUFFICIENT_FUNDS` refusals written to the ledger (within the player's refusal budget; included in `committed`). */
@@ -73,6 +75,7 @@ export const zeroLedgerStats = (): LedgerStats => ({
   maxBatch: 0,
   replayed: 0,
   retries: 0,
+  staleBatches: 0,
   rejected: {},
   refusalsRecorded: 0,
   refusalsUnrecorded: 0,

@@ -6,7 +6,9 @@
  *                 2. validate content                         → unrecorded rejection
  *                 3. decide in order against ledger balances  → ok / TX_INSUFFICIENT_FUNDS, recorded
  *                    while the player's refusal budget lasts (refusal-budget.ts), else unrecorded
- *                 4. store.commitLedger(entries, fence)       (ONE transaction, one fsync)
+ *                 4. store.commitLedger(entries, fence, expect) (ONE transaction, one fsync; refused
+ *                    WT_ERR_LEDGER_STALE when another world or instance moved a player's balance
+ *                    since it was loaded here: reloaded, wallet caught up, decided again)
  *                 5. resolve each promise; push ok entries to the outbox
  *
  * A promise resolves `ok` only after step 4 committed. A store failure (WT_ERR_STORE_UNAVAILABLE)
@@ -108,6 +110,11 @@ export class LedgerService {
   setFenceToken(token: number): void {
     this.fenceToken = token;
     this.counters.fenced = false;
+  }
+
+  /** Committed `ok` entries waiting in the outbox (e.g. another world's, caught up by a stale batch's reload). */
+  get committedWaiting(): number {
+    return this.outbox.length;
   }
 
   /** Committed `ok` entries not yet taken, in seq order; apply them in a step (src/ledger/apply.ts). */
@@ -285,7 +292,8 @@ export class LedgerService {
           batch = [];
         } catch (err) {
           for (const p of batch) this.cache.dirty.add(p.req.playerId);
-          if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
+          if (isWorldtickError(err, 'WT_ERR_LEDGER_STALE')) this.counters.staleBatches++;
+          else if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
             if (!isWorldtickError(err, 'WT_ERR_STORE_FENCED')) this.onError?.(err);
             else if (!this.counters.fenced) {
               this.counters.fenced = true;
@@ -359,10 +367,10 @@ export class LedgerService {
     for (let i = batch.length - 1; i >= 0; i--) if (settled.has(batch[i])) batch.splice(i, 1);
     if (!toCommit.length) return;
     const fence: Fence | undefined = this.fenceToken === undefined ? undefined : { worldId: this.worldId, token: this.fenceToken };
-    const results = await this.store.commitLedger(
-      toCommit.map((c) => c.input),
-      fence,
-    );
+    // Decided on the balances as last seen here: refused (nothing written) if another writer moved one since.
+    const expect = new Map(toCommit.map((c) => [c.p.req.playerId, this.cache.yielded.get(c.p.req.playerId) ?? 0]));
+    const inputs = toCommit.map((c) => c.input);
+    const results = await this.store.commitLedger(inputs, fence, expect);
     this.counters.batches++;
     this.counters.maxBatch = Math.max(this.counters.maxBatch, toCommit.length);
     for (let i = 0; i < toCommit.length; i++) {

@@ -207,8 +207,10 @@ const settle = (
 ): Promise<TxResult> =>
   p.then((result) => {
     recordTxResult(l.stats, l.recent, result, submittedAt);
-    // An unrecorded rejection changed nothing: answer at once, no step needed.
-    if (result.seq === null || result.status !== 'ok') {
+    // A rejection changed nothing: answer at once, no step needed — unless committed entries wait to
+    // be applied (another world's, caught up when this one was decided again): the step applies them
+    // first, so the answer and the wallet message carry them.
+    if ((result.seq === null || result.status !== 'ok') && l.service.committedWaiting === 0) {
       deliver?.(result, walletOf(world, result.playerId));
       return result;
     }

@@ -2,6 +2,7 @@
  * Ledger types of the store seam (src/store/types.ts re-exports them): entries as written and as
  * committed, queries over the ledger, a player's balance, and a player's ledger read as one snapshot.
  */
+import { ledgerStale } from '../errors.js';
 
 /** Kind of ledger entry: a client purchase or a server-side grant. */
 export type LedgerKind = 'purchase' | 'reward';
@@ -42,6 +43,15 @@ export interface LedgerCommitResult {
   entry: LedgerEntry;
   duplicate: boolean;
 }
+
+/** Per player, the balance `lastSeq` a ledger batch was decided on (`Store.commitLedger`'s `expect`). */
+export type LedgerExpectation = ReadonlyMap<string, number>;
+
+/** Refuse a ledger batch `WT_ERR_LEDGER_STALE` when a player's stored `lastSeq` (`stored(id)`, no balance row: 0) is not the one `expect` gives. */
+export const refuseStale = (expect: LedgerExpectation, stored: (playerId: string) => number): void => {
+  const stale = [...expect].filter(([id, seq]) => stored(id) !== seq).map(([id]) => id);
+  if (stale.length) throw ledgerStale(stale);
+};
 
 /** Query over the ledger, in `seq` order. */
 export interface LedgerQuery {

@@ -7,7 +7,8 @@
  */
 import type pg from 'pg';
 import { LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
-import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerQuery, PlayerLedger } from './types.js';
+import { refuseStale } from './ledger-types.js';
+import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerExpectation, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -19,6 +20,21 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
     [refs.map((x) => x.playerId), refs.map((x) => x.key)],
   );
   return (r.rows as Array<Record<string, unknown>>).map(toLedgerEntry);
+};
+
+/**
+ * Refuse the transaction `WT_ERR_LEDGER_STALE` when a player's stored balance moved past `expect`
+ * (Store.commitLedger). The players' balance rows are locked first (sorted: no deadlock between two
+ * batches), so a writer of the same player in another transaction waits and then sees this one's
+ * entries. A player without a row yet (no `ok` entry) is not locked: two first entries at once pass.
+ */
+export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation): Promise<void> => {
+  const ids = [...expect.keys()].sort();
+  const r = await c.query('SELECT player_id, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE', [ids]);
+  const stored = new Map<string, number>(
+    r.rows.map((row: { player_id: string; last_seq: string | number }) => [row.player_id, Number(row.last_seq)]),
+  );
+  refuseStale(expect, (id) => stored.get(id) ?? 0);
 };
 
 /**

@@ -22,6 +22,7 @@ import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
 import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
 import { DEFAULT_RECORD_BATCH_MS } from './sqlite-record-batch.js';
 import {
+  checkExpectedIn,
   findLedgerIn,
   insertLedgerBatch,
   ledgerBalanceIn,
@@ -47,6 +48,7 @@ import {
   type LedgerCommitResult,
   type LedgerEntry,
   type LedgerEntryInput,
+  type LedgerExpectation,
   type LedgerQuery,
   type PlayerLedger,
   type PlayerRecord,
@@ -216,9 +218,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.write(fence, async (c) => {
       if (fence) await this.applyFence(c, fence);
+      if (expect?.size) await checkExpectedIn(c, expect);
       const { results: out, inserted } = await insertLedgerBatch(c, entries);
       this.counters.ledgerBatches++;
       this.counters.ledgerEntries += inserted;

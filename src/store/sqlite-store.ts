@@ -7,13 +7,13 @@
  * may lose the last commits on power loss — allowed only by explicit option), `foreign_keys=ON`,
  * `busy_timeout` bounded, `journal_size_limit` (a WAL grown by a burst under a long reader is cut back
  * once it restarts; src/store/sqlite-open.ts). better-sqlite3 is synchronous: each call blocks the event loop for the
- * duration of the statement and its fsync, which is why the ledger group-commits many requests per
- * transaction, world records are group-committed too (src/store/sqlite-record-batch.ts), and big
- * checkpoints are saved outside the step.
+ * duration of the statement and its fsync, which is why the ledger group-commits many requests per transaction, world
+ * records are group-committed too (src/store/sqlite-record-batch.ts), and big checkpoints are saved outside the step.
  */
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
+import { refuseStale } from './ledger-types.js';
 import type { MigrationReport } from './migrations.js';
 import { mapSqliteError, openSqliteDatabase, setSqliteMaxPageCount, type SqliteStoreOptions } from './sqlite-open.js';
 import { prepareStatements } from './sqlite-statements.js';
@@ -45,6 +45,7 @@ import {
   type LedgerCommitResult,
   type LedgerEntry,
   type LedgerEntryInput,
+  type LedgerExpectation,
   type LedgerQuery,
   type PlayerLedger,
   type PlayerRecord,
@@ -198,9 +199,10 @@ export class SqliteStore implements Store {
     return this.run(false, () => ((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0);
   }
 
-  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]> {
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.run(true, () => {
-      if (fence) this.applyFence(fence);
+      if (fence) this.applyFence(fence); // then the balances the batch was decided on (Store.commitLedger `expect`)
+      if (expect) refuseStale(expect, (id) => ((this.stmt.ledgerBalance!.get(id) as Row | undefined)?.last_seq as number | undefined) ?? 0);
       const out: LedgerCommitResult[] = [];
       let inserted = 0;
       for (const e of entries) {

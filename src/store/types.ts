@@ -10,7 +10,15 @@
  * `WT_ERR_STORE_CLOSED`. A method that resolved has committed durably (per the store's
  * durability settings, docs/DURABILITY.md).
  */
-import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerQuery, PlayerLedger } from './ledger-types.js';
+import type {
+  Balance,
+  LedgerCommitResult,
+  LedgerEntry,
+  LedgerEntryInput,
+  LedgerExpectation,
+  LedgerQuery,
+  PlayerLedger,
+} from './ledger-types.js';
 import type { MigrationReport } from './migrations.js';
 import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './player-data-types.js';
 
@@ -37,7 +45,16 @@ export interface FenceOptions {
 }
 
 /** Ledger types: src/store/ledger-types.ts. */
-export type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerKind, LedgerQuery, PlayerLedger } from './ledger-types.js';
+export type {
+  Balance,
+  LedgerCommitResult,
+  LedgerEntry,
+  LedgerEntryInput,
+  LedgerExpectation,
+  LedgerKind,
+  LedgerQuery,
+  PlayerLedger,
+} from './ledger-types.js';
 
 /** A world checkpoint to save: serialized world bytes plus metadata. */
 export interface CheckpointInput {
@@ -223,9 +240,13 @@ export interface Store {
   /**
    * Commit a batch of entries in ONE transaction (group commit). An entry whose (player, key) exists
    * is not inserted: the existing entry is returned with `duplicate: true`. With a fence, the whole
-   * batch is refused when the token is stale. Results are in input order.
+   * batch is refused when the token is stale. With `expect`, the whole batch is refused
+   * `WT_ERR_LEDGER_STALE` (nothing written) when a listed player's balance `lastSeq` in the store is
+   * not the one given: the batch was decided on a balance another writer moved since (PostgreSQL locks
+   * the players' balance rows first, so two writers of one player commit one after the other).
+   * Results are in input order.
    */
-  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence): Promise<LedgerCommitResult[]>;
+  commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]>;
   /** Existing entries for the given (player, key) pairs (missing pairs are absent from the result). */
   findLedgerEntries(refs: ReadonlyArray<{ playerId: string; key: string }>): Promise<LedgerEntry[]>;
   /** Entries in seq order. */

@@ -1,19 +1,21 @@
 /**
- * OPEN BUG, found by the fuzz campaign (bench/fuzz-campaign.ts, seed 17 after 11-16; also seeds
- * 11-20 with no rewards, through purchases alone): one identity live in two worlds at once (allowed:
- * "one identity is one player per world") has one ledger, but the second world's live wallet skips
- * an entry the first world committed once it applies an entry of its own with a later seq — its
- * watermark (`appliedSeq`) passes the foreign entry, so no later catch-up reads it
- * (src/ledger/catch-up.ts: "entries another world commits after the read reach this world only by a
- * later catch-up"). The wallet stays short for good and `GET /api/v1/ledger/verify` is not ok.
- *
- * Marked `it.fails` while the bug is open (vitest reports it as an expected fail); once fixed, the
- * expectation holds, `it.fails` reports a failure, and `.fails` is to be dropped.
+ * One identity live in two worlds at once (allowed: "one identity is one player per world") has one
+ * ledger, decided and applied by each world's own ledger service. Found by the fuzz campaign
+ * (bench/fuzz-campaign.ts, seed 17 after 11-16; also seeds 11-20 with no rewards): the second world
+ * decided on the balance it had loaded and applied its own entry past the first world's (its wallet
+ * watermark `appliedSeq` passed the foreign entry, which no catch-up read again). Two failures before
+ * the fix: the wallet stayed short for good (1007 instead of 1107) and — worse — the same coins
+ * could be spent in both worlds (ledger balance −1000, 200 potions; `GET /api/v1/ledger/verify`
+ * `negative-coins`). Now each batch commits only if the players' stored balances are the ones it was
+ * decided on (`Store.commitLedger` `expect`), else it is refused `WT_ERR_LEDGER_STALE`, the balance
+ * reloaded, the wallet caught up and the batch decided again.
  * Real runtime, SQLite store, real sockets and admin HTTP.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
@@ -66,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('one identity live in two worlds', () => {
-  it.fails("a world's wallet keeps another world's entry after committing a later one of its own", async () => {
+  it("a world's wallet keeps another world's entry after committing a later one of its own", async () => {
     await join2('1');
     await join2('w2');
     const grant = async (world: string, key: string, coins: number): Promise<number> => {
@@ -81,5 +83,31 @@ describe('one identity live in two worlds', () => {
     expect((await liveAt('w2', last)).coins).toBe(before + 107); // before the fix: before + 7
     const verify = await admin('GET', '/api/v1/ledger/verify');
     expect(verify.json.mismatches).toEqual([]);
+  });
+
+  it('the same coins cannot be spent in both worlds: the second purchase is decided on the balance the first left', async () => {
+    const clients: WorldtickClient[] = [];
+    const coins: number[] = [];
+    for (const w of ['1', 'w2']) {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
+      await c.join(w, `s-${w}`, 'tok-spend');
+      coins.push(((await wallet) as { coins: number }).coins);
+      clients.push(c);
+    }
+    try {
+      expect(coins[0]).toBe(coins[1]);
+      const quantity = coins[0] / 10; // potions at 10: everything the player has
+      const first = await clients[0].purchase('all-in-1', 'potion', quantity, 10);
+      expect(first).toMatchObject({ status: 'ok', coins: 0 });
+      const second = await clients[1].purchase('all-in-w2', 'potion', quantity, 10);
+      // Refused, and answered with the wallet that already holds the first world's purchase.
+      expect(second).toMatchObject({ status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS', coins: 0, items: { potion: quantity } });
+      const verify = await admin('GET', '/api/v1/ledger/verify');
+      expect(verify.json.mismatches).toEqual([]);
+    } finally {
+      for (const c of clients) c.close();
+    }
   });
 });
