@@ -8,8 +8,9 @@
  * could be spent in both worlds (ledger balance −1000, 200 potions; `GET /api/v1/ledger/verify`
  * `negative-coins`). Now each batch commits only if the players' stored balances are the ones it was
  * decided on (`Store.commitLedger` `expect`), else it is refused `WT_ERR_LEDGER_STALE`, the balance
- * reloaded, the wallet caught up and the batch decided again.
- * Real runtime, SQLite store, real sockets and admin HTTP.
+ * reloaded, the wallet caught up and the batch decided again. A storm of purchases in both worlds at
+ * once (before: every purchase of both worlds `ok`, twice what the coins cover) now sells exactly what
+ * the coins cover. Real runtime, SQLite store, real sockets and admin HTTP.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -104,6 +105,32 @@ describe('one identity live in two worlds', () => {
       const second = await clients[1].purchase('all-in-w2', 'potion', quantity, 10);
       // Refused, and answered with the wallet that already holds the first world's purchase.
       expect(second).toMatchObject({ status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS', coins: 0, items: { potion: quantity } });
+      const verify = await admin('GET', '/api/v1/ledger/verify');
+      expect(verify.json.mismatches).toEqual([]);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+
+  it('a purchase storm in both worlds at once: exactly what the coins cover is sold, and verify finds nothing', async () => {
+    const clients: WorldtickClient[] = [];
+    let coins = 0;
+    for (const w of ['1', 'w2']) {
+      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
+      await c.join(w, `storm-${w}`, 'tok-storm');
+      coins = ((await wallet) as { coins: number }).coins;
+      clients.push(c);
+    }
+    try {
+      const each = Math.ceil(coins / 20 / 2) + 5; // two potions (20 coins) a purchase; together more than the coins cover
+      const results = await Promise.all(
+        clients.flatMap((c, w) => Array.from({ length: each }, (_, i) => c.purchase(`storm-${w}-${i}`, 'potion', 2, 10))),
+      );
+      const ok = results.filter((r) => r.status === 'ok').length;
+      expect(results.filter((r) => r.status !== 'ok').map((r) => r.code)).toEqual(Array(results.length - ok).fill('TX_INSUFFICIENT_FUNDS'));
+      expect(ok).toBe(coins / 20);
       const verify = await admin('GET', '/api/v1/ledger/verify');
       expect(verify.json.mismatches).toEqual([]);
     } finally {
