@@ -56,6 +56,21 @@ const liveAt = async (world: string, seq: number): Promise<{ coins: number; appl
   }
 };
 
+/** Real clients of one token joined to world `1` and `w2`, with the coins of each one's first wallet message. */
+const joinBoth = async (token: string): Promise<{ clients: WorldtickClient[]; coins: number[] }> => {
+  const clients: WorldtickClient[] = [];
+  const coins: number[] = [];
+  for (const w of ['1', 'w2']) {
+    const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+    await c.connect();
+    const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
+    await c.join(w, `${token}-${w}`, token);
+    coins.push(((await wallet) as { coins: number }).coins);
+    clients.push(c);
+  }
+  return { clients, coins };
+};
+
 beforeAll(async () => {
   const args = ['--port', '0', '--admin-port', '0', '--npcs', '5', '--stats-interval', '0', '--admin-token', 't'];
   rt = createRuntime(parseOptions([...args, '--data-dir', join(dataDir.dir, 'data')], {}), createLogger('silent'));
@@ -87,16 +102,7 @@ describe('one identity live in two worlds', () => {
   });
 
   it('the same coins cannot be spent in both worlds: the second purchase is decided on the balance the first left', async () => {
-    const clients: WorldtickClient[] = [];
-    const coins: number[] = [];
-    for (const w of ['1', 'w2']) {
-      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-      await c.connect();
-      const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
-      await c.join(w, `s-${w}`, 'tok-spend');
-      coins.push(((await wallet) as { coins: number }).coins);
-      clients.push(c);
-    }
+    const { clients, coins } = await joinBoth('tok-spend');
     try {
       expect(coins[0]).toBe(coins[1]);
       const quantity = coins[0] / 10; // potions at 10: everything the player has
@@ -113,16 +119,9 @@ describe('one identity live in two worlds', () => {
   });
 
   it('a purchase storm in both worlds at once: exactly what the coins cover is sold, and verify finds nothing', async () => {
-    const clients: WorldtickClient[] = [];
-    let coins = 0;
-    for (const w of ['1', 'w2']) {
-      const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-      await c.connect();
-      const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
-      await c.join(w, `storm-${w}`, 'tok-storm');
-      coins = ((await wallet) as { coins: number }).coins;
-      clients.push(c);
-    }
+    const joined = await joinBoth('tok-storm');
+    const { clients } = joined;
+    const coins = joined.coins[0];
     try {
       const each = Math.ceil(coins / 20 / 2) + 5; // two potions (20 coins) a purchase; together more than the coins cover
       const results = await Promise.all(
