@@ -112,9 +112,9 @@ export class LedgerService {
     this.counters.fenced = false;
   }
 
-  /** Committed `ok` entries waiting in the outbox (e.g. another world's, caught up by a stale batch's reload). */
-  get committedWaiting(): number {
-    return this.outbox.length;
+  /** Whether committed `ok` entries of `playerId` wait in the outbox (e.g. another world's, caught up by a stale batch's reload). */
+  committedWaitingFor(playerId: string): boolean {
+    return this.outbox.some((e) => e.playerId === playerId);
   }
 
   /** Committed `ok` entries not yet taken, in seq order; apply them in a step (src/ledger/apply.ts). */

@@ -207,10 +207,10 @@ const settle = (
 ): Promise<TxResult> =>
   p.then((result) => {
     recordTxResult(l.stats, l.recent, result, submittedAt);
-    // A rejection changed nothing: answer at once, no step needed — unless committed entries wait to
-    // be applied (another world's, caught up when this one was decided again): the step applies them
-    // first, so the answer and the wallet message carry them.
-    if ((result.seq === null || result.status !== 'ok') && l.service.committedWaiting === 0) {
+    // A rejection changed nothing: answer at once, no step needed — unless committed entries of the
+    // player wait to be applied (another world's, caught up when this one was decided again): the step
+    // applies them first, so the answer carries them.
+    if ((result.seq === null || result.status !== 'ok') && !l.service.committedWaitingFor(result.playerId)) {
       deliver?.(result, walletOf(world, result.playerId));
       return result;
     }
