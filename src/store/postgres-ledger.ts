@@ -26,10 +26,22 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
  * Refuse the transaction `WT_ERR_LEDGER_STALE` when a player's stored balance moved past `expect`
  * (Store.commitLedger). The players' balance rows are locked first (sorted: no deadlock between two
  * batches), so a writer of the same player in another transaction waits and then sees this one's
- * entries. A player without a row yet (no `ok` entry) is not locked: two first entries at once pass.
+ * entries. A player expected with no row yet (`lastSeq` 0, no `ok` entry) gets a neutral one first
+ * (0 coins, no items, `last_seq` 0: read as no row, docs/DURABILITY.md): a second writer's insert of
+ * that row waits until this transaction ends, then finds it, locks it and sees this one's entries.
+ * A player expected at a `lastSeq` above 0 has a row already (rows are never deleted), so a batch of
+ * such players only does the locking SELECT, as before.
  */
 export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation): Promise<void> => {
   const ids = [...expect.keys()].sort();
+  const fresh = ids.filter((id) => expect.get(id) === 0);
+  if (fresh.length) {
+    await c.query(
+      `INSERT INTO ledger_balances (player_id, coins, items, last_seq)
+         SELECT id, 0, '{}', 0 FROM unnest($1::text[]) AS u(id) ORDER BY id ON CONFLICT (player_id) DO NOTHING`,
+      [fresh],
+    );
+  }
   const r = await c.query('SELECT player_id, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE', [ids]);
   const stored = new Map<string, number>(
     r.rows.map((row: { player_id: string; last_seq: string | number }) => [row.player_id, Number(row.last_seq)]),
