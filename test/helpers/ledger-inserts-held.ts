@@ -19,12 +19,13 @@ export const settleWhileLedgerHeld = async <T>(
   try {
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE ledger IN SHARE MODE');
+    const holderPid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const pending = Promise.allSettled(start());
     for (;;) {
       const r = await watcher.query(
         `SELECT count(*)::int AS n FROM pg_stat_activity
          WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`,
-        [(await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid],
+        [holderPid],
       );
       if (r.rows[0].n >= waiters) break;
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -3,9 +3,8 @@
  * `lastSeq` commits only while the stored balance is still at that seq; otherwise the whole batch is
  * refused `WT_ERR_LEDGER_STALE` and nothing is written. On PostgreSQL two writers of one player
  * (two instances, or two worlds) that decided on the same balance — none yet included — exactly one
- * commits. The ledger
- * services use it so one identity live in two worlds cannot spend the same coins twice
- * (test/integration/tx/cross-world-wallet.test.ts).
+ * commits. The ledger services use it so one identity live in two worlds cannot spend the same coins
+ * twice (test/integration/tx/cross-world-wallet.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { isWorldtickError } from '../../../src/errors.js';
