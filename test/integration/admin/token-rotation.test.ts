@@ -6,6 +6,8 @@
  * counted. Without it the old token is refused. The option's mistakes are refused at start, coded.
  * Real runtime, real admin HTTP server on 127.0.0.1.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
@@ -115,13 +117,20 @@ describe('--admin-token-previous mistakes are refused at start, coded and named'
     refused([], { WORLDTICK_ADMIN_TOKEN: NEW, WORLDTICK_ADMIN_TOKEN_PREVIOUS: NEW }, '--admin-token-previous must differ');
   });
 
-  it('given empty', () => {
-    expect(() => parseOptions([...base, '--admin-token', NEW, '--admin-token-previous='], {})).toThrow(
-      expect.objectContaining({
-        code: 'WT_ERR_OPTION_INVALID',
-        message: expect.stringContaining('--admin-token-previous must not be empty'),
-      }),
-    );
+  it('given empty (flag or config file; an empty environment variable is unset)', () => {
+    const file = join(tempDir('wt-tok-cfg-'), 'worldtick.json');
+    writeFileSync(file, JSON.stringify({ adminToken: NEW, adminTokenPrevious: '' }));
+    for (const argv of [
+      ['--admin-token', NEW, '--admin-token-previous='],
+      ['--config', file],
+    ])
+      expect(() => parseOptions([...base, ...argv], {})).toThrow(
+        expect.objectContaining({
+          code: 'WT_ERR_OPTION_INVALID',
+          message: expect.stringContaining('--admin-token-previous must not be empty'),
+        }),
+      );
+    expect(parseOptions([...base, '--admin-token', NEW], { WORLDTICK_ADMIN_TOKEN_PREVIOUS: '' }).adminTokenPrevious).toBe('');
   });
 
   it('in cluster mode without --cluster-secret it is also the accept-only ticket secret: a short one is refused, naming it', () => {
