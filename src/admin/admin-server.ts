@@ -16,7 +16,7 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from '../server/service.js';
 import { listenExclusive, uWS, type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from '../uws.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
-import { createTokenCheck } from './auth.js';
+import { announceAdmin, createTokenCheck } from './auth.js';
 import {
   badRequest,
   errorBody,
@@ -51,6 +51,8 @@ export interface AdminServerOptions {
   port: number;
   /** Bearer token (non-empty). */
   token: string;
+  /** Accept-only previous token during a rotation (`--admin-token-previous`; '' or absent = none): its requests are counted. */
+  previousToken?: string;
   /**
    * True when the token was generated at start: it is printed once to stderr with the dashboard URL
    * (plain lines, never in a log line: the `admin listening` line carries `tokenGenerated: true` only).
@@ -150,7 +152,7 @@ export class AdminServer implements Service {
 
   constructor(opts: AdminServerOptions) {
     this.#opts = opts;
-    this.#check = createTokenCheck(opts.token);
+    this.#check = createTokenCheck(opts.token, opts.previousToken, () => opts.metrics.previousToken.inc());
     this.#limit = opts.bodyLimitBytes ?? 64 * 1024;
     const ops = (this.ops = opts.ops ?? new OpsState());
     const html = asset('index.html');
@@ -268,21 +270,15 @@ export class AdminServer implements Service {
     this.#app = app;
     this.#socket = socket;
     this.#port = uWS.us_socket_local_port(socket);
-    const dashboard = `${this.url}/`;
-    if (this.#opts.tokenGenerated) {
-      // The secret never goes into the log (logs are shipped to collectors): only that one was generated.
-      // It is printed once, to stderr, as plain lines for the person who started the server.
-      // The same message text as with a given token (operators grep for it); the hint is a field.
-      this.#opts.logger.info({ url: dashboard, tokenGenerated: true, hint: 'set WORLDTICK_ADMIN_TOKEN to choose one' }, 'admin listening');
-      if (this.#opts.printUrl !== false)
-        process.stderr.write(
-          `worldtick admin: dashboard ${dashboard}#token=${this.#opts.token}\nworldtick admin: token ${this.#opts.token}\n`,
-        );
-    } else {
-      this.#opts.logger.info({ url: dashboard }, 'admin listening');
-      if (this.#opts.printUrl !== false)
-        process.stderr.write(`worldtick admin: dashboard ${dashboard} (token from WORLDTICK_ADMIN_TOKEN / --admin-token)\n`);
-    }
+    const o = this.#opts;
+    announceAdmin({
+      logger: o.logger,
+      url: `${this.url}/`,
+      token: o.token,
+      generated: o.tokenGenerated === true,
+      previous: Boolean(o.previousToken),
+      print: o.printUrl !== false,
+    });
   }
 
   async stop(): Promise<void> {

@@ -51,6 +51,8 @@ export interface AdminMetrics {
   readonly registry: Registry;
   /** Admin HTTP requests by route group and status. */
   readonly requests: Counter<'status'>;
+  /** Admin requests authorised by the accept-only previous token (`--admin-token-previous`, a rotation in progress). */
+  readonly previousToken: Counter;
   /**
    * Promise rejections nothing handled, counted by the process's handler (src/cli/unhandled-rejections.ts,
    * installed by `runMain`; stays 0 in a process that embeds `startServer` without it).
@@ -228,6 +230,11 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     labelNames: ['status'],
     registers: [registry],
   });
+  const previousToken = new Counter({
+    name: 'worldtick_admin_previous_token_total',
+    help: 'Admin requests authorised by --admin-token-previous (a rotation in progress): once it stops rising, drop that option.',
+    registers: [registry],
+  });
   const unhandledRejections = new Counter({
     name: 'worldtick_unhandled_rejections_total',
     help: 'Promise rejections nothing handled (a promise callback of the game that threw, typically): logged at error level, the server goes on (runMain / npm start).',
@@ -244,5 +251,5 @@ export const createAdminMetrics = (opts: MetricsOptions): AdminMetrics => {
     const all = allWorlds();
     return all.length <= max ? null : new Set(all.slice(0, max).map((w) => w.id));
   };
-  return { registry, requests, unhandledRejections, labelledWorldIds };
+  return { registry, requests, previousToken, unhandledRejections, labelledWorldIds };
 };

@@ -37,7 +37,7 @@ export const CLUSTER_OPTION_SPECS: readonly OptionSpec[] = [
     env: 'WORLDTICK_CLUSTER_SECRET_PREVIOUS',
     kind: 'string',
     default: '',
-    doc: 'cluster: accept-only ticket secret (>= 16 bytes) during a rotation of --cluster-secret (or of the admin token it defaults to): the previous one (or, before the switch, the next one); tickets it signed are accepted, none is signed with it (empty = none; docs/ADMIN.md "Rotating the admin token")',
+    doc: 'cluster: accept-only ticket secret (>= 16 bytes) during a rotation of --cluster-secret (or of the admin token it defaults to): the previous one (or, before the switch, the next one); tickets it signed are accepted, none is signed with it (empty = none, or without --cluster-secret --admin-token-previous; docs/ADMIN.md "Rotating the admin token")',
   },
   {
     key: 'leaseTtlSeconds',

@@ -48,6 +48,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'bearer token of the admin API (empty = generate one at start and print it)',
   },
   {
+    key: 'adminTokenPrevious',
+    flag: 'admin-token-previous',
+    env: 'WORLDTICK_ADMIN_TOKEN_PREVIOUS',
+    kind: 'string',
+    default: '',
+    doc: 'accept-only admin bearer token during a rotation of --admin-token (the previous one, or in a cluster, before the switch, the next one): requests carrying it are accepted and counted (worldtick_admin_previous_token_total), none is sent with it; without --cluster-secret it is also the accept-only ticket secret (empty = none; docs/ADMIN.md "Rotating the admin token")',
+  },
+  {
     key: 'npcs',
     flag: 'npcs',
     env: 'WORLDTICK_NPCS',

@@ -129,6 +129,10 @@ export const parseOptionSources = (
     problems.push(
       `--instance-id ${JSON.stringify(instanceId.slice(0, 100))}: 1 to 200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (it names the instance in logs, metrics labels, redirects and Redis keys)`,
     );
+  // An empty value given on purpose (`--admin-token-previous=`, `"adminTokenPrevious": ""`) is a mistake, not "none":
+  // a rotation the operator meant to start would silently accept only the current token. (Empty env values are unset.)
+  if (fromFlags.get('adminTokenPrevious') === '' || fromFile.get('adminTokenPrevious') === '')
+    problems.push('--admin-token-previous must not be empty (leave it out when no rotation is in progress)');
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig };
   const given = new Set([...fromFlags.keys(), ...fromEnv.keys(), ...fromFile.keys()]);

@@ -9,6 +9,8 @@ export interface ServerOptions {
   port: number;
   adminPort: number;
   adminToken: string;
+  /** Accept-only admin token during a rotation ('' = none; needs `adminToken`, differs from it; never sent). */
+  adminTokenPrevious: string;
   npcs: number;
   capacity: number;
   worldSize: number;

@@ -14,8 +14,9 @@
  * A rotation of the secret (restarted one instance at a time) gives verify an accept-only
  * previous secret: tickets are always signed with the current one; verify accepts either.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { optionInvalid, ticketExpired, ticketInvalid } from '../errors.js';
+import { matchSecret, type SecretMatch } from '../secret-match.js';
 
 /** What a ticket asserts. */
 export interface TicketPayload {
@@ -105,15 +106,8 @@ export interface VerifyTicketOptions {
 /** A verified ticket's payload and which secret signed it. */
 export interface VerifiedTicket {
   readonly payload: TicketPayload;
-  readonly secret: 'current' | 'previous';
+  readonly secret: SecretMatch;
 }
-
-/** True when `given` is `key`'s MAC of `signed`, compared in constant time. */
-const macMatches = (key: Buffer, signed: string, given: Buffer): boolean => {
-  const expected = mac(key, signed);
-  // Lengths are public (a SHA-256 MAC is always 32 bytes); the comparison itself is constant-time.
-  return given.length === expected.length && timingSafeEqual(given, expected);
-};
 
 /**
  * Verifies a ticket against the current secret and, when given, `options.previousSecret`; returns
@@ -129,10 +123,9 @@ export const verifyTicketSecret = (ticket: unknown, secret: string | Uint8Array,
   }
   const signed = `${parts[0]}.${parts[1]}`;
   const given = Buffer.from(parts[2], 'base64url');
-  const current = macMatches(key, signed, given);
-  // Both compared whatever the first said: the time taken does not tell which secret matched.
-  const previous = previousKey !== null && macMatches(previousKey, signed, given);
-  if (!current && !previous) throw ticketInvalid('signature');
+  // Both MACs compared whatever the first said (src/secret-match.ts): the time taken does not tell which secret matched.
+  const which = matchSecret(given, mac(key, signed), previousKey === null ? null : mac(previousKey, signed));
+  if (which === null) throw ticketInvalid('signature');
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
@@ -144,7 +137,7 @@ export const verifyTicketSecret = (ticket: unknown, secret: string | Uint8Array,
   const now = options.now ?? Date.now();
   if (now >= p.expiresAt) throw ticketExpired(p.expiresAt, now);
   if (options.expectedTarget !== undefined && p.target !== options.expectedTarget) throw ticketInvalid('target');
-  return { payload: p, secret: current ? 'current' : 'previous' };
+  return { payload: p, secret: which };
 };
 
 /**

@@ -205,7 +205,7 @@ const forward = async (
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  // The request passed this instance's token check and was sent on with this instance's token: a 401 is the tokens differing.
+  // The request passed this instance's token check (current or --admin-token-previous) and was sent on as received: a 401 is the owner not accepting it.
   if (res.status === 401)
     return {
       status: 502,

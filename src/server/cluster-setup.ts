@@ -59,11 +59,18 @@ export const clusterLogger = (options: ServerOptions, logger: Logger): { logger:
   return { logger: bound ? logger.child({ instance: instanceId }) : logger, instanceId, bound };
 };
 
+/**
+ * The option the accept-only ticket secret comes from: `--cluster-secret-previous`, else (without
+ * `--cluster-secret`, the admin token signing tickets) `--admin-token-previous`.
+ */
+const previousSecretName = (o: ServerOptions): string =>
+  o.clusterSecretPrevious || o.clusterSecret ? '--cluster-secret-previous' : '--admin-token-previous';
+
 /** The cluster service and the secret its tickets are signed with. */
 export interface ClusterMode {
   readonly service: ClusterService;
   readonly secret: string;
-  /** Accept-only previous ticket secret (`--cluster-secret-previous`; '' = none): never signs. */
+  /** Accept-only previous ticket secret (`--cluster-secret-previous`, else without `--cluster-secret` `--admin-token-previous`; '' = none): never signs. */
   readonly previousSecret: string;
   /** Feed step costs into the load report (call from the runner's onStep). */
   readonly onStep: (world: SimWorld) => void;
@@ -80,7 +87,8 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
   const ttlMs = Math.round(options.leaseTtlSeconds * 1000);
   const lockWaitMs = Math.round(options.fenceLockWaitSeconds * 1000);
   const secret = options.clusterSecret || deps.adminToken;
-  const previousSecret = options.clusterSecretPrevious;
+  // The accept-only ticket secret follows the admin token's rotation when the admin token is the ticket secret.
+  const previousSecret = options.clusterSecretPrevious || (options.clusterSecret ? '' : options.adminTokenPrevious);
   if (redis) {
     const problems: string[] = [];
     if (!/^rediss?:\/\//.test(redis)) problems.push('--redis must be a redis://host:port URL');
@@ -96,7 +104,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       );
     if (previousSecret && Buffer.byteLength(previousSecret) < TICKET_LIMITS.minSecretBytes)
       problems.push(
-        `--cluster-secret-previous must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (an accept-only ticket secret during a rotation)`,
+        `${previousSecretName(options)} must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (an accept-only ticket secret during a rotation)`,
       );
     const wait = options.fenceLockWaitSeconds;
     if (wait > 0 && (lockWaitMs < 1 || lockWaitMs * 3 >= ttlMs))
@@ -115,7 +123,7 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       {
         ticketSecrets: [
           options.clusterSecret ? '--cluster-secret (signs)' : 'the admin token (signs)',
-          ...(previousSecret ? ['--cluster-secret-previous (accept only)'] : []),
+          ...(previousSecret ? [`${previousSecretName(options)} (accept only)`] : []),
         ],
       },
       'cluster: redirect tickets accepted',

@@ -2,8 +2,8 @@
  * What one instance asks of another before it relies on it (cluster mode). Every instance of a
  * cluster must run with the same admin token: forwarded admin requests, migrations
  * (`POST /api/v1/cluster/adopt`) and balance rounds' load reports carry it. A peer that answers 401
- * runs with another one — most often a token rotation half done (docs/ADMIN.md "Rotating the admin
- * token"). Found in an operator's walkthrough: a migration to such a peer handed the lease over,
+ * runs with another one and does not accept this one as its `--admin-token-previous` — most often a
+ * token rotation half done without that option (docs/ADMIN.md "Rotating the admin token"). Found in an operator's walkthrough: a migration to such a peer handed the lease over,
  * then its adopt was refused 401, so the world was closed (4015) and failed over; a request
  * forwarded to it answered the operator 401 although the operator's token was right.
  */
@@ -12,7 +12,7 @@ import { ErrorCode } from '../errors.js';
 /** The message of a peer's 401: the tokens differ. */
 export const tokenMismatchMessage = (peer: string, what: string): string =>
   `instance ${peer} refused this instance's admin token (${what}): every instance of a cluster must run with the same ` +
-  'admin token (docs/ADMIN.md "Rotating the admin token")';
+  'admin token, or during a rotation accept the other one as --admin-token-previous (docs/ADMIN.md "Rotating the admin token")';
 
 /** A refusal found by {@link checkMigrationTarget}: nothing was moved. */
 export interface PeerRefusal {

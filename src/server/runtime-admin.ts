@@ -3,7 +3,10 @@
  * adds to it — readiness, the hooks run when a world is created or deleted through the API, the
  * cluster's forwarding and routes, migration, drain, balance, ledger, player-data, kick and checkpoint routes.
  */
+import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
+import { adminTokenProblems } from '../admin/auth.js';
+import { optionInvalid } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { type AdminServer, createAdminServer, type OpsState, type StatsSources, type Telemetry } from '../admin/index.js';
@@ -56,6 +59,16 @@ export interface RuntimeAdminDeps {
   readonly kick: (worldId: string, playerId: string, reason: string) => number;
 }
 
+/**
+ * The admin token in force: `--admin-token`, or one generated at start. Throws `WT_ERR_OPTION_INVALID`
+ * when `--admin-token-previous` is given without it or equal to it (src/admin/auth.ts).
+ */
+export const resolveAdminToken = (options: ServerOptions): string => {
+  const problems = adminTokenProblems(options);
+  if (problems.length) throw optionInvalid(problems);
+  return options.adminToken || randomBytes(18).toString('base64url');
+};
+
 /** Build the runtime's admin server (a Service; nothing listens until `start`). */
 export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
   const { options, cluster, checkpointer, logger, game } = d;
@@ -63,6 +76,7 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
     host: options.host,
     port: options.adminPort,
     token: d.adminToken,
+    previousToken: options.adminTokenPrevious, // accept-only during a rotation ('' = none); never sent to peers
     tokenGenerated: !options.adminToken,
     printUrl: d.printUrl,
     runner: d.runner,

@@ -3,7 +3,6 @@
  * (game server, admin API) that plug in around them. Created by the CLI and by integration
  * tests; owns nothing global.
  */
-import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../cli/options.js';
 import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
@@ -52,7 +51,7 @@ import type { PlayerDataService } from '../player-data/player-data-service.js';
 import { createPlayerData, ledgerAttacher } from './runtime-ledger.js';
 import { createServerWorlds } from './server-worlds.js';
 import { createGameLogSink } from '../game/game-log.js';
-import { createRuntimeAdmin } from './runtime-admin.js';
+import { createRuntimeAdmin, resolveAdminToken } from './runtime-admin.js';
 
 export type { Service } from './service.js';
 export type { Runtime, RuntimeExtras } from './runtime-types.js';
@@ -100,7 +99,7 @@ export const createRuntime = (
     ...(game ? { rebuildDefault: (clock: WorldClockStart) => createGameWorld(game, { ...worldOptions, npcs: options.npcs, clock }) } : {}),
   });
   const { checkpointer, storeOf } = persist;
-  const adminToken = options.adminToken || randomBytes(18).toString('base64url');
+  const adminToken = resolveAdminToken(options); // given or generated; --admin-token-previous checked (WT_ERR_OPTION_INVALID)
   // Cluster mode (docs/CLUSTER.md): servers are read lazily, they are created below.
   const clusterMode = createClusterMode(options, {
     logger,

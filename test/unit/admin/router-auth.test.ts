@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenCheck } from '../../../src/admin/auth.js';
+import { createTokenCheck, createTokenMatch } from '../../../src/admin/auth.js';
 import { createRouter, type Route } from '../../../src/admin/router.js';
 
 const h = () => ({ json: null });
@@ -54,5 +54,29 @@ describe('token check', () => {
   });
   it('refuses an empty configured token', () => {
     expect(() => createTokenCheck('')).toThrow(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));
+  });
+});
+
+describe('token check with an accept-only previous token (a rotation)', () => {
+  it('says which token matched; anything else, malformed or not, matches none', () => {
+    const match = createTokenMatch('new-token', 'old-token');
+    expect(match('Bearer new-token')).toBe('current');
+    expect(match('bearer old-token')).toBe('previous');
+    for (const v of ['', 'Bearer third-token', 'Bearer old-toke', 'Basic old-token', 'old-token', 'Bearer old-token extra'])
+      expect(match(v), v).toBeNull();
+    // No previous token: the old one matches nothing.
+    expect(createTokenMatch('new-token')('Bearer old-token')).toBeNull();
+    expect(createTokenMatch('new-token', '')('Bearer ')).toBeNull();
+  });
+  it('the yes/no check accepts both and reports each use of the previous one', () => {
+    let previous = 0;
+    const check = createTokenCheck('new-token', 'old-token', () => previous++);
+    expect([check('Bearer new-token'), check('Bearer old-token'), check('Bearer other'), check('Bearer old-token')]).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
+    expect(previous).toBe(2);
   });
 });
