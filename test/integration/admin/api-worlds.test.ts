@@ -76,6 +76,21 @@ describe('admin API: worlds', () => {
     expect((await call(s.base, 'GET', '/api/v1/worlds')).json.worlds).toHaveLength(1);
   });
 
+  it('a create with a query parameter other than placement=local|least-loaded is 400 and creates nothing', async () => {
+    const body = { id: 'placed', npcs: 0, capacity: 50 };
+    const typo = await call(s.base, 'POST', '/api/v1/worlds?placment=local', { body });
+    expect(typo.status).toBe(400);
+    expect(typo.json).toMatchObject({
+      code: 'WT_ERR_ADMIN_BAD_REQUEST',
+      message: 'invalid create request: query parameter placment is not taken (placement)',
+    });
+    const bad = await call(s.base, 'POST', '/api/v1/worlds?placement=lcoal', { body });
+    expect(bad.json.details.problems).toEqual(['placement must be local or least-loaded, given once (got "lcoal")']);
+    expect((await call(s.base, 'GET', '/api/v1/worlds')).json.worlds).toHaveLength(1);
+    expect((await call(s.base, 'POST', '/api/v1/worlds?placement=local', { body })).status).toBe(201);
+    expect((await call(s.base, 'DELETE', '/api/v1/worlds/placed')).status).toBe(200);
+  });
+
   it('the embedded default world cannot be deleted (409)', async () => {
     const r = await call(s.base, 'DELETE', '/api/v1/worlds/1');
     expect(r.status).toBe(409);

@@ -83,6 +83,12 @@ export const call = async (base: string, method: string, path: string, o: CallOp
   return { status: res.status, headers: res.headers, json, text };
 };
 
+/** `worldtick_admin_requests_total{status="400"}` of the admin server at `base` (0 before the first). */
+export const count400 = async (base: string): Promise<number> => {
+  const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(base, 'GET', '/metrics')).text);
+  return m ? Number(m[1]) : 0;
+};
+
 /** Send raw bytes on a fresh TCP connection; resolves with everything received until close or `waitMs`. */
 export const rawRequest = (port: number, chunks: string[], waitMs = 1500): Promise<string> =>
   new Promise((resolve, reject) => {

@@ -53,6 +53,12 @@ describe('ledger player route: parameters validated', () => {
     const r = await call(s.base, 'GET', path(LONG, '?limit=0&afterSeq=x&bogus=1'));
     expect(r.status).toBe(400);
     expect(r.json.details.problems).toHaveLength(3);
+    // The message says them all, worded as every admin query's (strictQuery).
+    expect(r.json.message).toBe(
+      'invalid player ledger request: limit must be an integer between 1 and 10000, given once (got "0"); ' +
+        'afterSeq must be an integer >= 0 (the last seq of the previous page), given once (got "x"); ' +
+        'query parameter bogus is not taken (limit, afterSeq)',
+    );
   });
 
   it('a player id over 128 characters is refused, not cut to another player', async () => {

@@ -30,15 +30,15 @@ describe('periodic history: query checked', () => {
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
     expect(r.json.details.problems).toEqual([
-      'topic must be one of task, heartbeat, maintenance, mode, stats, signal, given once',
-      'limit must be an integer between 1 and 1000, given once',
+      'topic must be one of task, heartbeat, maintenance, mode, stats, signal, given once (got "bogus")',
+      'limit must be an integer between 1 and 1000, given once (got "0")',
     ]);
   });
 
   it('a parameter given twice is refused', async () => {
     const r = await call(s.base, 'GET', path('?limit=5&limit=abc'));
     expect(r.status).toBe(400);
-    expect(r.json.details.problems).toEqual(['limit must be an integer between 1 and 1000, given once']);
+    expect(r.json.details.problems).toEqual(['limit must be an integer between 1 and 1000, given once (got "5,abc")']);
   });
 
   it('an unknown parameter is refused, not ignored', async () => {

@@ -6,7 +6,7 @@
  * world is paused and stepped through the API, so its steps are known.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { call, count400, startRuntime, type Started } from './harness.js';
 
 let s: Started;
 const PAUSED = { id: 'h', npcs: 3, capacity: 50, config: { simulation: { pauseSimulation: true } } };
@@ -57,11 +57,7 @@ describe('stats ?since=', () => {
   });
 
   it('a bad since: 400 WT_ERR_ADMIN_BAD_REQUEST naming it, counted like any bad request', async () => {
-    const count400 = async (): Promise<number> => {
-      const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(s.base, 'GET', '/metrics')).text);
-      return m ? Number(m[1]) : 0;
-    };
-    const before = await count400();
+    const before = await count400(s.base);
     const bad = ['', '-1', 'abc', '1.5', '1e3', '+3', '0x10', '9007199254740992', '12345678901234567', '1&since=2'];
     for (const q of bad) {
       const r = await call(s.base, 'GET', `/api/v1/worlds/h/stats?since=${q}`);
@@ -72,9 +68,26 @@ describe('stats ?since=', () => {
       );
       expect(r.json.details.problems).toHaveLength(1);
     }
-    expect(await count400()).toBe(before + bad.length);
+    expect(await count400(s.base)).toBe(before + bad.length);
     // The largest safe step is taken; an unknown world is still a 404.
     expect((await history('?since=9007199254740991')).steps).toEqual([0, 1, 2]);
     expect((await call(s.base, 'GET', '/api/v1/worlds/nope/stats?since=1')).status).toBe(404);
+  });
+
+  it('another parameter (a typo of since) is refused, counted, not answered with the whole history', async () => {
+    const before = await count400(s.base);
+    const r = await call(s.base, 'GET', '/api/v1/worlds/h/stats?snice=1');
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({
+      code: 'WT_ERR_ADMIN_BAD_REQUEST',
+      message: 'invalid stats request: query parameter snice is not taken (since)',
+      details: { problems: ['query parameter snice is not taken (since)'] },
+    });
+    const both = await call(s.base, 'GET', '/api/v1/worlds/h/stats?since=1&since=1&x=2');
+    expect(both.json.details.problems).toEqual([
+      'since must be a step number (an integer from 0 to 9007199254740991), given once (got "1,1")',
+      'query parameter x is not taken (since)',
+    ]);
+    expect(await count400(s.base)).toBe(before + 2);
   });
 });
