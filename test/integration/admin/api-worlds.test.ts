@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeWorldMap } from '../../../src/admin/map.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, sleep, useRuntime } from './harness.js';
 
 // The original design's scheduler block, verbatim.
 const ORIGINAL = {
@@ -14,13 +14,7 @@ const ORIGINAL = {
   },
 };
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime();
 
 describe('admin API: worlds', () => {
   it('lists the embedded default world "1" with a summary', async () => {

@@ -1,9 +1,10 @@
 /**
  * Test harness: a real runtime (loop, default world, game server, admin server) on 127.0.0.1
- * with ports 0, plus small HTTP helpers (fetch for normal requests, raw sockets for the ones
- * fetch cannot make: lying or streaming bodies, aborts).
+ * with ports 0, started and stopped by a test's hooks ({@link useRuntime}), plus small HTTP helpers
+ * (fetch for normal requests, raw sockets for the ones fetch cannot make: lying or streaming bodies, aborts).
  */
 import net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
@@ -50,6 +51,39 @@ export const startRuntime = async (flags: string[] = []): Promise<Started> => {
       await runtime.stop();
       data.remove();
     },
+  };
+};
+
+/**
+ * The runtime of a test file or `describe` block: `startRuntime(flags)` in a `beforeAll`, `stop()` in
+ * an `afterAll`, both registered where this is called — so the block's own `beforeAll` runs after the
+ * start and its own `afterAll` before the stop (vitest runs after-hooks in reverse order). Read the
+ * returned fields inside hooks and tests (before the start they throw). `timeoutMs`: the start's
+ * hook timeout (default: the config's).
+ */
+export const useRuntime = (flags: string[] = [], timeoutMs?: number): Started => {
+  let started: Started | undefined;
+  const get = (): Started => {
+    if (!started) throw new Error('useRuntime: the runtime is read before its beforeAll started it');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startRuntime(flags);
+  }, timeoutMs);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return {
+    get runtime() {
+      return get().runtime;
+    },
+    get base() {
+      return get().base;
+    },
+    get port() {
+      return get().port;
+    },
+    stop: () => get().stop(),
   };
 };
 

@@ -5,19 +5,13 @@
  * first problem, as a message without `details`; `limit=5&limit=abc` answered 5 events;
  * `?tpoic=task` every topic.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 const path = (q: string): string => `/api/v1/worlds/1/periodic/history${q}`;
 
 describe('periodic history: query checked', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
-  }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime(['--npcs', '10'], 60_000);
 
   it('good parameters answer', async () => {
     const r = await call(s.base, 'GET', path('?topic=task&task=heartbeat&limit=2'));

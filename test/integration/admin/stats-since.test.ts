@@ -5,10 +5,9 @@
  * `since` is a 400 with the admin error shape, counted, and changes nothing. A real runtime; the
  * world is paused and stepped through the API, so its steps are known.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, count400, startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, count400, useRuntime } from './harness.js';
 
-let s: Started;
 const PAUSED = { id: 'h', npcs: 3, capacity: 50, config: { simulation: { pauseSimulation: true } } };
 const step = async (n: number) => expect((await call(s.base, 'POST', '/api/v1/worlds/h/scheduler/step', { body: { n } })).status).toBe(200);
 const history = async (query = ''): Promise<{ steps: number[]; totalMs: number[] }> => {
@@ -18,12 +17,9 @@ const history = async (query = ''): Promise<{ steps: number[]; totalMs: number[]
 };
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+const s = useRuntime(['--npcs', '0']);
 beforeAll(async () => {
-  s = await startRuntime(['--npcs', '0']);
   expect((await call(s.base, 'POST', '/api/v1/worlds', { body: PAUSED })).status).toBe(201);
-});
-afterAll(async () => {
-  await s?.stop();
 });
 
 describe('stats ?since=', () => {

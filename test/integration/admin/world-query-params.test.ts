@@ -5,18 +5,14 @@
  * `GET …/map?format=jsno` answered the binary map. Now the query's `n` is read and checked whatever
  * the body, `n` given in both is 400, and a `format` other than `json` / `binary` is 400.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 describe('step and map: query parameters are read and checked', () => {
-  let s: Started;
+  const s = useRuntime(['--npcs', '10'], 60_000);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
     expect((await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/pause')).status).toBe(200);
   }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
 
   it('?n=N with an empty JSON body runs N steps', async () => {
     const r = await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/step?n=7', { body: {} });

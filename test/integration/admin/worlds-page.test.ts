@@ -3,18 +3,14 @@
  * world-id order, `next` the cursor of the following page; without `limit` or `after` the answer is
  * the whole list as before; bad values are one 400 listing every bad field, counted. A real runtime.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, count400, startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, count400, useRuntime } from './harness.js';
 
-let s: Started;
 const CREATED = ['m-b', 'm-a', 'Z', 'm-c', 'arena', 'm_d', '7'];
+const s = useRuntime(['--npcs', '50', '--max-worlds', '16']);
 beforeAll(async () => {
-  s = await startRuntime(['--npcs', '50', '--max-worlds', '16']);
   for (const id of CREATED)
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 0, capacity: 50 } })).status).toBe(201);
-});
-afterAll(async () => {
-  await s?.stop();
 });
 
 /** Code-unit order, as the route sorts. */
