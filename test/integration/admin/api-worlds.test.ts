@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWorldMap } from '../../../src/admin/map.js';
-import { call, sleep, useRuntime } from './harness.js';
+import { call, expectRefused, sleep, useRuntime } from './harness.js';
 
 // The original design's scheduler block, verbatim.
 const ORIGINAL = {
@@ -72,12 +72,15 @@ describe('admin API: worlds', () => {
 
   it('a create with a query parameter other than placement=local|least-loaded is 400 and creates nothing', async () => {
     const body = { id: 'placed', npcs: 0, capacity: 50 };
-    const typo = await call(s.base, 'POST', '/api/v1/worlds?placment=local', { body });
-    expect(typo.status).toBe(400);
-    expect(typo.json).toMatchObject({
-      code: 'WT_ERR_ADMIN_BAD_REQUEST',
-      message: 'invalid create request: query parameter placment is not taken (placement)',
-    });
+    await expectRefused(
+      s.base,
+      'POST',
+      '/api/v1/worlds?placment=local',
+      'invalid create request: query parameter placment is not taken (placement)',
+      {
+        body,
+      },
+    );
     const bad = await call(s.base, 'POST', '/api/v1/worlds?placement=lcoal', { body });
     expect(bad.json.details.problems).toEqual(['placement must be local or least-loaded, given once (got "lcoal")']);
     expect((await call(s.base, 'GET', '/api/v1/worlds')).json.worlds).toHaveLength(1);

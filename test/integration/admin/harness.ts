@@ -4,7 +4,7 @@
  * (fetch for normal requests, raw sockets for the ones fetch cannot make: lying or streaming bodies, aborts).
  */
 import net from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
@@ -121,6 +121,19 @@ export const call = async (base: string, method: string, path: string, o: CallOp
 export const count400 = async (base: string): Promise<number> => {
   const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(base, 'GET', '/metrics')).text);
   return m ? Number(m[1]) : 0;
+};
+
+/**
+ * `method path` is answered 400 `WT_ERR_ADMIN_BAD_REQUEST` with `message`, counted once in
+ * `worldtick_admin_requests_total{status="400"}`; returns the answer.
+ */
+export const expectRefused = async (base: string, method: string, path: string, message: string, o: CallOptions = {}) => {
+  const before = await count400(base);
+  const r = await call(base, method, path, o);
+  expect(r.status, path).toBe(400);
+  expect(r.json).toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST', message });
+  expect(await count400(base)).toBe(before + 1);
+  return r;
 };
 
 /** Send raw bytes on a fresh TCP connection; resolves with everything received until close or `waitMs`. */

@@ -6,7 +6,7 @@
  * world is paused and stepped through the API, so its steps are known.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, count400, useRuntime } from './harness.js';
+import { call, count400, expectRefused, useRuntime } from './harness.js';
 
 const PAUSED = { id: 'h', npcs: 3, capacity: 50, config: { simulation: { pauseSimulation: true } } };
 const step = async (n: number) => expect((await call(s.base, 'POST', '/api/v1/worlds/h/scheduler/step', { body: { n } })).status).toBe(200);
@@ -71,19 +71,19 @@ describe('stats ?since=', () => {
   });
 
   it('another parameter (a typo of since) is refused, counted, not answered with the whole history', async () => {
+    const r = await expectRefused(
+      s.base,
+      'GET',
+      '/api/v1/worlds/h/stats?snice=1',
+      'invalid stats request: query parameter snice is not taken (since)',
+    );
+    expect(r.json.details.problems).toEqual(['query parameter snice is not taken (since)']);
     const before = await count400(s.base);
-    const r = await call(s.base, 'GET', '/api/v1/worlds/h/stats?snice=1');
-    expect(r.status).toBe(400);
-    expect(r.json).toMatchObject({
-      code: 'WT_ERR_ADMIN_BAD_REQUEST',
-      message: 'invalid stats request: query parameter snice is not taken (since)',
-      details: { problems: ['query parameter snice is not taken (since)'] },
-    });
     const both = await call(s.base, 'GET', '/api/v1/worlds/h/stats?since=1&since=1&x=2');
     expect(both.json.details.problems).toEqual([
       'since must be a step number (an integer from 0 to 9007199254740991), given once (got "1,1")',
       'query parameter x is not taken (since)',
     ]);
-    expect(await count400(s.base)).toBe(before + 2);
+    expect(await count400(s.base)).toBe(before + 1);
   });
 });
