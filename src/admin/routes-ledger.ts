@@ -17,6 +17,7 @@ import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { badRequest } from './http-errors.js';
 import type { AdminRequest, Route } from './router.js';
+import { strictQuery } from './world-query.js';
 
 /** Options of {@link ledgerRoutes}. */
 export interface LedgerRoutesOptions {
@@ -50,29 +51,19 @@ const MAX_PLAYER_ENTRIES = 10_000;
 const INTEGER_RE = /^\d{1,15}$/;
 
 /**
- * The validated player id, `?limit` and `?afterSeq` of a player's ledger request: every problem in
- * one 400, as the player-data routes do. A player id is never cut: an id over 128 characters cut
- * to 128 would name another player.
+ * The validated player id, `?limit` and `?afterSeq` of a player's ledger request ({@link strictQuery}):
+ * every problem in one 400, as the player-data routes do. A player id is never cut: an id over 128
+ * characters cut to 128 would name another player.
  */
 const playerLedgerRequest = (req: AdminRequest): { playerId: string; limit: number; after: number } => {
-  const problems: string[] = [];
+  const q = strictQuery(req, 'player ledger', ['limit', 'afterSeq']);
   const playerId = req.params.player ?? '';
-  if (!KEY_PATTERN.test(playerId)) problems.push('playerId must be 1-128 printable ASCII characters (a durable player id, e.g. t:…)');
-  const one = (name: string, fallback: number, max: number, rule: string): number => {
-    const all = req.query.getAll(name);
-    if (all.length === 0) return fallback;
-    const v = all[0] ?? '';
-    const n = INTEGER_RE.test(v) ? Number(v) : Number.NaN;
-    if (all.length > 1 || !(n >= (name === 'limit' ? 1 : 0) && n <= max))
-      problems.push(`${name} must be ${rule}, given once (got "${v.slice(0, 32)}")`);
-    return n;
-  };
-  const limit = one('limit', 1000, MAX_PLAYER_ENTRIES, `an integer between 1 and ${MAX_PLAYER_ENTRIES}`);
-  const after = one('afterSeq', 0, Number.MAX_SAFE_INTEGER, 'an integer >= 0 (the last seq of the previous page)');
-  for (const q of req.query.keys())
-    if (q !== 'limit' && q !== 'afterSeq') problems.push(`query parameter ${q.slice(0, 32)} is not taken (limit, afterSeq)`);
-  if (problems.length) throw badRequest('invalid player ledger request', [...new Set(problems)]);
-  return { playerId, limit, after };
+  if (!KEY_PATTERN.test(playerId)) q.problem('playerId must be 1-128 printable ASCII characters (a durable player id, e.g. t:…)');
+  const within = (min: number, max: number) => (v: string) => INTEGER_RE.test(v) && Number(v) >= min && Number(v) <= max;
+  const limit = q.once('limit', within(1, MAX_PLAYER_ENTRIES), `an integer between 1 and ${MAX_PLAYER_ENTRIES}`);
+  const after = q.once('afterSeq', within(0, Number.MAX_SAFE_INTEGER), 'an integer >= 0 (the last seq of the previous page)');
+  q.done();
+  return { playerId, limit: limit === null ? 1000 : Number(limit), after: after === null ? 0 : Number(after) };
 };
 
 /** The ledger routes. */

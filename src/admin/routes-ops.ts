@@ -67,7 +67,7 @@ const HISTORY_TOPICS = ['task', 'heartbeat', 'maintenance', 'mode', 'stats', 'si
  * problem in one 400.
  */
 const historyQuery = (req: AdminRequest): { topic: string | null; task: string | null; limit: number } => {
-  const q = strictQuery(req, 'history', ['topic', 'task', 'limit']);
+  const q = strictQuery(req, 'periodic history', ['topic', 'task', 'limit']);
   const topic = q.once('topic', (v) => (HISTORY_TOPICS as readonly string[]).includes(v), `one of ${HISTORY_TOPICS.join(', ')}`);
   const task = q.once('task', () => true, 'a task name');
   const limit = q.once('limit', (v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'an integer between 1 and 1000');

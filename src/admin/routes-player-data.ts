@@ -14,7 +14,7 @@
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { PlayerDataService, PlayerDataUnavailableReason } from '../player-data/player-data-service.js';
 import { PLAYER_DATA_LIMITS } from '../player-data/player-data-types.js';
-import { badRequest } from './http-errors.js';
+import { strictQuery } from './world-query.js';
 import type { AdminRequest, Route } from './router.js';
 
 /** Options of {@link playerDataRoutes}. */
@@ -32,15 +32,14 @@ const unavailable = (reason: PlayerDataUnavailableReason): WorldtickError =>
 
 /** The validated player id (and key) of a request: every problem in one 400. */
 const target = (req: AdminRequest, withKey: boolean): { playerId: string; key: string } => {
-  const problems: string[] = [];
+  const q = strictQuery(req, 'player data', []);
   const playerId = req.params.player ?? '';
   const key = req.params.key ?? '';
-  if (!PLAYER_ID_RE.test(playerId)) problems.push('playerId must be 1-128 printable ASCII characters (a durable player id, e.g. t:…)');
+  if (!PLAYER_ID_RE.test(playerId)) q.problem('playerId must be 1-128 printable ASCII characters (a durable player id, e.g. t:…)');
   if (withKey && (key.length > PLAYER_DATA_LIMITS.maxKeyLength || !KEY_RE.test(key)))
-    problems.push(`key must be 1-${PLAYER_DATA_LIMITS.maxKeyLength} characters of A-Z a-z 0-9 _ . : -`);
-  for (const q of req.query.keys()) problems.push(`query parameter ${q.slice(0, 32)} is not taken`);
-  if (req.body !== undefined) problems.push('no request body is taken');
-  if (problems.length) throw badRequest('invalid player data request', problems);
+    q.problem(`key must be 1-${PLAYER_DATA_LIMITS.maxKeyLength} characters of A-Z a-z 0-9 _ . : -`);
+  if (req.body !== undefined) q.problem('no request body is taken');
+  q.done();
   return { playerId, key };
 };
 

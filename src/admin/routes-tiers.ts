@@ -57,7 +57,7 @@ export const tierRoutes = (opts: TierRoutesOptions): Route[] => {
         const w = world(req);
         // No parameter: every zone. Otherwise a point: x and y, each once; anything else is refused.
         if ([...req.query.keys()].length === 0) return { json: { zones: listZones(w.npcSim.zones) } };
-        const q = strictQuery(req, 'point', ['x', 'y']);
+        const q = strictQuery(req, 'zone point', ['x', 'y']);
         const finite = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v));
         const qx = q.once('x', finite, 'a finite number'),
           qy = q.once('y', finite, 'a finite number');

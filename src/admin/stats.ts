@@ -10,7 +10,8 @@ import { jobsOf, periodicOf, readIngest, readTierStats, safeCall, sessionsIn, se
 import { budgetMsOf, type Telemetry } from './telemetry.js';
 import { physicsStatsOf } from '../physics/physics-world.js';
 import { regionReportOf } from '../net/net-stats.js';
-import { badRequest } from './http-errors.js';
+import type { AdminRequest } from './router.js';
+import { strictQuery } from './world-query.js';
 
 const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -55,16 +56,18 @@ export const worldSummaries = (worlds: readonly SimWorld[], sources: StatsSource
 /**
  * `?since=<step>` of `GET /api/v1/worlds/{id}/stats` (docs/ADMIN.md "Stats"): the last step whose
  * cost sample the caller holds, so `history` brings only newer ones (the dashboard's polls); absent:
- * undefined, the whole history. Throws 400 `WT_ERR_ADMIN_BAD_REQUEST` unless it is one integer from
- * 0 to `Number.MAX_SAFE_INTEGER` in decimal digits.
+ * undefined, the whole history. Throws 400 `WT_ERR_ADMIN_BAD_REQUEST` ({@link strictQuery}) unless it
+ * is one integer from 0 to `Number.MAX_SAFE_INTEGER` in decimal digits, or for any other parameter.
  */
-export const parseHistorySince = (query: URLSearchParams): number | undefined => {
-  const all = query.getAll('since');
-  if (all.length === 0) return undefined;
-  const q = all[0] ?? '';
-  if (all.length === 1 && /^\d{1,16}$/.test(q) && Number(q) <= Number.MAX_SAFE_INTEGER) return Number(q);
-  const problem = `since must be a step number (an integer from 0 to ${Number.MAX_SAFE_INTEGER}), given once (got ${JSON.stringify(all.join(',').slice(0, 40))})`;
-  throw badRequest(`invalid stats request: ${problem}`, [problem]);
+export const parseHistorySince = (req: Pick<AdminRequest, 'query'>): number | undefined => {
+  const q = strictQuery(req, 'stats', ['since']);
+  const since = q.once(
+    'since',
+    (v) => /^\d{1,16}$/.test(v) && Number(v) <= Number.MAX_SAFE_INTEGER,
+    `a step number (an integer from 0 to ${Number.MAX_SAFE_INTEGER})`,
+  );
+  q.done();
+  return since === null ? undefined : Number(since);
 };
 
 /**

@@ -1,9 +1,9 @@
 /**
  * Parameters of the admin routes read from the body and the query string: the steps of a forced
- * step and the map's `max` / `format` (`routes-worlds.ts`), and the strict query reader of the
- * periodic history (`routes-ops.ts`) and the tier-zone point query (`routes-tiers.ts`). What the
- * operator asked for is never dropped quietly: a parameter that is given is checked, and one given
- * twice is refused.
+ * step and the map's `max` / `format` (`routes-worlds.ts`), and {@link strictQuery}, the one reader
+ * of every admin route's query string. What the operator asked for is never dropped quietly: a
+ * parameter that is given is checked, one given twice is refused, and so is one the route does not
+ * take.
  */
 import { capProblems } from '../config/schema.js';
 import { badRequest } from './http-errors.js';
@@ -19,58 +19,54 @@ export const intIn = (v: unknown, min: number, max: number): boolean =>
 
 /**
  * Steps to force: body `{ "n": N }` or query `?n=N` (not both); default 1. The query is read
- * whether or not a body came (`curl -d '{}' '…/step?n=100'` steps 100 times, not once).
+ * whether or not a body came (`curl -d '{}' '…/step?n=100'` steps 100 times, not once); no other
+ * query parameter is taken (`?count=100` must not step once).
  */
 export const parseSteps = (req: AdminRequest, max: number): number => {
-  const rule = `n must be an integer between 1 and ${max}`;
-  const fromQuery = req.query.getAll('n');
-  let raw: unknown = 1;
+  const rule = `an integer between 1 and ${max}`;
+  const q = strictQuery(req, 'step', ['n']);
+  const fromQuery = q.once('n', (v) => /^\d{1,9}$/.test(v) && intIn(Number(v), 1, max), rule);
+  let n = fromQuery === null ? 1 : Number(fromQuery);
   if (req.body !== undefined) {
     if (!isObj(req.body)) throw badRequest('body must be a JSON object like {"n": 5}', ['body must be a JSON object']);
-    const extra = Object.keys(req.body).filter((k) => k !== 'n');
-    if (extra.length)
-      throw badRequest('unknown fields in step body', capProblems(extra.map((k) => `${k.slice(0, 64)} is not a known field`)));
+    for (const k of Object.keys(req.body)) if (k !== 'n') q.problem(`${k.slice(0, 64)} is not a known field`);
     if (req.body.n !== undefined) {
-      if (fromQuery.length) throw badRequest('n is given twice', ['n is given in both the body and the query: give it once']);
-      raw = req.body.n;
+      if (fromQuery !== null) q.problem('n is given in both the body and the query: give it once');
+      else if (!intIn(req.body.n, 1, max)) q.problem(`n must be ${rule}`);
+      else n = req.body.n as number;
     }
   }
-  if (fromQuery.length > 1) throw badRequest(`${rule}, given once`, [`${rule}, given once`]);
-  const q = fromQuery[0];
-  if (q !== undefined) raw = /^\d{1,9}$/.test(q) ? Number(q) : q;
-  if (!intIn(raw, 1, max)) throw badRequest(rule, [rule]);
-  return raw as number;
+  q.done();
+  return n;
 };
 
-/** The map's `?max=N` (1..MAP_HARD_MAX, default MAP_DEFAULT_MAX) and `?format=json|binary` (default binary). */
+/** The map's `?max=N` (1..MAP_HARD_MAX, default MAP_DEFAULT_MAX) and `?format=json|binary` (default binary), each once, nothing else. */
 export const parseMapQuery = (req: AdminRequest): { max: number; json: boolean } => {
-  let max = MAP_DEFAULT_MAX;
-  if (req.query.has('max')) {
-    const q = req.query.get('max') ?? '';
-    if (!/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > MAP_HARD_MAX)
-      throw badRequest(`max must be an integer between 1 and ${MAP_HARD_MAX}`);
-    max = Number(q);
-  }
-  const format = req.query.get('format') ?? 'binary';
-  if (format !== 'json' && format !== 'binary')
-    throw badRequest(`format must be json or binary (got "${format.slice(0, 32)}")`, ['format must be json or binary']);
-  return { max, json: format === 'json' };
+  const q = strictQuery(req, 'map', ['max', 'format']);
+  const max = q.once('max', (v) => /^\d{1,7}$/.test(v) && intIn(Number(v), 1, MAP_HARD_MAX), `an integer between 1 and ${MAP_HARD_MAX}`);
+  const format = q.once('format', (v) => v === 'json' || v === 'binary', 'json or binary');
+  q.done();
+  return { max: max === null ? MAP_DEFAULT_MAX : Number(max), json: format === 'json' };
 };
 
 /**
- * A strict reader of query parameters, each taken at most once, for a route whose typo must not
- * answer something else (the unfiltered history, every tier zone): `once` reads one parameter and
- * notes it when repeated or failing `ok` (as `<name> must be <rule>, given once`); `done` notes every
- * parameter not in `known` and throws one 400 `WT_ERR_ADMIN_BAD_REQUEST` listing every problem.
+ * The one reader of an admin route's query string: each parameter taken at most once, only the names
+ * in `known`, for routes whose typo must not answer something else (the unfiltered history, every
+ * tier zone, the whole world list, one step instead of 100). `once` reads one parameter and notes it
+ * when repeated or failing `ok` (as `<name> must be <rule>, given once (got "<value>")`); `problem`
+ * notes one of the route's own (a bad path parameter, a missing one); `done` notes every parameter
+ * not in `known` (`query parameter <name> is not taken (<known>)`) and throws one 400
+ * `WT_ERR_ADMIN_BAD_REQUEST`, `invalid <what> request: <every problem>`, with `details.problems`.
  */
-export const strictQuery = (req: AdminRequest, what: string, known: readonly string[]) => {
+export const strictQuery = (req: Pick<AdminRequest, 'query'>, what: string, known: readonly string[]) => {
   const problems: string[] = [];
   return {
     once(name: string, ok: (v: string) => boolean, rule: string): string | null {
       const all = req.query.getAll(name);
       const v = all[0];
       if (v === undefined) return null;
-      if (all.length > 1 || !ok(v)) problems.push(`${name} must be ${rule}, given once`);
+      if (all.length > 1 || !ok(v))
+        problems.push(`${name} must be ${rule}, given once (got ${JSON.stringify(all.join(',').slice(0, 40))})`);
       return v;
     },
     /** Note a problem of the route's own (a parameter that is missing, say). */
@@ -78,9 +74,10 @@ export const strictQuery = (req: AdminRequest, what: string, known: readonly str
       problems.push(p);
     },
     done(): void {
+      const taken = known.length ? ` (${known.join(', ')})` : '';
       for (const q of new Set(req.query.keys()))
-        if (!known.includes(q)) problems.push(`query parameter ${q.slice(0, 32)} is not taken (${known.join(', ')})`);
-      if (problems.length) throw badRequest(`invalid ${what} query: ${problems.join('; ')}`, capProblems(problems));
+        if (!known.includes(q)) problems.push(`query parameter ${q.slice(0, 32)} is not taken${taken}`);
+      if (problems.length) throw badRequest(`invalid ${what} request: ${problems.join('; ')}`, capProblems(problems));
     },
   };
 };

@@ -4,7 +4,8 @@
  * `limit`, with `next` (the last id of the page) when more follow and `total` (worlds in all).
  * Without `limit` and `after` the route answers the whole list as it always did.
  */
-import { badRequest } from './http-errors.js';
+import type { AdminRequest } from './router.js';
+import { strictQuery } from './world-query.js';
 
 /** `limit` when only `after` is given. */
 export const WORLDS_PAGE_DEFAULT = 100;
@@ -24,28 +25,26 @@ export interface WorldsPage {
 export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The page asked for by `limit` / `after` in `query`, or null when neither is given (the whole
- * list). Throws 400 `WT_ERR_ADMIN_BAD_REQUEST` listing every bad parameter.
+ * The page asked for by `limit` / `after` in the query, or null when neither is given (the whole
+ * list). Throws 400 `WT_ERR_ADMIN_BAD_REQUEST` ({@link strictQuery}) listing every bad parameter,
+ * one given twice, and any other parameter (a typo such as `limt` must not answer the whole list).
  */
-export const parseWorldsPage = (query: URLSearchParams): WorldsPage | null => {
-  const limits = query.getAll('limit');
-  const afters = query.getAll('after');
-  if (limits.length === 0 && afters.length === 0) return null;
-  const problems: string[] = [];
-  let limit = WORLDS_PAGE_DEFAULT;
-  if (limits.length > 0) {
-    const q = limits[0] ?? '';
-    if (limits.length > 1 || !/^\d{1,7}$/.test(q) || Number(q) < 1 || Number(q) > WORLDS_PAGE_MAX)
-      problems.push(
-        `limit must be an integer between 1 and ${WORLDS_PAGE_MAX}, given once (got ${JSON.stringify(limits.join(',').slice(0, 40))})`,
-      );
-    else limit = Number(q);
-  }
-  const after = afters[0];
-  if (afters.length > 1 || (after !== undefined && (after.length === 0 || after.length > AFTER_MAX)))
-    problems.push(`after must be a world id (1-${AFTER_MAX} characters), given once: the next of the previous page`);
-  if (problems.length) throw badRequest(`invalid worlds page: ${problems.join('; ')}`, problems);
-  return after === undefined ? { limit } : { limit, after };
+export const parseWorldsPage = (req: Pick<AdminRequest, 'query'>): WorldsPage | null => {
+  const q = strictQuery(req, 'worlds page', ['limit', 'after']);
+  const limit = q.once(
+    'limit',
+    (v) => /^\d{1,7}$/.test(v) && Number(v) >= 1 && Number(v) <= WORLDS_PAGE_MAX,
+    `an integer between 1 and ${WORLDS_PAGE_MAX}`,
+  );
+  const after = q.once(
+    'after',
+    (v) => v.length > 0 && v.length <= AFTER_MAX,
+    `a world id (1-${AFTER_MAX} characters): the next of the previous page`,
+  );
+  q.done();
+  if (limit === null && after === null) return null;
+  const n = limit === null ? WORLDS_PAGE_DEFAULT : Number(limit);
+  return after === null ? { limit: n } : { limit: n, after };
 };
 
 /** The ids of `ids` on `page`, sorted, and whether more follow it. */

@@ -18,7 +18,7 @@ import type { ClusterService } from './cluster-service.js';
 import { tokenMismatchMessage } from './peer-check.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
-import { badRequest } from '../admin/http-errors.js';
+import { strictQuery } from '../admin/world-query.js';
 import { parseWorldsPage } from '../admin/worlds-page.js';
 import { listClusterWorlds } from './cluster-worlds-list.js';
 
@@ -115,7 +115,7 @@ export const createAdminIntercept =
     const ns = cluster.notStarted;
     if (req.pattern === '/api/v1/worlds' && req.method === 'GET') {
       const listed = withNotStarted(await next(), ns, (id) => cluster.ownerOf(id)?.instanceId ?? null);
-      return cluster.enforce ? listClusterWorlds(cluster, listed, hasWorld, parseWorldsPage(req.query)) : listed;
+      return cluster.enforce ? listClusterWorlds(cluster, listed, hasWorld, parseWorldsPage(req)) : listed;
     }
     const gate = notStartedGate(ns, hasWorld, req);
     if (!cluster.enforce || (gate && req.method === 'POST')) return gate ?? next();
@@ -272,11 +272,10 @@ export const clusterRoutes = (cluster: ClusterService): Route[] => [
     method: 'GET',
     pattern: '/api/v1/cluster',
     handler: (req) => {
-      const view = req.query.getAll('view');
-      if (view.length === 0) return { json: clusterStatus(cluster) };
-      if (view.length > 1 || view[0] !== 'summary')
-        throw badRequest('view must be summary, given once (or absent: the whole view)', ['view must be summary, given once']);
-      return { json: clusterSummary(cluster) };
+      const q = strictQuery(req, 'cluster view', ['view']);
+      const view = q.once('view', (v) => v === 'summary', 'summary (or absent: the whole view)');
+      q.done();
+      return { json: view === null ? clusterStatus(cluster) : clusterSummary(cluster) };
     },
   },
 ];

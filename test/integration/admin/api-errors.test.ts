@@ -3,15 +3,9 @@ import { createAdminServer, createTelemetry, type AdminServer } from '../../../s
 import { createLogger } from '../../../src/log.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
-import { call, rawRequest, sleep, startRuntime, TOKEN, type Started } from './harness.js';
+import { call, rawRequest, sleep, TOKEN, useRuntime } from './harness.js';
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime();
 
 describe('admin API: auth', () => {
   it('health checks need no token', async () => {

@@ -89,7 +89,10 @@ describe('admin API: tier zones', () => {
     const twice = await call(s.base, 'GET', `${W}/tiers/zones?x=1&x=2&y=1&zone=a`);
     expect(twice.status).toBe(400);
     expect(twice.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
-    expect(twice.json.details.problems).toEqual(['x must be a finite number, given once', 'query parameter zone is not taken (x, y)']);
+    expect(twice.json.details.problems).toEqual([
+      'x must be a finite number, given once (got "1,2")',
+      'query parameter zone is not taken (x, y)',
+    ]);
     const typo = await call(s.base, 'GET', `${W}/tiers/zones?X=1&y=1`);
     expect(typo.json.details.problems).toEqual(['x must be a finite number, given once', 'query parameter X is not taken (x, y)']);
     expect((await call(s.base, 'GET', `${W}/tiers/zones?limit=5`)).status).toBe(400);

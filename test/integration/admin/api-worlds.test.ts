@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeWorldMap } from '../../../src/admin/map.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, expectRefused, sleep, useRuntime } from './harness.js';
 
 // The original design's scheduler block, verbatim.
 const ORIGINAL = {
@@ -14,13 +14,7 @@ const ORIGINAL = {
   },
 };
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime();
 
 describe('admin API: worlds', () => {
   it('lists the embedded default world "1" with a summary', async () => {
@@ -74,6 +68,24 @@ describe('admin API: worlds', () => {
       ]),
     );
     expect((await call(s.base, 'GET', '/api/v1/worlds')).json.worlds).toHaveLength(1);
+  });
+
+  it('a create with a query parameter other than placement=local|least-loaded is 400 and creates nothing', async () => {
+    const body = { id: 'placed', npcs: 0, capacity: 50 };
+    await expectRefused(
+      s.base,
+      'POST',
+      '/api/v1/worlds?placment=local',
+      'invalid create request: query parameter placment is not taken (placement)',
+      {
+        body,
+      },
+    );
+    const bad = await call(s.base, 'POST', '/api/v1/worlds?placement=lcoal', { body });
+    expect(bad.json.details.problems).toEqual(['placement must be local or least-loaded, given once (got "lcoal")']);
+    expect((await call(s.base, 'GET', '/api/v1/worlds')).json.worlds).toHaveLength(1);
+    expect((await call(s.base, 'POST', '/api/v1/worlds?placement=local', { body })).status).toBe(201);
+    expect((await call(s.base, 'DELETE', '/api/v1/worlds/placed')).status).toBe(200);
   });
 
   it('the embedded default world cannot be deleted (409)', async () => {

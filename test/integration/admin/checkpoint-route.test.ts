@@ -6,18 +6,12 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 describe('POST /api/v1/worlds/{id}/checkpoint', () => {
-  let s: Started;
-  beforeAll(async () => {
-    // No timed checkpoints: every one after the start's is the route's.
-    s = await startRuntime(['--npcs', '20', '--checkpoint-interval', '0']);
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  // No timed checkpoints: every one after the start's is the route's.
+  const s = useRuntime(['--npcs', '20', '--checkpoint-interval', '0']);
 
   const latest = async (id: string) => (await s.runtime.store.loadCheckpoint(id))?.step;
 

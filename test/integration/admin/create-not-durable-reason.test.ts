@@ -7,17 +7,11 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 describe('a create refused by the store names the store error', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
-  }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime(['--npcs', '10'], 60_000);
 
   it('write lock held by another connection: 503 with the store error; released, the create succeeds', async () => {
     // A backup script or a stuck sqlite3 shell holding the write lock (a real second connection).

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime, TOKEN } from './harness.js';
+import { call, TOKEN, useRuntime } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -17,15 +17,13 @@ if (!haveChromium) console.warn(`SKIP dashboard errors test: ${CHROMIUM} not ins
 const text = (page: Page, id: string) => page.evaluate((i) => document.getElementById(i)?.textContent ?? '', id);
 
 describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless Chromium', () => {
-  let s: Started;
   let browser: Browser;
+  const s = useRuntime(['--npcs', '50'], 60_000);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '50']);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await s?.stop();
   });
 
   const open = async (token = TOKEN): Promise<{ page: Page; errors: string[] }> => {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, TOKEN, type Started } from './harness.js';
+import { call, TOKEN, useRuntime } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -15,10 +15,9 @@ if (!haveChromium) console.warn(`SKIP dashboard many-worlds test: ${CHROMIUM} no
 const WORLDS = 60; // the default world "1" and m-00 … m-58
 
 describe.skipIf(!haveChromium)('dashboard with 60 worlds in headless Chromium', () => {
-  let s: Started;
   let browser: Browser;
+  const s = useRuntime(['--npcs', '0', '--max-worlds', String(WORLDS)], 60_000);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '0', '--max-worlds', String(WORLDS)]);
     for (let i = 0; i < WORLDS - 1; i++) {
       const id = `m-${String(i).padStart(2, '0')}`;
       expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 0, capacity: 50 } })).status).toBe(201);
@@ -27,7 +26,6 @@ describe.skipIf(!haveChromium)('dashboard with 60 worlds in headless Chromium', 
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await s?.stop();
   });
 
   it('polls a page of 25, shows the total, pages with Prev / Next, selects a world of page 3', { timeout: 60_000 }, async () => {

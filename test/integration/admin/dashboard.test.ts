@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnPlayer } from '../../../src/world/sim-world.js';
-import { call, sleep, startRuntime, TOKEN, type Started } from './harness.js';
+import { call, sleep, TOKEN, useRuntime } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -39,10 +39,9 @@ const countColours = (page: Page, id: string, colours: Record<string, [number, n
 const worldSeconds = async (page: Page): Promise<number> => Number(await page.locator('#world-time').getAttribute('data-seconds'));
 
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
-  let s: Started;
   let browser: Browser;
+  const s = useRuntime(['--npcs', '3000']);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '3000']);
     // Two players, so the map has players to draw (and tiers to follow them once tiering runs).
     spawnPlayer(s.runtime.defaultWorld, 500, 500);
     spawnPlayer(s.runtime.defaultWorld, 1500, 1200);
@@ -50,7 +49,6 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await s?.stop();
   });
 
   it('draws the world map, updates live, pauses on click; saves a screenshot', async () => {

@@ -5,8 +5,8 @@
  * `worldtick_jobs_completed_total`; `worldtick_checkpoint_last_*` for every name with that prefix.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 /** The metric names written in the rows of the "## Metrics" section: full names, `_suffix` short forms and `prefix_*` families. */
 const documented = (md: string): { names: Set<string>; matches: (name: string) => boolean } => {
@@ -38,13 +38,7 @@ const documented = (md: string): { names: Set<string>; matches: (name: string) =
 };
 
 describe('metrics in the documentation', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--physics', 'on']);
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime(['--physics', 'on']);
 
   it('docs/ADMIN.md names every worldtick_* metric the server exposes, and none it lacks', async () => {
     const r = await call(s.base, 'GET', '/metrics');

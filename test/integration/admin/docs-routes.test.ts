@@ -5,8 +5,8 @@
  * A route added, removed or renamed without its documentation fails here.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRuntime } from './harness.js';
 
 /** `/api/v1/worlds/{id}/x` and `/api/v1/worlds/:id/x` alike: every parameter segment as `:`. */
 const shape = (path: string): string =>
@@ -40,14 +40,10 @@ const matches = (routes: readonly string[], method: string, path: string): boole
 };
 
 describe('admin routes in the documentation', () => {
-  let s: Started;
   let code: string[];
+  const s = useRuntime();
   beforeAll(async () => {
-    s = await startRuntime();
     code = s.runtime.admin.routes.map((r) => `${r.method} ${shape(r.pattern)}`);
-  });
-  afterAll(async () => {
-    await s?.stop();
   });
 
   it('docs/ADMIN.md lists every route the server registers, and no other', () => {

@@ -1,9 +1,10 @@
 /**
  * Test harness: a real runtime (loop, default world, game server, admin server) on 127.0.0.1
- * with ports 0, plus small HTTP helpers (fetch for normal requests, raw sockets for the ones
- * fetch cannot make: lying or streaming bodies, aborts).
+ * with ports 0, started and stopped by a test's hooks ({@link useRuntime}), plus small HTTP helpers
+ * (fetch for normal requests, raw sockets for the ones fetch cannot make: lying or streaming bodies, aborts).
  */
 import net from 'node:net';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
@@ -53,6 +54,39 @@ export const startRuntime = async (flags: string[] = []): Promise<Started> => {
   };
 };
 
+/**
+ * The runtime of a test file or `describe` block: `startRuntime(flags)` in a `beforeAll`, `stop()` in
+ * an `afterAll`, both registered where this is called — so the block's own `beforeAll` runs after the
+ * start and its own `afterAll` before the stop (vitest runs after-hooks in reverse order). Read the
+ * returned fields inside hooks and tests (before the start they throw). `timeoutMs`: the start's
+ * hook timeout (default: the config's).
+ */
+export const useRuntime = (flags: string[] = [], timeoutMs?: number): Started => {
+  let started: Started | undefined;
+  const get = (): Started => {
+    if (!started) throw new Error('useRuntime: the runtime is read before its beforeAll started it');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startRuntime(flags);
+  }, timeoutMs);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return {
+    get runtime() {
+      return get().runtime;
+    },
+    get base() {
+      return get().base;
+    },
+    get port() {
+      return get().port;
+    },
+    stop: () => get().stop(),
+  };
+};
+
 export interface CallOptions {
   body?: unknown;
   /** Raw body string (sent as is). */
@@ -81,6 +115,25 @@ export const call = async (base: string, method: string, path: string, o: CallOp
     /* not JSON */
   }
   return { status: res.status, headers: res.headers, json, text };
+};
+
+/** `worldtick_admin_requests_total{status="400"}` of the admin server at `base` (0 before the first). */
+export const count400 = async (base: string): Promise<number> => {
+  const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(base, 'GET', '/metrics')).text);
+  return m ? Number(m[1]) : 0;
+};
+
+/**
+ * `method path` is answered 400 `WT_ERR_ADMIN_BAD_REQUEST` with `message`, counted once in
+ * `worldtick_admin_requests_total{status="400"}`; returns the answer.
+ */
+export const expectRefused = async (base: string, method: string, path: string, message: string, o: CallOptions = {}) => {
+  const before = await count400(base);
+  const r = await call(base, method, path, o);
+  expect(r.status, path).toBe(400);
+  expect(r.json).toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST', message });
+  expect(await count400(base)).toBe(before + 1);
+  return r;
 };
 
 /** Send raw bytes on a fresh TCP connection; resolves with everything received until close or `waitMs`. */

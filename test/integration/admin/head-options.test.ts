@@ -4,16 +4,10 @@
  * (`curl -I`, HAProxy's `option httpchk` default). Real server, raw HTTP/1.1 on one keep-alive
  * connection: a body after a HEAD answer would show up before the next response's status line.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, rawRequest, startRuntime, TOKEN, type Started } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, rawRequest, TOKEN, useRuntime } from './harness.js';
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime();
 
 interface RawAnswer {
   status: number;

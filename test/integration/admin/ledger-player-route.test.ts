@@ -6,24 +6,20 @@
  * `afterSeq=x` read from the start, an unknown parameter was ignored, and a 129-character id was
  * cut to 128 — answering with the entries of another player (the one whose id is the first 128).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 const LONG = `t:${'a'.repeat(126)}`; // 128 characters: a valid durable id
 const path = (playerId: string, query = ''): string => `/api/v1/worlds/1/ledger/players/${encodeURIComponent(playerId)}${query}`;
 
 describe('ledger player route: parameters validated', () => {
-  let s: Started;
+  const s = useRuntime(['--npcs', '10'], 60_000);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
     for (let i = 0; i < 3; i++) {
       const r = await call(s.base, 'POST', '/api/v1/worlds/1/ledger/rewards', { body: { playerId: LONG, key: `k${i}`, coins: 5 } });
       expect(r.status).toBe(200);
     }
   }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
 
   it('good parameters: the entries asked for', async () => {
     const all = await call(s.base, 'GET', path(LONG));
@@ -53,6 +49,12 @@ describe('ledger player route: parameters validated', () => {
     const r = await call(s.base, 'GET', path(LONG, '?limit=0&afterSeq=x&bogus=1'));
     expect(r.status).toBe(400);
     expect(r.json.details.problems).toHaveLength(3);
+    // The message says them all, worded as every admin query's (strictQuery).
+    expect(r.json.message).toBe(
+      'invalid player ledger request: limit must be an integer between 1 and 10000, given once (got "0"); ' +
+        'afterSeq must be an integer >= 0 (the last seq of the previous page), given once (got "x"); ' +
+        'query parameter bogus is not taken (limit, afterSeq)',
+    );
   });
 
   it('a player id over 128 characters is refused, not cut to another player', async () => {

@@ -9,7 +9,7 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { CloseCode, type WorldtickError } from '../../../src/errors.js';
 import { defineGame, grantPlayerReward, playerIdOf, query, setWorldTimer, startServer, type RunningServer } from '../../../src/index.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, sleep, type Started, useRuntime } from './harness.js';
 
 /** Wait until `f` is true (a bounded poll, not a timing assertion). */
 const until = async (f: () => Promise<boolean> | boolean, ms = 4000): Promise<void> => {
@@ -23,14 +23,8 @@ const load = async (s: Started, id: string): Promise<number | undefined> =>
   )?.load;
 
 describe('short-lived worlds: create, play, delete, again', () => {
-  let s: Started;
-  beforeAll(async () => {
-    // Control ticks every 0.5 s: the load meter samples often enough to see a world's load.
-    s = await startRuntime(['--npcs', '0', '--lease-ttl', '1.5']);
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  // Control ticks every 0.5 s: the load meter samples often enough to see a world's load.
+  const s = useRuntime(['--npcs', '0', '--lease-ttl', '1.5']);
 
   it('deletes the world record and its checkpoints from the store', async () => {
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'match-a', npcs: 10, capacity: 100 } })).status).toBe(201);
@@ -142,13 +136,7 @@ describe('a game that ends its own match world (docs/ADMIN.md "Short-lived world
 });
 
 describe('--max-worlds: how many worlds one process runs at once', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--npcs', '0', '--max-worlds', '3']);
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime(['--npcs', '0', '--max-worlds', '3']);
 
   it('refuses a create past it with 409 (the default world counts), and a deleted world frees its place', async () => {
     const create = (id: string) => call(s.base, 'POST', '/api/v1/worlds', { body: { id, capacity: 50 } });

@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { call, startRuntime, type Started } from './harness.js';
+import { call, useRuntime } from './harness.js';
 
 /** The `world` label values of a scrape. */
 const labelled = (text: string): string[] => [...new Set([...text.matchAll(/world="([^"]*)"/g)].map((m) => m[1] ?? ''))].sort();
@@ -16,10 +16,9 @@ const sample = (text: string, series: string): number | undefined => {
 };
 
 describe('--metrics-worlds: per-world series for at most N worlds', () => {
-  let s: Started;
   let player: WorldtickClient | undefined;
+  const s = useRuntime(['--npcs', '0', '--metrics-worlds', '2']);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '0', '--metrics-worlds', '2']);
     for (const id of ['m-a', 'm-b', 'm-c', 'm-d']) {
       const made = await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 5, capacity: 50 } });
       expect(made.status, made.text).toBe(201);
@@ -34,7 +33,6 @@ describe('--metrics-worlds: per-world series for at most N worlds', () => {
   });
   afterAll(async () => {
     player?.close();
-    await s?.stop();
   });
 
   it('labels the two oldest worlds only, and counts every world without a world label', async () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 /** promtool from PATH, /usr/bin, or an extracted Debian package under /tmp/prom (see .ci/run). */
 const findPromtool = (): string | null => {
@@ -15,16 +15,12 @@ const findPromtool = (): string | null => {
 const promtool = findPromtool();
 if (!promtool) console.warn('SKIP promtool check: promtool not installed (apt-get install -y prometheus, or run .ci/run)');
 
-let s: Started;
+const s = useRuntime();
 beforeAll(async () => {
-  s = await startRuntime();
   // A second world so per-world labels are exercised.
   const r = await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'two', npcs: 100, controller: { frameBudgetMs: 8 } } });
   expect(r.status).toBe(201);
   await new Promise((r) => setTimeout(r, 300));
-});
-afterAll(async () => {
-  await s?.stop();
 });
 
 describe('/metrics', () => {

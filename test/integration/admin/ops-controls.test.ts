@@ -5,18 +5,12 @@
  * appears in the history; an injected trigger; heartbeat loss turns /readyz red.
  */
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { CloseCode } from '../../../src/errors.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, sleep, useRuntime } from './harness.js';
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime(['--heartbeat-stale', '1.5']);
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime(['--heartbeat-stale', '1.5']);
 
 const client = (): WorldtickClient =>
   new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });

@@ -4,19 +4,13 @@
  * content type (curl -d) — each effect checked on `/stats`; GET → PUT round trip; conflicts;
  * and the hostile-client edge cases (creation-time keys, bodies on pause/resume).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, rawRequest, TOKEN, startRuntime, type Started } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, rawRequest, TOKEN, useRuntime } from './harness.js';
 
 // The original design's block, verbatim (descriptions included).
 const ORIGINAL_FULL = `{ "simulation": { "timeScale": 60, "maxNpcTicksPerStep": 50, "maxJobOpsPerStep": 10, "tickIntervalSeconds": 1.0, "pauseSimulation": false, "tiers": { "detailed": {"maxNpcs": 20, "description": "critical to the current scene"}, "active": {"maxNpcs": 100, "description": "relevant to the current session or story arcs"}, "ambient": {"maxNpcs": 500, "description": "..."}, "dormant": {"maxNpcs": 5000, "description": "..."} } } }`;
 
-let s: Started;
-beforeAll(async () => {
-  s = await startRuntime();
-});
-afterAll(async () => {
-  await s?.stop();
-});
+const s = useRuntime();
 
 const stats = async () => (await call(s.base, 'GET', '/api/v1/worlds/1/stats')).json;
 const CONFIG = '/api/v1/worlds/1/scheduler/config';

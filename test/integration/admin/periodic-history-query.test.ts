@@ -5,19 +5,13 @@
  * first problem, as a message without `details`; `limit=5&limit=abc` answered 5 events;
  * `?tpoic=task` every topic.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 const path = (q: string): string => `/api/v1/worlds/1/periodic/history${q}`;
 
 describe('periodic history: query checked', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
-  }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime(['--npcs', '10'], 60_000);
 
   it('good parameters answer', async () => {
     const r = await call(s.base, 'GET', path('?topic=task&task=heartbeat&limit=2'));
@@ -30,15 +24,15 @@ describe('periodic history: query checked', () => {
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
     expect(r.json.details.problems).toEqual([
-      'topic must be one of task, heartbeat, maintenance, mode, stats, signal, given once',
-      'limit must be an integer between 1 and 1000, given once',
+      'topic must be one of task, heartbeat, maintenance, mode, stats, signal, given once (got "bogus")',
+      'limit must be an integer between 1 and 1000, given once (got "0")',
     ]);
   });
 
   it('a parameter given twice is refused', async () => {
     const r = await call(s.base, 'GET', path('?limit=5&limit=abc'));
     expect(r.status).toBe(400);
-    expect(r.json.details.problems).toEqual(['limit must be an integer between 1 and 1000, given once']);
+    expect(r.json.details.problems).toEqual(['limit must be an integer between 1 and 1000, given once (got "5,abc")']);
   });
 
   it('an unknown parameter is refused, not ignored', async () => {

@@ -3,17 +3,11 @@
  * /stats and /metrics), an admin-created world takes a physics block (with shard workers started
  * as a service and stopped on delete), and a bad block is a 400 listing every problem.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { call, useRuntime } from './harness.js';
 
 describe('physics in the runtime and the admin API', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime(['--npcs', '300']);
-  });
-  afterAll(async () => {
-    await s.stop();
-  });
+  const s = useRuntime(['--npcs', '300']);
 
   it('the default world has physics: counters in /stats and /metrics', async () => {
     const w = s.runtime.defaultWorld;

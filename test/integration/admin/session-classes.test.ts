@@ -1,13 +1,12 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, sleep, useRuntime } from './harness.js';
 
 describe('admin: session classes in stats and metrics', () => {
-  let s: Started;
   const clients: WorldtickClient[] = [];
+  const s = useRuntime();
   beforeAll(async () => {
-    s = await startRuntime();
     for (const token of ['', 'spectator:a', 'bot']) {
       const c = new WorldtickClient({
         url: `ws://127.0.0.1:${s.runtime.gameServer.port}`,
@@ -21,7 +20,6 @@ describe('admin: session classes in stats and metrics', () => {
   });
   afterAll(async () => {
     for (const c of clients) c.close();
-    await s?.stop();
   });
 
   it('each class is counted in /stats and /metrics, with the quality-ladder levels', async () => {

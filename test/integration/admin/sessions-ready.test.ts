@@ -2,13 +2,12 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWorldMap } from '../../../src/admin/map.js';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { call, sleep, startRuntime, TOKEN, type Started } from './harness.js';
+import { call, sleep, startRuntime, TOKEN, useRuntime } from './harness.js';
 
 describe('admin: game sessions in stats, metrics and map', () => {
-  let s: Started;
   let client: WorldtickClient;
+  const s = useRuntime();
   beforeAll(async () => {
-    s = await startRuntime();
     client = new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
     await client.connect();
     await client.join('1', 'operator-test');
@@ -16,7 +15,6 @@ describe('admin: game sessions in stats, metrics and map', () => {
   });
   afterAll(async () => {
     client?.close();
-    await s?.stop();
   });
 
   it('a joined client shows as a session, bytes sent grow, and the player is on the map', async () => {

@@ -5,10 +5,9 @@
  * `since` is a 400 with the admin error shape, counted, and changes nothing. A real runtime; the
  * world is paused and stepped through the API, so its steps are known.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, count400, expectRefused, useRuntime } from './harness.js';
 
-let s: Started;
 const PAUSED = { id: 'h', npcs: 3, capacity: 50, config: { simulation: { pauseSimulation: true } } };
 const step = async (n: number) => expect((await call(s.base, 'POST', '/api/v1/worlds/h/scheduler/step', { body: { n } })).status).toBe(200);
 const history = async (query = ''): Promise<{ steps: number[]; totalMs: number[] }> => {
@@ -18,12 +17,9 @@ const history = async (query = ''): Promise<{ steps: number[]; totalMs: number[]
 };
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+const s = useRuntime(['--npcs', '0']);
 beforeAll(async () => {
-  s = await startRuntime(['--npcs', '0']);
   expect((await call(s.base, 'POST', '/api/v1/worlds', { body: PAUSED })).status).toBe(201);
-});
-afterAll(async () => {
-  await s?.stop();
 });
 
 describe('stats ?since=', () => {
@@ -57,11 +53,7 @@ describe('stats ?since=', () => {
   });
 
   it('a bad since: 400 WT_ERR_ADMIN_BAD_REQUEST naming it, counted like any bad request', async () => {
-    const count400 = async (): Promise<number> => {
-      const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(s.base, 'GET', '/metrics')).text);
-      return m ? Number(m[1]) : 0;
-    };
-    const before = await count400();
+    const before = await count400(s.base);
     const bad = ['', '-1', 'abc', '1.5', '1e3', '+3', '0x10', '9007199254740992', '12345678901234567', '1&since=2'];
     for (const q of bad) {
       const r = await call(s.base, 'GET', `/api/v1/worlds/h/stats?since=${q}`);
@@ -72,9 +64,26 @@ describe('stats ?since=', () => {
       );
       expect(r.json.details.problems).toHaveLength(1);
     }
-    expect(await count400()).toBe(before + bad.length);
+    expect(await count400(s.base)).toBe(before + bad.length);
     // The largest safe step is taken; an unknown world is still a 404.
     expect((await history('?since=9007199254740991')).steps).toEqual([0, 1, 2]);
     expect((await call(s.base, 'GET', '/api/v1/worlds/nope/stats?since=1')).status).toBe(404);
+  });
+
+  it('another parameter (a typo of since) is refused, counted, not answered with the whole history', async () => {
+    const r = await expectRefused(
+      s.base,
+      'GET',
+      '/api/v1/worlds/h/stats?snice=1',
+      'invalid stats request: query parameter snice is not taken (since)',
+    );
+    expect(r.json.details.problems).toEqual(['query parameter snice is not taken (since)']);
+    const before = await count400(s.base);
+    const both = await call(s.base, 'GET', '/api/v1/worlds/h/stats?since=1&since=1&x=2');
+    expect(both.json.details.problems).toEqual([
+      'since must be a step number (an integer from 0 to 9007199254740991), given once (got "1,1")',
+      'query parameter x is not taken (since)',
+    ]);
+    expect(await count400(s.base)).toBe(before + 1);
   });
 });

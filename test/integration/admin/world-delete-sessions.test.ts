@@ -1,9 +1,9 @@
 import { playerRow } from '../../../components/player-table.js';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { CloseCode } from '../../../src/errors.js';
-import { call, sleep, startRuntime, type Started } from './harness.js';
+import { call, sleep, type Started, useRuntime } from './harness.js';
 
 const client = (s: Started): WorldtickClient =>
   new WorldtickClient({ url: `ws://127.0.0.1:${s.runtime.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -14,13 +14,7 @@ const createArena = async (s: Started, npcs: number): Promise<void> => {
 };
 
 describe('deleting a world ends its game sessions', () => {
-  let s: Started;
-  beforeAll(async () => {
-    s = await startRuntime();
-  });
-  afterAll(async () => {
-    await s?.stop();
-  });
+  const s = useRuntime();
 
   it('closes live sessions with 4012, forgets parked players, and a recreated world does not resume them', async () => {
     await createArena(s, 0);

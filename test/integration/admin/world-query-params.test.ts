@@ -5,18 +5,14 @@
  * `GET …/map?format=jsno` answered the binary map. Now the query's `n` is read and checked whatever
  * the body, `n` given in both is 400, and a `format` other than `json` / `binary` is 400.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type Started, startRuntime } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, expectRefused, useRuntime } from './harness.js';
 
 describe('step and map: query parameters are read and checked', () => {
-  let s: Started;
+  const s = useRuntime(['--npcs', '10'], 60_000);
   beforeAll(async () => {
-    s = await startRuntime(['--npcs', '10']);
     expect((await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/pause')).status).toBe(200);
   }, 60_000);
-  afterAll(async () => {
-    await s?.stop();
-  });
 
   it('?n=N with an empty JSON body runs N steps', async () => {
     const r = await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/step?n=7', { body: {} });
@@ -44,6 +40,17 @@ describe('step and map: query parameters are read and checked', () => {
     expect(r.status).toBe(400);
   });
 
+  it('a parameter step does not take is 400, nothing stepped (before: ?count=100 ran 1 step)', async () => {
+    const before = (await call(s.base, 'GET', '/api/v1/worlds/1')).json.step;
+    await expectRefused(
+      s.base,
+      'POST',
+      '/api/v1/worlds/1/scheduler/step?count=100',
+      'invalid step request: query parameter count is not taken (n)',
+    );
+    expect((await call(s.base, 'GET', '/api/v1/worlds/1')).json.step).toBe(before);
+  });
+
   it('the body alone and the query alone still work', async () => {
     expect((await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/step', { body: { n: 2 } })).json.stepsRun).toBe(2);
     expect((await call(s.base, 'POST', '/api/v1/worlds/1/scheduler/step?n=3')).json.stepsRun).toBe(3);
@@ -59,5 +66,20 @@ describe('step and map: query parameters are read and checked', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
     expect(bad.json.message).toContain('format must be json or binary');
+  });
+
+  it('map: max or format given twice, or another parameter, is 400 (before: the first value, the rest ignored)', async () => {
+    const twice = await call(s.base, 'GET', '/api/v1/worlds/1/map?format=json&max=5&max=6&format=binary');
+    expect(twice.status).toBe(400);
+    expect(twice.json.details.problems).toEqual([
+      'max must be an integer between 1 and 200000, given once (got "5,6")',
+      'format must be json or binary, given once (got "json,binary")',
+    ]);
+    await expectRefused(
+      s.base,
+      'GET',
+      '/api/v1/worlds/1/map?fromat=json',
+      'invalid map request: query parameter fromat is not taken (max, format)',
+    );
   });
 });

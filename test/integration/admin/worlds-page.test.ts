@@ -3,18 +3,14 @@
  * world-id order, `next` the cursor of the following page; without `limit` or `after` the answer is
  * the whole list as before; bad values are one 400 listing every bad field, counted. A real runtime.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startRuntime, type Started } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, count400, expectRefused, useRuntime } from './harness.js';
 
-let s: Started;
 const CREATED = ['m-b', 'm-a', 'Z', 'm-c', 'arena', 'm_d', '7'];
+const s = useRuntime(['--npcs', '50', '--max-worlds', '16']);
 beforeAll(async () => {
-  s = await startRuntime(['--npcs', '50', '--max-worlds', '16']);
   for (const id of CREATED)
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 0, capacity: 50 } })).status).toBe(201);
-});
-afterAll(async () => {
-  await s?.stop();
 });
 
 /** Code-unit order, as the route sorts. */
@@ -35,11 +31,6 @@ const pages = async (limit: number) => {
   throw new Error('more than 20 pages');
 };
 
-const count400 = async (): Promise<number> => {
-  const m = /^worldtick_admin_requests_total\{status="400"\} (\d+)/m.exec((await call(s.base, 'GET', '/metrics')).text);
-  return m ? Number(m[1]) : 0;
-};
-
 describe('GET /api/v1/worlds pages', () => {
   it('without limit or after: the whole list, no next, no total (as before)', async () => {
     const r = await call(s.base, 'GET', '/api/v1/worlds');
@@ -47,8 +38,13 @@ describe('GET /api/v1/worlds pages', () => {
     expect(r.json.next).toBeUndefined();
     expect(r.json.total).toBeUndefined();
     expect(r.json.worlds.map((w: { id: string }) => w.id).sort()).toEqual([...ALL].sort());
-    // An unknown parameter is ignored, as it always was.
-    expect((await call(s.base, 'GET', '/api/v1/worlds?foo=1')).json.worlds).toHaveLength(ALL.length);
+    // An unknown parameter is refused (before, ignored: a typo such as limt answered the whole list), counted.
+    await expectRefused(
+      s.base,
+      'GET',
+      '/api/v1/worlds?limt=25',
+      'invalid worlds page request: query parameter limt is not taken (limit, after)',
+    );
   });
 
   it('pages of 3 in world-id order cover every world once; next is the last id of a page; total counts all', async () => {
@@ -74,7 +70,7 @@ describe('GET /api/v1/worlds pages', () => {
   });
 
   it('bad limit and after: one 400 with the admin error shape listing both, counted', async () => {
-    const before = await count400();
+    const before = await count400(s.base);
     const r = await call(s.base, 'GET', '/api/v1/worlds?limit=0&after=');
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
@@ -88,7 +84,7 @@ describe('GET /api/v1/worlds pages', () => {
       expect(bad.json.code, q).toBe('WT_ERR_ADMIN_BAD_REQUEST');
       expect(bad.json.details.problems, q).toHaveLength(1);
     }
-    expect(await count400()).toBe(before + 8);
+    expect(await count400(s.base)).toBe(before + 8);
     expect((await call(s.base, 'GET', '/api/v1/worlds?limit=1000')).json.worlds).toHaveLength(ALL.length);
   });
 
@@ -107,6 +103,16 @@ describe('GET /api/v1/worlds pages', () => {
     }
     const bad = await call(s.base, 'GET', '/api/v1/cluster?view=all');
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST', details: { problems: ['view must be summary, given once'] } });
+    expect(bad.json).toMatchObject({
+      code: 'WT_ERR_ADMIN_BAD_REQUEST',
+      details: { problems: ['view must be summary (or absent: the whole view), given once (got "all")'] },
+    });
+    // A typo of view is refused, not answered with the whole view.
+    await expectRefused(
+      s.base,
+      'GET',
+      '/api/v1/cluster?veiw=summary',
+      'invalid cluster view request: query parameter veiw is not taken (view)',
+    );
   });
 });
