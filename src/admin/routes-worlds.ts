@@ -18,7 +18,7 @@ import type { AdminRequest, Route } from './router.js';
 import type { StatsSources } from './sources.js';
 import { parseHistorySince, worldStats, worldSummaries, worldSummary } from './stats.js';
 import type { Telemetry } from './telemetry.js';
-import { intIn, isObj, parseMapQuery, parseSteps, strictQuery } from './world-query.js';
+import { intIn, isObj, parseMapQuery, parseCreatePlacement, parseSteps } from './world-query.js';
 import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
 
 /** `WT_ERR_WORLD_FAULTED` (409): the world's fault, and that `resume` clears it. */
@@ -190,10 +190,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
       pattern: base,
       body: true,
       handler: async (req) => {
-        // `?placement=` is read by cluster mode's intercept (src/server/cluster-routes.ts); checked here in every mode.
-        const q = strictQuery(req, 'create', ['placement']);
-        q.once('placement', (v) => v === 'local' || v === 'least-loaded', 'local or least-loaded');
-        q.done();
+        // `?placement=` is acted on by cluster mode's intercept (src/server/cluster-routes.ts); checked here in every mode.
+        parseCreatePlacement(req);
         const o = parseCreate(req.body, maxCapacity);
         // Checks count creates still populating (their stores are reserved already).
         const checkRoom = (): void => {

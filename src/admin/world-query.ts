@@ -58,6 +58,18 @@ export const parseMapQuery = (req: AdminRequest): { max: number; json: boolean }
  * not in `known` (`query parameter <name> is not taken (<known>)`) and throws one 400
  * `WT_ERR_ADMIN_BAD_REQUEST`, `invalid <what> request: <every problem>`, with `details.problems`.
  */
+/**
+ * A create's `?placement=` (`local` or `least-loaded`; null when not given): read by cluster mode's
+ * intercept before it places the world (src/server/cluster-routes.ts) and by the create route in every
+ * mode, so a typo is refused by the instance it was sent to and never forwarded.
+ */
+export const parseCreatePlacement = (req: Pick<AdminRequest, 'query'>): 'local' | 'least-loaded' | null => {
+  const q = strictQuery(req, 'create', ['placement']);
+  const v = q.once('placement', (p) => p === 'local' || p === 'least-loaded', 'local or least-loaded');
+  q.done();
+  return v as 'local' | 'least-loaded' | null;
+};
+
 export const strictQuery = (req: Pick<AdminRequest, 'query'>, what: string, known: readonly string[]) => {
   const problems: string[] = [];
   return {

@@ -18,7 +18,7 @@ import type { ClusterService } from './cluster-service.js';
 import { tokenMismatchMessage } from './peer-check.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
-import { strictQuery } from '../admin/world-query.js';
+import { parseCreatePlacement, strictQuery } from '../admin/world-query.js';
 import { parseWorldsPage } from '../admin/worlds-page.js';
 import { listClusterWorlds } from './cluster-worlds-list.js';
 
@@ -128,7 +128,9 @@ export const createAdminIntercept =
         return ownedIdAnswer(logger, id, owner.instanceId, o.unconfirmed);
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
-      const pick = req.forwardedBy === '' && req.query.get('placement') !== 'local' ? placeWorld(cluster.instances()) : null;
+      // A bad `?placement=` is refused here (400, counted on this instance), never forwarded.
+      const placement = parseCreatePlacement(req);
+      const pick = req.forwardedBy === '' && placement !== 'local' ? placeWorld(cluster.instances()) : null;
       if (pick && pick.id !== cluster.instanceId) {
         cluster.counters.forwardedAdmin++;
         try {

@@ -65,4 +65,19 @@ describe.skipIf(skip !== null)('cluster: server.worlds goes through the admin ro
       throw new Error(`${err.message}: ${explain('pw')}`);
     });
   });
+
+  it('refuses a bad ?placement= where it is sent, before placing: never forwarded, nothing created', { timeout: 30_000 }, async () => {
+    // Sent to both instances: whichever one placement would pick (the same from both views), the other would
+    // have forwarded the create there before the check (the 400 then counted on the peer).
+    const forwarded = (): number => inst.reduce((n, i) => n + i.runtime.cluster.counters.forwardedAdmin, 0);
+    const before = forwarded();
+    for (const i of inst) {
+      const res = await i.api('POST', '/api/v1/worlds?placement=lcoal', { id: `bad-${i.id}`, capacity: 100 });
+      expect(res.status, res.text).toBe(400);
+      expect(res.json).toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST' });
+      expect(res.json.message).toContain('placement must be local or least-loaded');
+    }
+    expect(forwarded()).toBe(before);
+    for (const i of inst) for (const j of inst) expect(j.runtime.runner.has(`bad-${i.id}`)).toBe(false);
+  });
 });
