@@ -82,10 +82,19 @@ export const announceAdmin = (a: AdminAnnouncement): void => {
 };
 
 /**
- * Problems of `--admin-token-previous` (none when it is ''): it needs `--admin-token` (a generated
- * token has no previous one) and must differ from it.
+ * Problems of the admin tokens: neither may contain whitespace; `--admin-token-previous` (none
+ * when it is '') needs `--admin-token` (a generated token has no previous one) and must differ from it.
  */
 export const adminTokenProblems = (o: { readonly adminToken: string; readonly adminTokenPrevious: string }): string[] => {
+  // A bearer token is one run of non-space characters (the header check above): one with a space,
+  // tab or newline in it (a config file's trailing newline, say) could never be presented.
+  const spaced = (['adminToken', 'adminTokenPrevious'] as const)
+    .filter((k) => /\s/.test(o[k]))
+    .map(
+      (k) =>
+        `--${k === 'adminToken' ? 'admin-token' : 'admin-token-previous'} must not contain whitespace (a bearer token is one word: it could never be presented)`,
+    );
+  if (spaced.length) return spaced;
   if (!o.adminTokenPrevious) return [];
   if (!o.adminToken)
     return [

@@ -106,6 +106,10 @@ export const createClusterMode = (options: ServerOptions, deps: ClusterModeDeps)
       problems.push(
         `${previousSecretName(options)} must be empty or at least ${TICKET_LIMITS.minSecretBytes} bytes (an accept-only ticket secret during a rotation)`,
       );
+    if (previousSecret && previousSecret === secret)
+      problems.push(
+        `${previousSecretName(options)} must differ from ${options.clusterSecret ? '--cluster-secret' : '--admin-token'}, the secret that signs (the one being rotated out, or in)`,
+      );
     const wait = options.fenceLockWaitSeconds;
     if (wait > 0 && (lockWaitMs < 1 || lockWaitMs * 3 >= ttlMs))
       problems.push(

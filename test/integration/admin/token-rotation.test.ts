@@ -133,6 +133,15 @@ describe('--admin-token-previous mistakes are refused at start, coded and named'
     expect(parseOptions([...base, '--admin-token', NEW], { WORLDTICK_ADMIN_TOKEN_PREVIOUS: '' }).adminTokenPrevious).toBe('');
   });
 
+  it('with whitespace in it (a bearer token is one word), either token', () => {
+    refused(['--admin-token', `${NEW}\n`], {}, '--admin-token must not contain whitespace');
+    refused(
+      [],
+      { WORLDTICK_ADMIN_TOKEN: NEW, WORLDTICK_ADMIN_TOKEN_PREVIOUS: `two words` },
+      '--admin-token-previous must not contain whitespace',
+    );
+  });
+
   it('in cluster mode without --cluster-secret it is also the accept-only ticket secret: a short one is refused, naming it', () => {
     refused(
       ['--redis', 'redis://127.0.0.1:1', '--admin-token', NEW, '--admin-token-previous', 'short'],

@@ -60,6 +60,22 @@ describe('single instance (no --redis)', () => {
     }
   });
 
+  it('cluster mode refuses a --cluster-secret-previous equal to the secret that signs, naming both', () => {
+    const secret = 'a-long-shared-ticket-secret';
+    for (const argv of [
+      ['--cluster-secret', secret, '--cluster-secret-previous', secret, '--admin-token', 'a-long-shared-admin-token'],
+      ['--cluster-secret-previous', 'a-long-shared-admin-token', '--admin-token', 'a-long-shared-admin-token'],
+    ]) {
+      const options = parseOptions(['--redis', 'redis://127.0.0.1:1', '--port', '0', '--admin-port', '0', ...argv], {});
+      expect(() => createRuntime(options, createLogger('silent'))).toThrow(
+        expect.objectContaining({
+          code: 'WT_ERR_OPTION_INVALID',
+          message: expect.stringContaining('--cluster-secret-previous must differ from'),
+        }),
+      );
+    }
+  });
+
   it('cluster mode refuses a generated admin token (each instance would generate its own), with or without --cluster-secret', () => {
     for (const extra of [[], ['--cluster-secret', 'a-long-shared-ticket-secret']]) {
       const options = parseOptions(['--redis', 'redis://127.0.0.1:1', '--port', '0', '--admin-port', '0', ...extra], {});
