@@ -22,14 +22,24 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
   return (r.rows as Array<Record<string, unknown>>).map(toLedgerEntry);
 };
 
+/** Class of the transaction-level advisory locks on ledger players (two-key form: `'wtlg'`; the key is `hashtext(player_id)`). */
+const PLAYER_LOCK_CLASS = 0x77746c67;
+
 /**
  * Refuse the transaction `WT_ERR_LEDGER_STALE` when a player's stored balance moved past `expect`
- * (Store.commitLedger). The players' balance rows are locked first (sorted: no deadlock between two
- * batches), so a writer of the same player in another transaction waits and then sees this one's
- * entries. A player without a row yet (no `ok` entry) is not locked: two first entries at once pass.
+ * (Store.commitLedger). Each player is locked first — a transaction-level advisory lock per player, in
+ * key order (no deadlock between two batches), since a player without a balance row yet (no `ok` entry)
+ * has no row to lock — then its balance row: a writer of the same player in another transaction waits
+ * and then sees this one's entries. Before 2026-12-03 only the rows were locked, so two first entries at
+ * once both passed (test/unit/store/ledger-expect.test.ts).
  */
 export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation): Promise<void> => {
   const ids = [...expect.keys()].sort();
+  await c.query(
+    'SELECT pg_advisory_xact_lock($2::int, k) FROM (SELECT DISTINCT hashtext(p) AS k FROM unnest($1::text[]) AS p ORDER BY k) AS s',
+    [ids, PLAYER_LOCK_CLASS],
+  );
+  // A new statement: READ COMMITTED reads what a writer that held the lock committed before releasing it.
   const r = await c.query('SELECT player_id, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE', [ids]);
   const stored = new Map<string, number>(
     r.rows.map((row: { player_id: string; last_seq: string | number }) => [row.player_id, Number(row.last_seq)]),

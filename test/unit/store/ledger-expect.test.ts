@@ -6,6 +6,7 @@
  * services use it so one identity live in two worlds cannot spend the same coins twice
  * (test/integration/tx/cross-world-wallet.test.ts).
  */
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isWorldtickError } from '../../../src/errors.js';
 import { freshStoreEach, sqliteAndPostgres } from '../../helpers/store-factories.js';
@@ -56,6 +57,40 @@ for (const { factory, name } of factories) {
         expect(isWorldtickError(refused?.status === 'rejected' ? refused.reason : null, 'WT_ERR_LEDGER_STALE')).toBe(true);
         expect((await s.store.ledgerBalance('p1')).coins).toBe(0);
       } finally {
+        await other.close();
+      }
+    });
+
+    it('two first entries at once (no balance row yet to lock): the second is refused, not committed past the first', async () => {
+      // Found by the crash campaign's cross-world window (PostgreSQL seed 12): two worlds' first entries of one identity both
+      // passed the check, and the world whose entry came second never learnt of the other's — its wallet skipped it for good.
+      const other = await s.handle.open();
+      const blocker = new pg.Client({ connectionString: s.handle.url });
+      await blocker.connect();
+      try {
+        // Hold both writers at their INSERT (after the check) until each has reached it or waits on the other.
+        await blocker.query('BEGIN');
+        await blocker.query('LOCK TABLE ledger IN SHARE MODE');
+        const tries = Promise.allSettled([
+          s.store.commitLedger([grant('x')], undefined, new Map([['p1', 0]])),
+          other.commitLedger([grant('y')], undefined, new Map([['p1', 0]])),
+        ]);
+        for (let i = 0; i < 200; i++) {
+          const r = await blocker.query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()",
+          );
+          if (Number(r.rows[0].n) >= 2) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await blocker.query('COMMIT');
+        const settled = await tries;
+        // Before: both fulfilled (two entries decided on an empty balance).
+        expect(settled.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+        const refused = settled.find((t) => t.status === 'rejected');
+        expect(isWorldtickError(refused?.status === 'rejected' ? refused.reason : null, 'WT_ERR_LEDGER_STALE')).toBe(true);
+        expect((await s.store.ledgerBalance('p1')).coins).toBe(5);
+      } finally {
+        await blocker.end();
         await other.close();
       }
     });
