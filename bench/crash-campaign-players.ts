@@ -42,9 +42,12 @@ export interface RewarderState {
     string,
     { playerToken: string; playerId: string; seq: number; at: number; via: number; result: unknown; owner: string | null }
   >;
-  pending: { key: string; token: string; playerId: string } | null;
+  /** `worldId`: the world whose reward route grants it (the player's world; default `1`). */
+  pending: { key: string; token: string; playerId: string; worldId?: string } | null;
   next: number;
   violations: string[];
+  /** Coins per reward (default 1). */
+  coins?: number;
   /** Player ids (not campaign players: the anonymous backlog) rewarded every 3rd reward, in turn. */
   extraIds?: string[];
 }
@@ -95,34 +98,44 @@ export const waitLoad = async (ctl: LoadControl, players: PlayerState[], n: numb
   while ((ctl.joinedSince.size < players.length || ackedCount(players) < before + n) && Date.now() < deadline) await sleep(20);
 };
 
+/**
+ * Connect `st` (to `port`) and join its world with its token and resume token, keeping count of joins,
+ * resumes and refused resumes; `null` (after a short pause) when the server did not answer.
+ */
+export const connectPlayer = async (st: PlayerState, ctl: LoadControl, port: number): Promise<WorldtickClient | null> => {
+  const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
+  try {
+    await c.connect();
+    let refusal: string | null = null;
+    const off = c.on((m) => {
+      if (m.type === 20 && m.code === 'RESUME_REFUSED') refusal = String(m.message ?? 'refused');
+    });
+    const hadResume = st.resume;
+    const w = await c.join(st.worldId ?? '1', `p${st.index}`, st.token, st.resume, 4000);
+    off();
+    st.joins++;
+    if (hadResume !== null) {
+      if (w.resumed) st.resumed++;
+      else st.refusals.push({ iteration: ctl.iteration, reason: refusal ?? 'not resumed' });
+      if (!ctl.resumeOutcome.has(st.index)) ctl.resumeOutcome.set(st.index, w.resumed);
+    }
+    st.resume = w.resumeToken;
+    ctl.joinedSince.add(st.index);
+    return c;
+  } catch {
+    c.close();
+    await sleep(40);
+    return null;
+  }
+};
+
 /** Run one player until `ctl.draining` and nothing pending. */
 export const runPlayer = async (st: PlayerState, ctl: LoadControl): Promise<void> => {
   let attempt = st.index;
   while (!ctl.abandon && (!ctl.draining || st.pending !== null)) {
     const port = ctl.ports ? ctl.ports[attempt++ % ctl.ports.length] : ctl.port;
-    const c = new WorldtickClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-    try {
-      await c.connect();
-      let refusal: string | null = null;
-      const off = c.on((m) => {
-        if (m.type === 20 && m.code === 'RESUME_REFUSED') refusal = String(m.message ?? 'refused');
-      });
-      const hadResume = st.resume;
-      const w = await c.join(st.worldId ?? '1', `p${st.index}`, st.token, st.resume, 4000);
-      off();
-      st.joins++;
-      if (hadResume !== null) {
-        if (w.resumed) st.resumed++;
-        else st.refusals.push({ iteration: ctl.iteration, reason: refusal ?? 'not resumed' });
-        if (!ctl.resumeOutcome.has(st.index)) ctl.resumeOutcome.set(st.index, w.resumed);
-      }
-      st.resume = w.resumeToken;
-      ctl.joinedSince.add(st.index);
-    } catch {
-      c.close();
-      await sleep(40);
-      continue;
-    }
+    const c = await connectPlayer(st, ctl, port);
+    if (!c) continue;
     while (c.open && !ctl.abandon && (!ctl.draining || st.pending !== null)) {
       if (ctl.pauseMs) await sleep(ctl.pauseMs);
       if (st.pending === null && ctl.repeatEvery && st.next % ctl.repeatEvery === 0 && st.acked.size > 0 && !ctl.draining) {
@@ -174,7 +187,10 @@ const repeatAcked = async (c: WorldtickClient, st: PlayerState): Promise<boolean
   return true;
 };
 
-/** Grant admin rewards (1 coin each) to the players in turn, retrying each key until answered. */
+/**
+ * Grant admin rewards (`rw.coins`, default 1 coin, each) to the players in turn, through the reward route
+ * of each player's world, retrying each key until answered.
+ */
 export const runRewarder = async (rw: RewarderState, players: readonly PlayerState[], ctl: LoadControl): Promise<void> => {
   let attempt = 0;
   while (!ctl.abandon && (!ctl.draining || rw.pending !== null)) {
@@ -187,12 +203,12 @@ export const runRewarder = async (rw: RewarderState, players: readonly PlayerSta
         await sleep(20); // an anonymous player whose id is not known yet
         continue;
       }
-      rw.pending = { key: `admin-reward-${n}`, token: extra === undefined ? p.token : '', playerId: id };
+      rw.pending = { key: `admin-reward-${n}`, token: extra === undefined ? p.token : '', playerId: id, worldId: p.worldId ?? '1' };
     }
-    const { key, token, playerId } = rw.pending;
+    const { key, token, playerId, worldId } = rw.pending;
     const adminPort = ctl.adminPorts ? ctl.adminPorts[attempt++ % ctl.adminPorts.length] : ctl.adminPort;
     try {
-      const r = await admin(adminPort, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId, key, coins: 1 });
+      const r = await admin(adminPort, 'POST', `/api/v1/worlds/${worldId}/ledger/rewards`, { playerId, key, coins: rw.coins ?? 1 });
       if (r.status === 200) {
         const seq = Number(r.json?.result?.seq);
         const before = rw.acked.get(key);

@@ -12,7 +12,8 @@ import { admin, killServer, sleep, type ServerProc, type ServerSpec } from './cr
 
 /**
  * The campaign's windows (`--window`); `cluster` runs in bench/crash-campaign-cluster.ts, `upgrade` in
- * bench/crash-campaign-upgrade.ts, `record-batch` kills in bench/crash-campaign-record-batch.ts.
+ * bench/crash-campaign-upgrade.ts, `cross-world` in bench/crash-campaign-cross-world.ts, `record-batch`
+ * kills in bench/crash-campaign-record-batch.ts.
  * `random` (any moment under load), `checkpoint` (while a checkpoint is being written),
  * `first-start` (a fresh store: kill during the first start — migrations, first record and
  * checkpoint — then start again), `pg-crash` (the PostgreSQL server is SIGKILLed and restarted
@@ -22,7 +23,8 @@ import { admin, killServer, sleep, type ServerProc, type ServerSpec } from './cr
  * Redis + PostgreSQL, the world migrated between them, source or target killed mid-migration),
  * `upgrade` (a schema-8 store with a large ledger, killed during migration 9's back-fill),
  * `record-batch` (SQLite: many worlds, killed while world records wait in the store's group-commit
- * window; bench/crash-campaign-record-batch.ts).
+ * window; bench/crash-campaign-record-batch.ts), `cross-world` (one identity buying in two worlds at once,
+ * killed at any moment; bench/crash-campaign-cross-world.ts).
  */
 export const WINDOWS = [
   'random',
@@ -34,6 +36,7 @@ export const WINDOWS = [
   'cluster',
   'upgrade',
   'record-batch',
+  'cross-world',
 ] as const;
 export type Window = (typeof WINDOWS)[number];
 
@@ -111,6 +114,7 @@ export const killInWindow = async (k: KillContext, spec: ServerSpec, proc: Serve
     case 'cluster':
     case 'upgrade':
     case 'record-batch':
+    case 'cross-world':
       throw new Error(`the ${k.window} window runs in its own file (bench/crash-campaign-${k.window}.ts)`);
     case 'disk-full': {
       const filler = join(spec.dataDir, 'filler');

@@ -13,7 +13,7 @@
  * Output: one JSON line per iteration on stdout and a summary at `--out` (default
  * bench/results/crash-campaign-<store>-<window>.json). Exit code 1 if any invariant broke.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import {
 import { checkSessionSweep, newSessionSweepState, seedExpiredSessions, sessionSweepSummary } from './crash-campaign-sessions.js';
 import { checkLedger, checkRestore, expectedRestoreStep } from './crash-campaign-checks.js';
 import { runClusterCampaign } from './crash-campaign-cluster.js';
+import { runCrossWorldCampaign as runCrossWorld } from './crash-campaign-cross-world.js';
 import { finalCheck, type FinalCheck } from './crash-campaign-final.js';
 import { checkRecordBatchRestart, killInRecordBatch, newRecordBatchState, seedWorlds } from './crash-campaign-record-batch.js';
 import { runUpgradeCampaign, summaryViolations } from './crash-campaign-upgrade.js';
@@ -78,8 +79,8 @@ const anonymousN = Number(arg('anonymous', '0'));
 const agedN = Number(arg('aged-anonymous', '0'));
 const pruneKills = Number(arg('prune-kills', '0'));
 const expiredN = Number(arg('expired-sessions', '0')); // bench/crash-campaign-sessions.ts
-if ((anonymousN || agedN || expiredN) && (window === 'first-start' || window === 'upgrade' || window === 'cluster'))
-  throw new Error('--anonymous / --aged-anonymous / --expired-sessions: not in the first-start, upgrade or cluster windows');
+if ((anonymousN || agedN || expiredN) && ['first-start', 'upgrade', 'cluster', 'cross-world'].includes(window))
+  throw new Error('--anonymous / --aged-anonymous / --expired-sessions: not in the first-start, upgrade, cluster or cross-world windows');
 if ((window === 'disk-full' || window === 'record-batch') && storeKind !== 'sqlite') throw new Error(`${window} is a SQLite window`);
 if ((window === 'pg-crash' || window === 'pg-cut' || window === 'cluster') && storeKind !== 'postgres')
   throw new Error(`${window} is a PostgreSQL window`);
@@ -382,19 +383,15 @@ const runUpgrade = async (): Promise<void> => {
 try {
   if (window === 'cluster') await runCluster();
   else if (window === 'upgrade') await runUpgrade();
+  else if (window === 'cross-world')
+    writeSummary(out, await runCrossWorld({ store: storeKind, dir, iterations, maxMs: maxMinutes * 60_000, seed, rand, arg }));
   else await run();
 } finally {
   await killAllServers();
   const held = { proxy: proxy as TcpProxy | null, pg: pgServer as PgServer | null };
   await held.proxy?.close();
   await held.pg?.destroy();
-  if (mounted) {
-    try {
-      execFileSync('umount', ['-l', mounted]);
-    } catch {
-      /* already gone */
-    }
-  }
+  if (mounted) spawnSync('umount', ['-l', mounted]); // no throw: the tmpfs may be gone already
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit();

@@ -17,6 +17,12 @@ export class BalanceCache {
   readonly dirty = new Set<string>();
   /** Highest seq pushed to the outbox per player (or known applied at load). */
   readonly yielded = new Map<string, number>();
+  /**
+   * Per player, the balance's last seq when it was first loaded: the outbox yields every `ok` entry
+   * of the player above it (its own commits, and another writer's through a stale reload), none at or
+   * below it — those a wallet must have from its own catch-up read (src/ledger/world-ledger-apply.ts).
+   */
+  readonly base = new Map<string, number>();
   readonly #forgetting = new Set<string>();
   readonly #touched = new Set<string>();
   readonly #retain: ((playerId: string) => boolean) | null;
@@ -45,6 +51,7 @@ export class BalanceCache {
     for (const id of this.#forgetting) {
       this.balances.delete(id);
       this.yielded.delete(id);
+      this.base.delete(id);
       this.dirty.delete(id);
     }
     this.#forgetting.clear();
@@ -64,6 +71,7 @@ export class BalanceCache {
         const seen = this.yielded.get(id);
         if (this.dirty.has(id) && seen !== undefined && b.lastSeq > seen) await catchUp(id, seen);
         this.balances.set(id, toWorking(b));
+        if (seen === undefined) this.base.set(id, b.lastSeq);
         this.yielded.set(id, Math.max(seen ?? 0, b.lastSeq));
         this.dirty.delete(id);
       }),

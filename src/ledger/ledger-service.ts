@@ -117,6 +117,11 @@ export class LedgerService {
     return this.outbox.some((e) => e.playerId === playerId);
   }
 
+  /** The seq above which the outbox yields every `ok` entry of `playerId` (balance-cache.ts `base`; 0: none loaded). */
+  continuousFrom(playerId: string): number {
+    return this.cache.base.get(playerId) ?? 0;
+  }
+
   /** Committed `ok` entries not yet taken, in seq order; apply them in a step (src/ledger/apply.ts). */
   takeCommitted(): LedgerEntry[] {
     const out = this.outbox;

@@ -77,7 +77,8 @@ export const compareSummary = (playerId: string, summed: Balance, summary: Balan
 };
 
 /**
- * Verify holders against the ledger in `store`. `live` is read from the running world's wallets,
+ * Verify holders against the ledger in `store`. `live` is read from the running worlds' wallets (a
+ * player live in several worlds has one in each, every one compared),
  * `snapshot` from the last checkpoint's (both with {@link import('./apply.js').readWallet}).
  */
 export const verifyLedger = async (input: {
@@ -86,9 +87,15 @@ export const verifyLedger = async (input: {
   snapshot?: readonly HeldBalance[];
 }): Promise<VerifyReport> => {
   const report: VerifyReport = { players: 0, entriesRead: 0, unapplied: 0, mismatches: [] };
-  const byPlayer = new Map<string, { live?: HeldBalance; snapshot?: HeldBalance }>();
-  for (const h of input.live) byPlayer.set(h.playerId, { ...byPlayer.get(h.playerId), live: h });
-  for (const h of input.snapshot ?? []) byPlayer.set(h.playerId, { ...byPlayer.get(h.playerId), snapshot: h });
+  // One identity may be live in several worlds (one wallet each): every live wallet is compared.
+  const byPlayer = new Map<string, { live: HeldBalance[]; snapshot?: HeldBalance }>();
+  const of = (id: string): { live: HeldBalance[]; snapshot?: HeldBalance } => {
+    const v = byPlayer.get(id) ?? { live: [] };
+    byPlayer.set(id, v);
+    return v;
+  };
+  for (const h of input.live) of(h.playerId).live.push(h);
+  for (const h of input.snapshot ?? []) of(h.playerId).snapshot = h;
   for (const [playerId, held] of byPlayer) {
     // Entries and summary from one snapshot (a commit is in both or in neither): a difference is a mismatch.
     const { entries, balance: summary } = await readPlayerLedgerSnapshot(input.store, playerId);
@@ -104,7 +111,7 @@ export const verifyLedger = async (input: {
       }
     }
     compareSummary(playerId, sumBalance(entries), summary, report.mismatches);
-    if (held.live) report.unapplied += compare(entries, held.live, 'live', report.mismatches);
+    for (const live of held.live) report.unapplied += compare(entries, live, 'live', report.mismatches);
     if (held.snapshot) compare(entries, held.snapshot, 'snapshot', report.mismatches);
   }
   return report;

@@ -41,7 +41,14 @@ export const liveWallets = (world: LedgerWorld): HeldBalance[] => {
   return out;
 };
 
-const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>): void => {
+/**
+ * Apply `e` to its player's wallet (held while the player catches up). An outbox entry (`fromOutbox`)
+ * past a gap is held and the wallet caught up first: the service's outbox yields the player's entries
+ * only above `continuousFrom` (the balance it first loaded), so an entry another world committed between
+ * the wallet's last read and that load is in neither — applying past it would put the watermark above
+ * it for good (crash campaign `cross-world`; test/integration/tx/cross-world-join-race.test.ts).
+ */
+const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, changed: Set<string>, fromOutbox = true): void => {
   const held = l.catchingUp.get(e.playerId);
   if (held) {
     held.entries.push(e);
@@ -49,7 +56,15 @@ const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, chan
   }
   const eid = liveEid(world, l, e.playerId);
   if (eid === undefined) return; // not in this world: caught up from the ledger when it joins
-  if (applyLedgerEntry(world.stores.Wallet, ensurePlayerRow(world.stores, eid), e, l.catalogue)) {
+  const row = ensurePlayerRow(world.stores, eid);
+  const at = world.stores.Wallet.appliedSeq[row];
+  if (fromOutbox && e.seq > at && at < l.service.continuousFrom(e.playerId)) {
+    l.stats.catchUpGaps++;
+    l.catchingUp.set(e.playerId, { eid, entries: [e], answers: [], read: 0 });
+    startCatchUp(world, l, e.playerId, eid);
+    return;
+  }
+  if (applyLedgerEntry(world.stores.Wallet, row, e, l.catalogue)) {
     l.stats.applied++;
     changed.add(e.playerId);
     // Recording: the effect on the world, in apply order (a replay has no store to read entries from).
@@ -113,9 +128,17 @@ export const applyTxFact = (world: LedgerHostWorld, f: TxFact): void => {
       notify(world, l, changed, null);
       return;
     }
-    // Held entries the summary counted are at or below the watermark it set: skipped.
+    // Held entries the summary counted are at or below the watermark it set: skipped. Entries read have no
+    // gap below them; a held (outbox) entry past a gap starts another catch-up, which takes the rest and the answers.
+    const read = new Set(f.entries);
     const all = [...f.entries, ...held.entries].sort((a, b) => a.seq - b.seq);
-    for (const e of all) applyEntry(world, l, e, changed);
+    for (const e of all) applyEntry(world, l, e, changed, !read.has(e));
+    const again = l.catchingUp.get(f.playerId);
+    if (again) {
+      again.answers.push(...held.answers);
+      notify(world, l, changed, null);
+      return;
+    }
     changed.add(f.playerId);
     for (const a of held.answers) a.deliver(a.result, walletOf(world, f.playerId));
     notify(world, l, changed, null);

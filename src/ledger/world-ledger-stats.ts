@@ -41,6 +41,12 @@ export interface WorldLedgerStats {
   catchUpSummaries: number;
   /** Entries read from the store by catch-ups of wallets with a watermark (the entries above it). */
   catchUpEntriesRead: number;
+  /**
+   * Catch-ups started because an entry to apply lay past entries the wallet may lack: its watermark
+   * below the service's `continuousFrom` (another world committed between the wallet's read and the
+   * service's first load of the player; src/ledger/world-ledger-apply.ts).
+   */
+  catchUpGaps: number;
   /** Results that could not be queued for a step (critical buffer at its hard bound). */
   pushFailed: number;
   /** Server-side rewards resubmitted after `TX_UNAVAILABLE` (reward-retry.ts). */
@@ -64,6 +70,7 @@ export const createWorldLedgerStats = (): WorldLedgerStats => ({
   applied: 0,
   catchUpSummaries: 0,
   catchUpEntriesRead: 0,
+  catchUpGaps: 0,
   pushFailed: 0,
   rewardResubmits: 0,
   rewardsRetrying: 0,

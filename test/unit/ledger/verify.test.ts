@@ -73,4 +73,16 @@ describe('verifyLedger', () => {
       { playerId: 'p3', source: 'snapshot', field: 'item:sword', ledger: 2, held: 99 },
     ]);
   });
+
+  it('compares every live wallet of a player live in two worlds, not only the last one given', async () => {
+    await Promise.all(players.map((p, i) => ledger.reward({ playerId: p, key: `grant-${i}`, coins: 10 })));
+    const entries = ledger.takeCommitted();
+    const [first, second] = [createWallet(8), createWallet(8)];
+    applyLedgerEntries(first, entries, eidOf, catalogue);
+    applyLedgerEntries(second, entries, eidOf, catalogue);
+    first.coins[eidOf('p2')!] -= 10; // the first world's wallet lacks the grant
+    const report = await verifyLedger({ store, live: [...held(first), ...held(second)] });
+    // Before: one live wallet kept per player (the last), so the first world's was never compared.
+    expect(report.mismatches).toEqual([{ playerId: 'p2', source: 'live', field: 'coins', ledger: 10, held: 0 }]);
+  });
 });
