@@ -6,7 +6,7 @@
  * purchase in flight, an admin reward) is dropped when the service's drain ends — never while a
  * batch runs, since a batch reads the balances it loaded across awaits.
  */
-import type { Store } from '../store/types.js';
+import type { LedgerEntry, Store } from '../store/types.js';
 import { toWorking, type WorkingBalance } from './decide.js';
 
 /** Balances, stale marks and outbox watermarks per player. A class: it owns the maps. */
@@ -76,6 +76,17 @@ export class BalanceCache {
         this.dirty.delete(id);
       }),
     );
+  }
+
+  /**
+   * Apply an `ok` entry this service just committed to its player's cached balance (loaded by the
+   * batch that decided it) and advance the player's outbox watermark to its seq.
+   */
+  applyCommitted(entry: LedgerEntry): void {
+    const b = this.balances.get(entry.playerId)!;
+    b.coins += entry.coinsDelta;
+    if (entry.item !== null && entry.quantity) b.items.set(entry.item, (b.items.get(entry.item) ?? 0) + entry.quantity);
+    if (entry.seq > (this.yielded.get(entry.playerId) ?? 0)) this.yielded.set(entry.playerId, entry.seq);
   }
 
   /** Players with a cached balance. */

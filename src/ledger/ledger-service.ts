@@ -390,11 +390,8 @@ export class LedgerService {
       this.counters.committed++;
       if (entry.status !== 'ok') this.counters.refusalsRecorded++;
       if (entry.status === 'ok') {
-        const b = this.cache.balances.get(entry.playerId)!;
-        b.coins += entry.coinsDelta;
-        if (entry.item !== null && entry.quantity) b.items.set(entry.item, (b.items.get(entry.item) ?? 0) + entry.quantity);
+        this.cache.applyCommitted(entry);
         this.outbox.push(entry);
-        if (entry.seq > (this.cache.yielded.get(entry.playerId) ?? 0)) this.cache.yielded.set(entry.playerId, entry.seq);
       }
       this.answer(p, resultOf(entry, false));
     }
