@@ -310,6 +310,13 @@ export const ErrorCode = {
    * the batch again. Internal: never answered to a client.
    */
   LEDGER_STALE: 'WT_ERR_LEDGER_STALE',
+  /**
+   * Client library: `purchase()` was given a key or item that holds a lone UTF-16 surrogate
+   * (`details.field`: `key` or `item`). Such a string has no UTF-8 form: the server would refuse
+   * the frame `BAD_FIELD` (docs/PROTOCOL.md), an error frame naming no purchase, so nothing was
+   * sent. Keys are 1..128 printable ASCII characters.
+   */
+  CLIENT_BAD_STRING: 'WT_ERR_CLIENT_BAD_STRING',
 } as const;
 
 /** Union of every error code string. */

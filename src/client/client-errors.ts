@@ -47,6 +47,25 @@ export const purchaseNotJoined = (key: string, wireCode: string, message: string
     },
   );
 
+/** A lone UTF-16 surrogate: a string with one has no UTF-8 form. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The purchase's `key` or `item` that cannot be sent (a lone surrogate), as the error to reject with; null when both can. */
+export const purchaseStringProblem = (key: string, item: string): WorldtickError | null => {
+  for (const [field, value] of [
+    ['key', key],
+    ['item', item],
+  ] as const) {
+    if (typeof value === 'string' && LONE_SURROGATE.test(value))
+      return new WorldtickError(
+        ErrorCode.CLIENT_BAD_STRING,
+        `purchase ${field} ${JSON.stringify(value)} holds a lone UTF-16 surrogate: it has no UTF-8 form, the server would refuse it (nothing sent)`,
+        { details: { field } },
+      );
+  }
+  return null;
+};
+
 /**
  * Whether `m` answers purchase `key`: its `txResult`, or — `beforeHello`: no hello was sent on its
  * socket before it — a `NOT_JOINED` error frame. An error frame names no purchase; one sent before

@@ -10,7 +10,7 @@ import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, Server
 import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
-import { answersPurchase, purchaseNotJoined } from './client-errors.js';
+import { answersPurchase, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -182,8 +182,13 @@ export class WorldtickClient {
     }
   }
 
-  /** Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry it after a disconnect or TX_UNAVAILABLE): its txResult. */
+  /**
+   * Buy `quantity` of `item` at `expectedPrice` each, idempotent by `key` (retry it after a disconnect or TX_UNAVAILABLE): its
+   * txResult. Rejects `WT_ERR_CLIENT_BAD_STRING` at once, sending nothing, when `key` or `item` holds a lone UTF-16 surrogate.
+   */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
+    const bad = purchaseStringProblem(key, item);
+    if (bad) throw bad;
     const wait = this.#wait(answersPurchase(key, this.#helloOn !== this.#ws), timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
     const m = await wait;

@@ -9,6 +9,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { checkFrameStrings } from './frame-strings.js';
 import type { FieldTableDescription } from './replicated-fields.js';
 import {
   MAX_ACTIONS,
@@ -196,6 +197,32 @@ export const validateClientFrame = (a: unknown): DecodeResult => {
   }
 };
 
+/** Message types whose strings reach players, the store or the game (src/net/frame-strings.ts). */
+const carriesStrings = (type: number): boolean => type === MsgType.HELLO || type === MsgType.PURCHASE || type === MsgType.GAME;
+
+/** Field names of the string-bearing messages, by element index (0 is the type code). */
+const FIELD_NAMES: Record<number, readonly string[]> = {
+  [MsgType.HELLO]: ['hello', 'hello.version', 'hello.worldId', 'hello.name', 'hello.token', 'hello.resumeToken', 'hello.ticket'],
+  [MsgType.PURCHASE]: ['purchase', 'purchase.key', 'purchase.item', 'purchase.quantity', 'purchase.expectedPrice'],
+  [MsgType.GAME]: ['game message', 'game message name', 'game message payload'],
+};
+
+/**
+ * A decoded and validated frame whose strings are refused byte-wise: a str that is not valid UTF-8
+ * (`BAD_FIELD`, naming the field) or msgpackr's own extensions, which carry strings the byte walk
+ * cannot check (`BAD_FRAME`).
+ */
+const checkStrings = (bytes: Uint8Array, r: DecodeResult & { ok: true }): DecodeResult => {
+  const s = checkFrameStrings(bytes);
+  if (s.ok) return r;
+  const field = FIELD_NAMES[r.msg.type]?.[s.element] ?? 'frame';
+  if (s.problem === 'utf8') return fail(WireErrorCode.BAD_FIELD, `${field} is not valid UTF-8`);
+  return fail(
+    WireErrorCode.BAD_FRAME,
+    `${field} uses a msgpack extension (records, bundled strings): hello, purchase and game frames must be plain msgpack`,
+  );
+};
+
 /** Create the server codec (one per game server; not shared across threads). */
 export const createServerCodec = (): ServerCodec => {
   // copyBuffers: a msgpack `bin` in a game message's payload is copied, not a view of the uWS
@@ -220,7 +247,8 @@ export const createServerCodec = (): ServerCodec => {
         // msgpackr errors may quote decoded data: never echo or log them.
         return fail(WireErrorCode.BAD_FRAME, 'frame is not valid msgpack');
       }
-      return validateClientFrame(value);
+      const r = validateClientFrame(value);
+      return r.ok && carriesStrings(r.msg.type) ? checkStrings(bytes, r) : r;
     },
     welcome: (m) => {
       const a: unknown[] = [
