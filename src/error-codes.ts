@@ -280,7 +280,8 @@ export const ErrorCode = {
   /**
    * An offline tool (`npm run backup`, `npm run verify --data-dir`) was given a SQLite data directory that holds no store
    * (`worldtick.sqlite` not found): a mistyped path is refused rather than read as an empty store.
-   * Nothing was written. Exit 2.
+   * `npm run verify` also refuses a `worldtick.sqlite` (empty, or another program's database) or a
+   * PostgreSQL database without worldtick's schema (no `schema_migrations` table). Nothing was written. Exit 2.
    */
   STORE_FILE_MISSING: 'WT_ERR_STORE_FILE_MISSING',
   /**
@@ -317,6 +318,13 @@ export const ErrorCode = {
    * sent. Keys are 1..128 printable ASCII characters.
    */
   CLIENT_BAD_STRING: 'WT_ERR_CLIENT_BAD_STRING',
+  /**
+   * `npm run verify --data-dir/--store` (offline, read-only): the store's schema is older than this
+   * build's. The tool does not migrate it — a server of the older build may be running on it — and
+   * wrote nothing. Start this build's server on the store once (it migrates), or run the older
+   * build's `npm run verify`. Exit 2.
+   */
+  STORE_SCHEMA_OLD: 'WT_ERR_STORE_SCHEMA_OLD',
 } as const;
 
 /** Union of every error code string. */

@@ -84,8 +84,8 @@ export const runStoreCopyCli = async (argv: readonly string[], io: StoreCopyIo =
     return 2;
   }
   try {
-    const from = resolveStoreTarget({ store: o.from ?? '' });
-    const to = resolveStoreTarget({ store: o.to ?? '' });
+    const from = resolveStoreTarget({ store: o.from ?? '' }, '--from');
+    const to = resolveStoreTarget({ store: o.to ?? '' }, '--to');
     const log = (line: string): void => io.out(`${line}\n`);
     const options = { acceptSourceMismatches: o.acceptSourceMismatches === true };
     let report: unknown;

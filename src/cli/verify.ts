@@ -8,7 +8,9 @@
  *       offline, on a stopped server's store: recomputes every player's balance from the ledger
  *       and checks that no coin balance ever went negative and that the store's per-player ledger
  *       summaries equal the recomputed sums (`summary:*` mismatches). A data directory without a store file
- *       is an error (a mistyped path must not verify as an empty, consistent ledger).
+ *       is an error (a mistyped path must not verify as an empty, consistent ledger). The store is
+ *       read, never created or migrated: an empty file, another program's database, a PostgreSQL
+ *       database without worldtick's schema or a schema of another build is refused, nothing written.
  *
  * Prints a JSON report; exit 0 with 0 mismatches, 1 with mismatches, 2 on a usage or I/O error.
  */
@@ -42,7 +44,7 @@ export const verifyOffline = async (dataDir: string, store = ''): Promise<Offlin
       ErrorCode.STORE_FILE_MISSING,
       `no store in ${target.dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`,
     );
-  return verifyStore(await openStore({ store, dataDir }));
+  return verifyStore(await openStore({ store, dataDir, readOnlySchema: true }));
 };
 
 const verifyStore = async (store: Awaited<ReturnType<typeof openStore>>): Promise<OfflineReport> => {

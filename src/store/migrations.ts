@@ -4,9 +4,14 @@
  * `schema_migrations`; a database whose version is above {@link LATEST_SCHEMA_VERSION} (written
  * by a newer build) is refused with `WT_ERR_STORE_MIGRATION_FAILED`.
  *
+ * A read-only tool opens with `readOnlySchema` (src/store/open-store.ts): nothing is created or
+ * migrated, and a store not at {@link LATEST_SCHEMA_VERSION} is refused ({@link requireCurrentSchema}).
+ *
  * Rules: never edit a released migration; append a new version. JSON is stored as TEXT in both
  * dialects so it round-trips byte for byte; money and counts are integers (BIGINT in PostgreSQL).
  */
+
+import { ErrorCode, WorldtickError, storeMigrationFailed } from '../errors.js';
 
 /** One schema step. */
 export interface Migration {
@@ -217,6 +222,30 @@ export const migrationReport = (current: number, pending: readonly Migration[]):
 
 /** Highest schema version this build knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Refuse a store a read-only tool (`npm run verify`) would otherwise create or migrate: `version` is
+ * the highest in `schema_migrations`, null when the database has no such table (`where`: the file or
+ * database, for messages). Throws WT_ERR_STORE_FILE_MISSING (no worldtick schema),
+ * WT_ERR_STORE_SCHEMA_OLD (older than this build) or WT_ERR_STORE_MIGRATION_FAILED (newer).
+ */
+export const requireCurrentSchema = (version: number | null, where: string): void => {
+  if (version === null)
+    throw new WorldtickError(
+      ErrorCode.STORE_FILE_MISSING,
+      `no store in ${where}: it holds no worldtick schema (no schema_migrations table); give the store of a worldtick server. Nothing was written`,
+    );
+  if (version > LATEST_SCHEMA_VERSION)
+    throw storeMigrationFailed(
+      `${where} has schema version ${version}, newer than this build knows (${LATEST_SCHEMA_VERSION}): a newer build migrated it; run that build's tool. Nothing was written`,
+    );
+  if (version < LATEST_SCHEMA_VERSION)
+    throw new WorldtickError(
+      ErrorCode.STORE_SCHEMA_OLD,
+      `${where} has schema version ${version}, older than this build's (${LATEST_SCHEMA_VERSION}): this tool does not migrate ` +
+        "(a server of the older build may run on it). Start this build's server on it once (it migrates), or run the older build's tool. Nothing was written",
+    );
+};
 
 /** DDL of the bookkeeping table (same text in both dialects). */
 export const MIGRATIONS_TABLE_DDL =

@@ -26,6 +26,11 @@ export interface OpenStoreOptions {
    */
   attach?: boolean;
   /**
+   * A read-only tool (`npm run verify`): the store must hold this build's schema already; nothing is
+   * created, migrated or written, and anything else is refused (src/store/migrations.ts `requireCurrentSchema`).
+   */
+  readOnlySchema?: boolean;
+  /**
    * PostgreSQL: `idleInTransactionTimeoutMs` of the store (src/store/postgres-pool.ts; default the
    * query timeout). An instance in cluster mode sets it from its lease TTL.
    */
@@ -40,27 +45,28 @@ export interface OpenStoreOptions {
 export type StoreTarget = { kind: 'sqlite'; dataDir: string } | { kind: 'postgres'; url: string };
 
 /**
- * Parse the store options (throws WT_ERR_OPTION_INVALID naming the option). `sqlite:<dir>` in
+ * Parse the store options (throws WT_ERR_OPTION_INVALID naming the option: `option`, `--store` unless
+ * a tool calls it otherwise, e.g. store-copy's `--from`/`--to`). `sqlite:<dir>` in
  * `store` overrides `dataDir`.
  */
-export const resolveStoreTarget = (options: OpenStoreOptions): StoreTarget => {
+export const resolveStoreTarget = (options: OpenStoreOptions, option = '--store'): StoreTarget => {
   const spec = (options.store ?? '').trim();
   if (spec === '' || spec === 'sqlite') return { kind: 'sqlite', dataDir: options.dataDir || DEFAULT_DATA_DIR };
   if (spec.startsWith('sqlite:')) {
     const dir = spec.slice('sqlite:'.length);
-    if (!dir) throw optionInvalid(['--store sqlite:<dir> needs a directory']);
+    if (!dir) throw optionInvalid([`${option} sqlite:<dir> needs a directory`]);
     return { kind: 'sqlite', dataDir: dir };
   }
   if (/^postgres(ql)?:\/\//.test(spec)) {
     try {
       new URL(spec);
     } catch {
-      throw optionInvalid([`--store is not a valid PostgreSQL URL`]);
+      throw optionInvalid([`${option} is not a valid PostgreSQL URL`]);
     }
     return { kind: 'postgres', url: spec };
   }
   throw optionInvalid([
-    `--store must be postgres://…, postgresql://…, sqlite:<dir> or empty (got ${JSON.stringify(maskUrlPassword(spec).slice(0, 40))})`,
+    `${option} must be postgres://…, postgresql://…, sqlite:<dir> or empty (got ${JSON.stringify(maskUrlPassword(spec).slice(0, 40))})`,
   ]);
 };
 
@@ -73,7 +79,10 @@ export const maskUrlPassword = (spec: string): string => spec.replace(/^([a-z][\
 /** Open (and migrate) the store the options select. */
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const target = resolveStoreTarget(options);
-  const attach = options.attach === true ? { attach: true } : {};
+  const attach = {
+    ...(options.attach === true ? { attach: true } : {}),
+    ...(options.readOnlySchema === true ? { readOnlySchema: true } : {}),
+  };
   if (target.kind === 'postgres') {
     const { idleInTransactionTimeoutMs: idle, maxConnections: max, poolWaitMs: wait } = options;
     return PostgresStore.open({

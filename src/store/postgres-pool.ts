@@ -70,6 +70,11 @@ export interface PostgresStoreOptions {
   recordBatchMs?: number;
   /** A second connection of a process that opened this database already: a newer schema is accepted (`pendingMigrations`). */
   attach?: boolean;
+  /**
+   * A read-only tool (`npm run verify`): the database must hold this build's schema already; nothing
+   * is created or migrated, and any other database is refused (src/store/migrations.ts `requireCurrentSchema`).
+   */
+  readOnlySchema?: boolean;
 }
 
 /** Defaults of {@link PostgresStoreOptions} (ms). */

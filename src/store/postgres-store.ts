@@ -16,7 +16,7 @@ import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
 import { PoolGate, type PoolUsage } from './postgres-pool-gate.js';
 import { beginWithLockTimeout, POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
-import { inTransaction, mapPgError, migratePostgres, onPooledClient } from './postgres-tx.js';
+import { inTransaction, mapPgError, migratePostgres, onPooledClient, requireCurrentPostgresSchema } from './postgres-tx.js';
 import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-checkpoints.js';
 import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
 import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
@@ -117,6 +117,7 @@ export class PostgresStore implements Store {
       options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS,
     );
     try {
+      if (options.readOnlySchema === true) await store.gate.run(() => onPooledClient(pool, requireCurrentPostgresSchema));
       store.migration = await store.gate.run(() => migratePostgres(pool, options.attach === true));
     } catch (err) {
       await pool.end().catch(() => undefined);

@@ -5,7 +5,14 @@
  */
 import type pg from 'pg';
 import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
+import {
+  MIGRATIONS_TABLE_DDL,
+  migrationReport,
+  pendingMigrations,
+  requireCurrentSchema,
+  schemaTooNewMessage,
+  type MigrationReport,
+} from './migrations.js';
 
 /** Key of the advisory lock that serializes migrations across instances. */
 const MIGRATION_LOCK_KEY = 770_700_1;
@@ -148,6 +155,14 @@ export const migratePostgresIn = async (c: pg.PoolClient | pg.Client, attach = f
     await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
   }
   return migrationReport(current, pending);
+};
+
+/** Refuse a database without this build's schema, reading only (`PostgresStoreOptions.readOnlySchema`). */
+export const requireCurrentPostgresSchema = async (c: pg.PoolClient): Promise<void> => {
+  const table = (await c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS t")).rows[0].t === true;
+  const version = table ? Number((await c.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0].v) : null;
+  const db = (await c.query('SELECT current_database() AS d')).rows[0].d as string;
+  requireCurrentSchema(version, `PostgreSQL database ${db}`);
 };
 
 /**

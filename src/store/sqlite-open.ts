@@ -6,7 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
-import { MIGRATIONS_TABLE_DDL, migrationReport, pendingMigrations, schemaTooNewMessage, type MigrationReport } from './migrations.js';
+import {
+  MIGRATIONS_TABLE_DDL,
+  migrationReport,
+  pendingMigrations,
+  requireCurrentSchema,
+  schemaTooNewMessage,
+  type MigrationReport,
+} from './migrations.js';
 import { openUnlessRestoring } from './restore-marker.js';
 
 /** Options of {@link SqliteStore} (src/store/sqlite-store.ts). */
@@ -29,6 +36,11 @@ export interface SqliteStoreOptions {
    * thread's): a schema newer than this build is accepted instead of refused (see `pendingMigrations`).
    */
   attach?: boolean;
+  /**
+   * A read-only tool (`npm run verify`): the file must hold this build's schema already; nothing is
+   * created, migrated or written, and any other file is refused (src/store/migrations.ts `requireCurrentSchema`).
+   */
+  readOnlySchema?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -92,12 +104,33 @@ const migrateSqlite = (db: Database.Database, file: string, attach: boolean): Mi
   return migrationReport(current, pending);
 };
 
+/** Check `file`'s schema through a read-only connection (see `SqliteStoreOptions.readOnlySchema`). */
+const requireCurrentSqliteSchema = (file: string): void => {
+  let version: number | null;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+      version = table ? ((db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v as number) : null;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    // Named with the file: a directory in its place reads as a bare "disk I/O error".
+    const mapped = mapSqliteError(err);
+    const reason = isWorldtickError(mapped) ? String(Reflect.get(Object(mapped.details), 'reason')) : 'cantopen';
+    throw storeUnavailable(reason, `cannot read ${file}: ${(err as Error).message}`, err);
+  }
+  requireCurrentSchema(version, file);
+};
+
 /**
  * Open `file` (creating the data directory and the file), set the pragmas and migrate. Throws
  * coded errors: WT_ERR_STORE_UNAVAILABLE (`cantopen` for an uncoded failure), WT_ERR_STORE_MIGRATION_FAILED.
  */
 export const openSqliteDatabase = (file: string, options: SqliteStoreOptions): { db: Database.Database; migration: MigrationReport } => {
   try {
+    if (options.readOnlySchema === true) requireCurrentSqliteSchema(file);
     mkdirSync(options.dataDir, { recursive: true });
     const open = (): Database.Database => {
       const db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000 });

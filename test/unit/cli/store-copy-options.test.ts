@@ -50,6 +50,15 @@ describe('npm run store-copy: command line', () => {
     expect(url.err).toMatch(/WT_ERR_OPTION_INVALID: .*not a valid PostgreSQL URL/);
   });
 
+  it('a malformed spec is named by its option, --from or --to (before: "--store must be …", an option the tool has not)', async () => {
+    const from = await run('--from', dir, '--to', 'postgres://a@127.0.0.1:1/x');
+    expect(from.status).toBe(2);
+    expect(from.err).toMatch(/WT_ERR_OPTION_INVALID: invalid options: --from must be postgres:\/\/…, postgresql:\/\/…, sqlite:<dir>/);
+    const to = await run('--from', `sqlite:${dir}`, '--to', 'sqlite:');
+    expect(to.err).toMatch(/WT_ERR_OPTION_INVALID: invalid options: --to sqlite:<dir> needs a directory/);
+    expect(`${from.err}${to.err}`).not.toContain('--store');
+  });
+
   it('refuses a data directory without a store, creating nothing there', async () => {
     const missing = join(dir, 'not-here');
     const r = await run('--from', `sqlite:${missing}`, '--to', 'postgres://worldtick@127.0.0.1:1/none');
