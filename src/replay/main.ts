@@ -1,9 +1,9 @@
 /**
- * `npm run replay -- <log> [--quiet] [--game <module>[#export]]`: replay an input log recorded with `--record <file>` from
+ * `npm run replay -- <log> [--quiet] [--game <module>[#export]]` (replay-args.ts; `--help`): replay an input log recorded with `--record <file>` from
  * its seed — or from its starting checkpoint (the file next to the log that its header names, hash
  * checked) — and print every state-hash check (match / MISMATCH). Exit code 0 when every recorded
  * hash matched, 1 on the first mismatch or divergence, 2 on a bad log, a missing or altered
- * starting checkpoint, or usage. A game world's log (its recipe names the game) needs the game's
+ * starting checkpoint, or usage; errors are `worldtick-replay: <code>: <message>` on stderr. A game world's log (its recipe names the game) needs the game's
  * definition: `--game examples/arena/game.ts#arena` (load-game.ts) — except the life-sim game, the
  * default world of `npm start`, whose definition is used when `--game` is not given.
  */
@@ -12,30 +12,27 @@ import { isWorldtickError } from '../errors.js';
 import type { GameDefinition } from '../game/definition.js';
 import { loadGame } from './load-game.js';
 import { readLog, type ReadLog } from './log-format.js';
+import { parseReplayArgs, REPLAY_TOOL } from './replay-args.js';
 import { replayLog, type ReplayResult } from './replayer.js';
 
+/** `worldtick-replay: <code>: <message>`, as the operator tools print their errors. */
+const fail = (err: unknown): number => {
+  const code = isWorldtickError(err) ? `${err.code}: ` : '';
+  process.stderr.write(`${REPLAY_TOOL}: ${code}${err instanceof Error ? err.message : String(err)}\n`);
+  return 2;
+};
+
 const main = async (argv: readonly string[]): Promise<number> => {
-  const quiet = argv.includes('--quiet');
-  const gi = argv.indexOf('--game');
-  const gameSpec = gi >= 0 ? argv[gi + 1] : undefined;
-  const files = argv.filter((a, i) => !a.startsWith('--') && !(gi >= 0 && i === gi + 1));
-  if (files.length !== 1 || (gi >= 0 && (gameSpec === undefined || gameSpec.startsWith('--')))) {
-    process.stderr.write('usage: npm run replay -- <log> [--quiet] [--game <module>[#export]]\n');
-    return 2;
-  }
+  const args = parseReplayArgs(argv, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  if (typeof args === 'number') return args;
+  const { quiet } = args;
   let game: GameDefinition | undefined;
-  try {
-    if (gameSpec !== undefined) game = await loadGame(gameSpec);
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
   let log: ReadLog;
   try {
-    log = readLog(files[0]);
+    if (args.game !== undefined) game = await loadGame(args.game);
+    log = readLog(args.log);
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
+    return fail(err);
   }
   const r = log.header.recipe;
   // `npm start` records its default world as a world of the life-sim game: replay it with that game unless told otherwise.
@@ -46,7 +43,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
     : `from seed ${r.seed}, ${r.npcs} NPCs`;
   const of = r.game ? ` of game ${r.game}` : '';
   process.stdout.write(
-    `replaying ${files[0]}: world ${r.id}${of}, ${from}, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
+    `replaying ${args.log}: world ${r.id}${of}, ${from}, physics ${r.physics ? 'on' : 'off'}, ${log.steps.length} steps, hash every ${log.header.hashEvery}${log.truncated ? ' (log truncated: replaying the complete frames)' : ''}\n`,
   );
   let res: ReplayResult;
   try {
@@ -60,8 +57,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   } catch (err) {
     // The starting checkpoint is missing, altered or unreadable, or the game is not the log's: nothing was replayed.
     if (!isWorldtickError(err)) throw err;
-    process.stderr.write(`${err.code}: ${err.message}\n`);
-    return 2;
+    return fail(err);
   }
   const matched = res.checks.filter((c) => c.ok).length;
   for (const f of res.faults) process.stdout.write(`system failed (replayed): ${f}\n`);
@@ -73,7 +69,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
   return 0;
 };
 
-main(process.argv.slice(2)).then(
+main(process.argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
