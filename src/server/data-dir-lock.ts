@@ -33,8 +33,12 @@ const makeDir = (dir: string): void => {
       mkdirSync(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST')
-        throw optionInvalid([`--data-dir ${dir}: the directory cannot be created (${code ?? 'error'}: ${(err as Error).message})`]);
+      if (code !== 'EEXIST') {
+        // Node's message starts with the code already ("ENOENT: no such file or directory, mkdir '…'").
+        const message = (err as Error).message;
+        const why = code && !message.startsWith(`${code}:`) ? `${code}: ${message}` : message;
+        throw optionInvalid([`--data-dir ${dir}: the directory cannot be created (${why})`]);
+      }
     }
   }
 };

@@ -77,7 +77,11 @@ describe('a --data-dir that cannot be used', () => {
     writeFileSync(file, '');
     try {
       for (const [dir, text] of [
-        ['/proc/wt-no-such-dir/data', '--data-dir /proc/wt-no-such-dir/data: the directory cannot be created (ENOENT'],
+        // The system's reason once (before: "(ENOENT: ENOENT: no such file or directory …").
+        [
+          '/proc/wt-no-such-dir/data',
+          "--data-dir /proc/wt-no-such-dir/data: the directory cannot be created (ENOENT: no such file or directory, mkdir '/proc/wt-no-such-dir')",
+        ],
         [file, `--data-dir ${file} is not a directory`],
       ] as const) {
         const r = runtimeOn(dir);
