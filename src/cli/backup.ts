@@ -126,6 +126,12 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
     try {
       const integrity = copy.pragma('integrity_check', { simple: true });
       if (integrity !== 'ok') throw failed(`integrity_check of the copy: ${String(integrity).slice(0, 300)}`);
+      // An empty worldtick.sqlite or another program's database copies fine: say what it is, not "no such table".
+      if (!copy.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get())
+        throw new WorldtickError(
+          ErrorCode.STORE_FILE_MISSING,
+          `no store in ${dataDir}: ${SQLITE_FILE_NAME} holds no worldtick schema (no schema_migrations table); give the data directory of the server`,
+        );
       const ledger = copy.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS last FROM ledger').get() as { n: number; last: number };
       report = {
         schemaVersion: (copy.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v,

@@ -38,6 +38,20 @@ describe('npm run backup: failures carry a code', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('an empty worldtick.sqlite: WT_ERR_STORE_FILE_MISSING saying so (before: WT_ERR_BACKUP_FAILED "no such table: ledger")', async () => {
+    const dir = join(data.dir, 'zero');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'worldtick.sqlite'), '');
+    const out = join(data.dir, 'zero.sqlite');
+    const r = await run(['--data-dir', dir, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^worldtick-backup: WT_ERR_STORE_FILE_MISSING: no store in .*zero: worldtick\.sqlite holds no worldtick schema/,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+
   it('a target that cannot be written (its directory is a file): WT_ERR_BACKUP_FAILED, nothing left', async () => {
     const store = await openStore({ store: '', dataDir: join(data.dir, 'store') });
     await store.close();
