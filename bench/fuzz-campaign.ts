@@ -142,6 +142,7 @@ const hostile = async (rng: Rng): Promise<string[]> => {
   return problems;
 };
 
+let pausesUndone = 0;
 const adminRound = async (rng: Rng): Promise<string[]> => {
   const problems: string[] = [];
   for (let i = 0; i < 6; i++) {
@@ -149,6 +150,7 @@ const adminRound = async (rng: Rng): Promise<string[]> => {
     if (g.req.path.startsWith('/api/v1/worlds/1/') && g.req.method === 'DELETE') continue;
     const res = await rawHttp(adminPort, g.req, 5000);
     if (!res) continue;
+    if (process.env.DEBUG_ADMIN && res.status < 400) process.stderr.write(`admin ${g.req.method} ${g.req.path} -> ${res.status}\n`);
     if (res.status >= 500 && res.status !== 503)
       problems.push(`admin ${g.req.method} ${g.req.path} -> ${res.status} ${res.body.toString().slice(0, 200)}`);
   }
@@ -156,6 +158,15 @@ const adminRound = async (rng: Rng): Promise<string[]> => {
   const w = rng.pick(WORLDS);
   const grant = { playerId: ledgerId(process.env.SPLIT_TOKENS ? `${tok}@${w}` : tok), key: `g${rng.int(0, 1e6)}`, coins: rng.int(1, 500) };
   if (!process.env.NO_REWARDS) await admin('POST', `/api/v1/worlds/${w}/ledger/rewards`, grant);
+  // A fuzzed `POST …/scheduler/pause` is a legitimate operator action (a paused world sends no
+  // snapshots): resume the good clients' worlds, so "no snapshot" means what it says.
+  for (const id of WORLDS) {
+    const s = await admin('GET', `/api/v1/worlds/${id}`);
+    if ((s.json as { paused?: unknown } | null)?.paused === true) {
+      pausesUndone++;
+      await admin('POST', `/api/v1/worlds/${id}/scheduler/resume`);
+    }
+  }
   return problems;
 };
 
@@ -186,7 +197,7 @@ for (let seed = from; seed <= to && !failed; seed++) {
     for (const m of ((verify.json as { mismatches?: { playerId: string }[] }).mismatches ?? []).slice(0, 1))
       for (const w of WORLDS) console.log(w, JSON.stringify((await admin('GET', `/api/v1/worlds/${w}/ledger/players/${m.playerId}`)).json));
   } else if (seed % 10 === 0)
-    console.log(`seed ${seed} ok rss=${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB tx=${JSON.stringify(stats.txResults)}`);
+    console.log(`seed ${seed} ok rss=${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB pausesUndone=${pausesUndone} tx=${JSON.stringify(stats.txResults)}`);
 }
 await rt.stop();
 rmSync(dir, { recursive: true, force: true });
