@@ -197,7 +197,9 @@ for (let seed = from; seed <= to && !failed; seed++) {
     for (const m of ((verify.json as { mismatches?: { playerId: string }[] }).mismatches ?? []).slice(0, 1))
       for (const w of WORLDS) console.log(w, JSON.stringify((await admin('GET', `/api/v1/worlds/${w}/ledger/players/${m.playerId}`)).json));
   } else if (seed % 10 === 0)
-    console.log(`seed ${seed} ok rss=${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB pausesUndone=${pausesUndone} tx=${JSON.stringify(stats.txResults)}`);
+    console.log(
+      `seed ${seed} ok rss=${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB pausesUndone=${pausesUndone} tx=${JSON.stringify(stats.txResults)}`,
+    );
 }
 await rt.stop();
 rmSync(dir, { recursive: true, force: true });
