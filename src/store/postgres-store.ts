@@ -16,7 +16,7 @@ import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
 import { PoolGate, type PoolUsage } from './postgres-pool-gate.js';
 import { beginWithLockTimeout, POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
-import { inTransaction, mapPgError, migratePostgres, onPooledClient, requireCurrentPostgresSchema } from './postgres-tx.js';
+import { guardedClient, inTransaction, mapPgError, migratePostgres, onPooledClient, requireCurrentPostgresSchema } from './postgres-tx.js';
 import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-checkpoints.js';
 import { PgRecordBatch, type PgRecordWrite } from './postgres-record-batch.js';
 import { deleteWorldConfigAfterWrites, putWorldConfigRow } from './postgres-world-config.js';
@@ -107,8 +107,8 @@ export class PostgresStore implements Store {
   /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const settings = postgresSettings(options);
-    const { Pool } = createRequire(import.meta.url)('pg') as typeof pg;
-    const pool = new Pool(settings.pool);
+    const { Pool, Client } = createRequire(import.meta.url)('pg') as typeof pg;
+    const pool = new Pool({ ...settings.pool, Client: guardedClient(Client) });
     const store = new PostgresStore(
       pool,
       settings.fenceLockTimeoutMs,

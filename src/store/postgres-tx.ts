@@ -55,6 +55,24 @@ export const mapPgError = (err: unknown): unknown => {
   return err;
 };
 
+/**
+ * pg's `Client` with an `error` listener of its own for its whole life, for the store's pool
+ * (`Client` in the pool's options). pg-pool removes its idle listener when it hands a client out,
+ * synchronously inside the connection's parse loop, and {@link checkedOut} adds its own only after
+ * `await pool.connect()`: when the server's last messages arrive in one chunk — a new connection's
+ * ReadyForQuery, then a FATAL `57P01` from a PostgreSQL shutting down — the error was emitted with no
+ * listener between the two and crashed the process (an uncaught exception in fresh-clone CI,
+ * player-data-routes, PostgreSQL stopped under a running server). The failure itself still reaches
+ * the caller: the query fails, {@link checkedOut} marks the client broken, the pool drops it.
+ */
+export const guardedClient = (Client: typeof pg.Client): typeof pg.Client =>
+  class GuardedClient extends Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', () => undefined);
+    }
+  };
+
 /** What {@link checkedOut} knows of its client: the connection error that broke it, if one did. */
 interface Checkout {
   broken?: Error;
