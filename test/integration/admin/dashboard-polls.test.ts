@@ -129,7 +129,8 @@ describe.skipIf(!haveChromium)('dashboard empty states and polls in headless Chr
     await expect.poll(charted, { timeout: 10_000 }).toBe('4');
     await step('inc', 3);
     await expect.poll(charted, { timeout: 10_000 }).toBe('7');
-    await expect.poll(() => stats.at(-1)?.since).toBe('7'); // the responses read here lag the page a little
+    // The responses read here lag the page a little: up to a poll (1 s), more on a loaded machine.
+    await expect.poll(() => stats.at(-1)?.since, { timeout: 10_000 }).toBe('7');
     // Until a sample was charted the stats were asked for whole; after it, only the newer samples
     // were, and each sample came once.
     const first = stats.findIndex((p) => p.steps.length > 0);

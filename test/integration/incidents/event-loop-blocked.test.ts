@@ -32,7 +32,9 @@ describe('incident: a game handler blocks the event loop for 2 s', () => {
     expect(stall.stepMs).toBeGreaterThanOrEqual(1000);
     expect(Object.keys(stall.phaseMs)[0]).toBe('ingest');
     expect(Object.keys(stall.systemMs)[0]).toBe('ingest');
-    expect(Object.keys(stall.ingestMs)).toEqual(['msg:freeze']);
+    // The costliest ingest type first (up to three of 1 ms or more: on a loaded machine a session
+    // event applied in the same step can take a millisecond too).
+    expect(Object.keys(stall.ingestMs)[0]).toBe('msg:freeze');
     expect(stall.ingestMs['msg:freeze']).toBeGreaterThanOrEqual(1000);
 
     const metrics = await (await get('/metrics')).text();
