@@ -288,17 +288,20 @@ export class DurableSessions {
       .then(() => undefined, reported);
   }
 
-  /** Save a player's position (player record). */
-  savePosition(playerId: string, name: string, worldId: string, x: number, y: number): void {
-    void this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
+  /** Save a player's position (player record); resolves when committed, rejects when that failed. */
+  savePosition(playerId: string, name: string, worldId: string, x: number, y: number): Promise<void> {
+    return this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
   }
 
   /**
-   * Save many players' positions in one store transaction (the periodic save of every live
-   * player): one commit instead of one per player, which on SQLite is one fsync on the event loop.
+   * Save many players' positions in one store transaction (a periodic save): one commit instead of
+   * one per player, which on SQLite is one fsync on the event loop. Resolves when committed,
+   * rejects when that failed.
    */
-  savePositions(rows: ReadonlyArray<{ playerId: string; name: string; worldId: string; x: number; y: number }>): void {
-    for (const r of rows) this.savePosition(r.playerId, r.name, r.worldId, r.x, r.y);
+  savePositions(rows: ReadonlyArray<{ playerId: string; name: string; worldId: string; x: number; y: number }>): Promise<void> {
+    let done: Promise<void> = Promise.resolve();
+    for (const r of rows) done = this.savePosition(r.playerId, r.name, r.worldId, r.x, r.y);
+    return done;
   }
 
   /**

@@ -264,7 +264,7 @@ export class GameServer implements Service {
     this.#sweeper = null;
     // Positions first; the sockets closing below were live at shutdown: their durable records stay
     // `live`, so the next process counts their resume grace from its own start.
-    saveLivePositions(this.#registry.tables, this.#registry.durable);
+    saveLivePositions(this.#registry.tables, this.#registry.durable, performance.now());
     this.#registry.shuttingDown = true;
     for (const conn of [...this.#conns.values()]) this.#wire.end(conn, CloseCode.GOING_AWAY, 'server shutting down');
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);

@@ -106,7 +106,7 @@ export const leaveByClient = (cx: KickContext, entry: WorldEntry | undefined, s:
   pushEndFact(entry, 'leave', player, s.conn.id);
   entry.net.stats.leaves++;
   const P = entry.world.stores.Position;
-  cx.durable?.savePosition(s.ledgerId, s.name, entry.world.id, P.x[player], P.y[player]);
+  void cx.durable?.savePosition(s.ledgerId, s.name, entry.world.id, P.x[player], P.y[player]);
   endSession(cx, entry, s, CloseCode.NORMAL, LEFT_REASON);
 };
 

@@ -61,7 +61,10 @@ import {
   type WorldEntry,
 } from './world-sessions.js';
 
-/** Live players' positions are saved to their durable records every this many sweeps. */
+/**
+ * Live players' positions are saved to their durable records every this many sweeps (≈ 2 s): each
+ * sweep saves one slot of them (connection id modulo this), those that moved since their last save.
+ */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
 const PRUNE_SWEEPS = 240;
@@ -388,8 +391,11 @@ export class SessionRegistry {
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
-    if (this.durable && ++this.#sweeps % POSITION_SAVE_SWEEPS === 0) saveLivePositions(this.tables, this.durable);
-    if (this.durable && this.#sweeps % PRUNE_SWEEPS === 1) this.durable.prune();
+    if (this.durable) {
+      const sweep = ++this.#sweeps;
+      saveLivePositions(this.tables, this.durable, now, sweep % POSITION_SAVE_SWEEPS, POSITION_SAVE_SWEEPS);
+      if (sweep % PRUNE_SWEEPS === 1) this.durable.prune();
+    }
     expireParked(this.tables, this.durable, now);
     const timeout = this.#cfg.helloTimeoutMs;
     refuseExpiredIdentityWaits(this.tables, this.#wire, now, timeout, () => void this.counters.identityWaitTimeouts++);

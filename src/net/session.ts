@@ -113,6 +113,14 @@ export interface Session {
   /** World step (clock.step) whose game messages `gameMsgCount` counts: a session's fair share of the buffers (game-messages.ts). */
   gameMsgStep: number;
   gameMsgCount: number;
+  /**
+   * Position of the player's last durable save (world-sessions.ts `saveLivePositions`); NaN = none
+   * yet, or that save failed: a player that did not move since is not written again.
+   */
+  savedX: number;
+  savedY: number;
+  /** When that save was made (the sweep's clock, performance.now ms; -Infinity = never). */
+  savedAt: number;
 }
 
 /** A new connection record (`remoteAddress`: the client's address, see {@link Conn}). */
@@ -174,6 +182,9 @@ export const createSession = (
     syncRun: 0,
     gameMsgStep: -1,
     gameMsgCount: 0,
+    savedX: Number.NaN,
+    savedY: Number.NaN,
+    savedAt: Number.NEGATIVE_INFINITY,
   };
   allocKnown(s, INITIAL_KNOWN, 0);
   return s;

@@ -14,6 +14,7 @@
  *            per world (session-identity.ts)
  */
 import { CloseCode, WireErrorCode, type WireErrorCodeValue } from '../errors.js';
+import { ANONYMOUS_PLAYER_IDLE_MS } from '../store/bounded-prune.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ServerCodec } from './codec.js';
 import type { NetConfig } from './net-config.js';
@@ -197,19 +198,48 @@ export const detachAllWorlds = (t: SessionTables): void => {
 };
 
 /**
- * Save every live player's position to its durable record (periodically and at stop), all of them
- * in one store transaction (one commit: on SQLite one fsync on the event loop, not one per player);
- * nothing without a store.
+ * A live player's record is written at least this often though the player did not move (ms): a tenth
+ * of the idle time after which the anonymous-player prune may delete a `g:` player's records once it
+ * has no session record left (src/store/bounded-prune.ts), so a player live for longer than its
+ * 24-hour live record keeps them (docs/DURABILITY.md "Anonymous players").
  */
-export const saveLivePositions = (t: SessionTables, durable: DurableSessions | null): void => {
+export const POSITION_REFRESH_MS = ANONYMOUS_PLAYER_IDLE_MS / 10;
+
+/** Whether `s`'s player, now at (x, y), is due a save at `now`: it moved since its last save, or that save is old or failed. */
+export const positionDue = (s: Session, x: number, y: number, now: number): boolean =>
+  x !== s.savedX || y !== s.savedY || now - s.savedAt >= POSITION_REFRESH_MS;
+
+/**
+ * Save live players' positions to their durable records, all of them in one store transaction (one
+ * commit: on SQLite one fsync on the event loop, not one per player); nothing without a store.
+ * Only players due a save are written ({@link positionDue}: moved since their last save, or not saved
+ * for {@link POSITION_REFRESH_MS}; a failed save is made again next time). With `slots` > 1, only the
+ * sessions whose connection id is `slot` modulo `slots`: the periodic save spreads the live players
+ * over that many sweeps, so no sweep's transaction holds them all (SQLite commits on the event loop:
+ * 5,000 players' upserts in one transaction held it 120-400 ms). At stop: every slot.
+ */
+export const saveLivePositions = (t: SessionTables, durable: DurableSessions | null, now: number, slot = 0, slots = 1): void => {
   if (!durable) return;
   const rows: Array<{ playerId: string; name: string; worldId: string; x: number; y: number }> = [];
+  const saved: Session[] = [];
   for (const { world, net } of t.nets.values()) {
     const P = world.stores.Position;
-    for (const s of net.sessions)
-      if (s.player >= 0) rows.push({ playerId: s.ledgerId, name: s.name, worldId: world.id, x: P.x[s.player], y: P.y[s.player] });
+    for (const s of net.sessions) {
+      if (s.player < 0 || s.conn.id % slots !== slot) continue;
+      const x = P.x[s.player];
+      const y = P.y[s.player];
+      if (!positionDue(s, x, y, now)) continue;
+      s.savedX = x;
+      s.savedY = y;
+      s.savedAt = now;
+      rows.push({ playerId: s.ledgerId, name: s.name, worldId: world.id, x, y });
+      saved.push(s);
+    }
   }
-  durable.savePositions(rows);
+  if (rows.length === 0) return;
+  durable.savePositions(rows).catch(() => {
+    for (const s of saved) s.savedX = Number.NaN;
+  });
 };
 
 /**

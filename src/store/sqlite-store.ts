@@ -295,7 +295,7 @@ export class SqliteStore implements Store {
     return this.run(ops.length > 0, () => {
       const now = Date.now();
       for (const o of ops)
-        if (o.kind === 'player') this.stmt.putPlayer!.get(o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now, now);
+        if (o.kind === 'player') this.stmt.putPlayerRow!.run(o.id, o.name, toJsonText(o.data ?? {}, 'player data'), now, now);
         else if (o.kind === 'session') this.writeSession(o.record);
         else this.stmt.deleteSession!.run(o.token);
     });

@@ -35,7 +35,7 @@ export const runBots = async (url: string, worldId: string, extra: string[]): Pr
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const done = new Promise<BotsRun>((r) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       let report: BotsReport | null = null;
       try {
         report = JSON.parse(readFileSync(file, 'utf8')) as BotsReport;

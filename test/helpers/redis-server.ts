@@ -85,7 +85,9 @@ const startOnce = async (bin: string, port: number, bind: readonly string[]): Pr
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  child.once('exit', () => settle(false));
+  // 'close', not 'exit': a server that printed "Address already in use" and exited at once can report
+  // its exit before its output was read (seen in CI: an empty log, a refused start taken for a failure).
+  child.once('close', () => settle(false));
   child.once('error', () => settle(false));
   let stopped = false;
   const stop = async (): Promise<void> => {

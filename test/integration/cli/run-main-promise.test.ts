@@ -22,7 +22,8 @@ const run = async (args: string[]) => {
     env: { ...process.env, WORLDTICK_ADMIN_TOKEN: 'test-token', WORLDTICK_DATA_DIR: mkdtempSync(join(tmpdir(), 'wt-runmain-')) },
   });
   const lines = collectJsonLines(child.stdout);
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  child.stderr.resume();
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   return { child, lines, exited };
 };
 

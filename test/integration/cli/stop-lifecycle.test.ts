@@ -42,7 +42,7 @@ const start = async (args: string[], dataDir = tempDir('wt-stop-')) => {
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   return { child, lines, exited, stderr: () => stderr, dataDir };
 };
 
@@ -207,7 +207,8 @@ describe('npm start: stopping', () => {
     });
     let err = '';
     s.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const [code] = await once(s, 'exit');
+    s.stdout.resume();
+    const [code] = await once(s, 'close');
     expect(code).toBe(2);
     expect(err).toContain('WORLDTICK_STOP_TIMEOUT must be');
   });

@@ -46,7 +46,7 @@ const startBots = (ts: TestServer, extra: string[], detached = false) => {
   const io = { out: '', err: '' };
   child.stdout.setEncoding('utf8').on('data', (d: string) => (io.out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (io.err += d));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   // Progress lines (stderr is not a TTY): `bots: measure 1/60 s measured` once a second of the window ran.
   const measuring = () => until('a second of the window measured', () => /bots: measure [1-9]/.test(io.err), 60_000, 50);
   return { child, io, file, exited, measuring };
