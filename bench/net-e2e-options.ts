@@ -44,6 +44,12 @@ export interface E2eOptions {
    * active players. The bots' own figures are not a measurement in this mode.
    */
   deafSeconds?: number;
+  /**
+   * The game server's durable store: 'sqlite' = the embedded SQLite store `npm start` uses, in a
+   * temporary data directory (session records at every join, players' positions saved while live).
+   * Default: none, as in every run before 2026-12-04.
+   */
+  store?: 'sqlite';
   /** Bots `--transport` (default raw: the bots' own ws:// client; `ws`: the ws package). */
   botsTransport?: 'raw' | 'ws';
   /** Bots `--full-every` (default 10: every 10th bot decodes in full and checks its entity view). */

@@ -18,6 +18,8 @@ import { PHASES } from '../src/core/phases.js';
 import { createLogger } from '../src/log.js';
 import { LoopRunner } from '../src/loop/loop-runner.js';
 import { GameServer } from '../src/net/game-server.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import { tempDataDir } from '../test/helpers/data-dir.js';
 import { CROWD, CROWD_NET, createCrowdWorld } from '../src/scenarios/crowd.js';
 import { populateNpcs } from '../src/world/populate.js';
 import { createSimWorld } from '../src/world/sim-world.js';
@@ -110,7 +112,10 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   });
   runner.add(world);
   const spectators = o.spectatorShare ?? 0;
+  const storeDir = o.store === 'sqlite' ? tempDataDir('wt-net-store-') : null;
+  const store = storeDir ? new SqliteStore({ dataDir: storeDir.dir }) : null;
   server = new GameServer({
+    ...(store ? { store: () => store } : {}),
     host: place.host,
     port: 0,
     logger: createLogger('warn'),
@@ -257,6 +262,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   runner.stop();
   const mode = world.controller.mode;
   await server.stop();
+  await store?.close();
+  storeDir?.remove();
   const line = out.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`bots exited ${code}: ${out.slice(-500)}`);
   const r = JSON.parse(line) as BotReport;
@@ -280,6 +287,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     clients,
     seconds,
     viewMode: o.viewMode ?? 'exact',
+    durableStore: o.store ?? null,
     regions: regionFigures,
     spectatorShare: spectators,
     idleShare: o.idleShare ?? 0,

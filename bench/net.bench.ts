@@ -19,7 +19,8 @@
  * `WT_NET_ONLY=10k npm run bench -- net` runs only the two 10,000-session runs (pinned as
  * above) and writes bench/results/net-10k.json (the full suite's net.json is left as it is);
  * `WT_NET_ONLY=10k-mix` runs only the mixed one; `WT_NET_ONLY=5k` only the 5,000-session
- * default-world run (bench/results/net-5k.json). `WT_NET_AB=spread1` (or `spread2`, other order)
+ * default-world run (bench/results/net-5k.json); with `WT_NET_STORE=1` that run four times, without
+ * and with the embedded SQLite store `npm start` uses (bench/results/net-5k-store.json). `WT_NET_AB=spread1` (or `spread2`, other order)
  * adds the same run with the active players' overload spread off; `WT_NET_PROBE_EVERY=10` probes
  * the transport floor on a tenth of the sockets (bench/net-e2e.ts). Add `--quick` for a small smoke of the path;
  * `WT_NET_CLIENTS=3000` sizes the "10k" runs differently (same shares); `WT_NET_AB=1` runs the mix
@@ -87,6 +88,13 @@ const EXTRA_NET = ((): Record<string, unknown> | undefined => {
   console.error(`WT_NET_OPTS must be a JSON object (got ${JSON.stringify(raw)})`);
   process.exit(2);
 })();
+/**
+ * `WT_NET_STORE=1` (with `WT_NET_ONLY=5k`): the 5,000-session run four times, without a durable store
+ * and with the embedded SQLite store `npm start` uses (none, SQLite, SQLite, none), into one record.
+ */
+const STORE_AB = process.env.WT_NET_STORE === '1';
+const storeRuns: unknown[] = [];
+
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
 if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
@@ -243,13 +251,15 @@ if (typeof PLACE === 'string') {
 
 /**
  * The result file's name: the run's (`SUITE_NAMES`), then `-<N>` for a sized bots run, `-netns`
- * behind the veth pair (the placement comparison has both in one file) and `-deaf` for deaf clients.
+ * behind the veth pair (the placement comparison has both in one file), `-deaf` for deaf clients and
+ * `-store` for the store comparison (WT_NET_STORE).
  */
 const suiteName = (): string => {
   let name = ONLY === '' ? 'net' : (SUITE_NAMES[ONLY] ?? 'net-10k');
   if (ONLY === 'bots' && SIZE > 0) name += `-${SIZE}`;
   if (PLACE.netns && ONLY !== 'placement') name += '-netns';
   if (DEAF > 0) name += '-deaf';
+  if (STORE_AB && ONLY === '5k') name += '-store';
   return name;
 };
 
@@ -309,6 +319,24 @@ const suite: Suite = {
           await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...DEAF_OPT, ...(off ? { net: SPREAD_OFF } : {}) }),
         );
       };
+      if (STORE_AB) {
+        // WT_NET_STORE=1: the same run without a store and with the embedded SQLite store, alternating.
+        for (const store of [false, true, true, false]) {
+          ctx.log(
+            `e2e default: ${clients} WebSocket clients, every one a moving player, ${store ? 'SQLite store' : 'no store'}, 20 Hz, ${secs} s`,
+          );
+          const figures = await e2e(ctx, {
+            clients,
+            seconds: secs,
+            scenario: 'default',
+            pin,
+            ...(store ? { store: 'sqlite' as const } : {}),
+          });
+          storeRuns.push(figures);
+        }
+        ctx.record(`e2e${clients}StoreAB`, storeRuns);
+        return;
+      }
       if (AB === 'spread1') await run(true);
       await run(false);
       if (AB === 'spread2') await run(true);
