@@ -293,11 +293,7 @@ export class DurableSessions {
     return this.#queue({ kind: 'player', id: playerId, name, data: { worldId, x, y } });
   }
 
-  /**
-   * Save many players' positions in one store transaction (a periodic save): one commit instead of
-   * one per player, which on SQLite is one fsync on the event loop. Resolves when committed,
-   * rejects when that failed.
-   */
+  /** Save many players' positions in one store transaction (one commit, not one per player); settles as {@link savePosition}. */
   savePositions(rows: ReadonlyArray<{ playerId: string; name: string; worldId: string; x: number; y: number }>): Promise<void> {
     let done: Promise<void> = Promise.resolve();
     for (const r of rows) done = this.savePosition(r.playerId, r.name, r.worldId, r.x, r.y);

@@ -61,10 +61,7 @@ import {
   type WorldEntry,
 } from './world-sessions.js';
 
-/**
- * Live players' positions are saved to their durable records every this many sweeps (≈ 2 s): each
- * sweep saves one slot of them (connection id modulo this), those that moved since their last save.
- */
+/** Each live player's position is saved every this many sweeps (≈ 2 s), one slot a sweep (world-sessions.ts saveLivePositions). */
 const POSITION_SAVE_SWEEPS = 8;
 /** Expired durable session records are pruned every this many sweeps (about a minute). */
 const PRUNE_SWEEPS = 240;
@@ -391,11 +388,9 @@ export class SessionRegistry {
 
   /** Wall-time housekeeping: parked players whose grace period ended are removed (a fact). */
   sweep(now: number): void {
-    if (this.durable) {
-      const sweep = ++this.#sweeps;
-      saveLivePositions(this.tables, this.durable, now, sweep % POSITION_SAVE_SWEEPS, POSITION_SAVE_SWEEPS);
-      if (sweep % PRUNE_SWEEPS === 1) this.durable.prune();
-    }
+    const sweep = this.durable ? ++this.#sweeps : 0;
+    if (this.durable) saveLivePositions(this.tables, this.durable, now, sweep % POSITION_SAVE_SWEEPS, POSITION_SAVE_SWEEPS);
+    if (this.durable && sweep % PRUNE_SWEEPS === 1) this.durable.prune();
     expireParked(this.tables, this.durable, now);
     const timeout = this.#cfg.helloTimeoutMs;
     refuseExpiredIdentityWaits(this.tables, this.#wire, now, timeout, () => void this.counters.identityWaitTimeouts++);
