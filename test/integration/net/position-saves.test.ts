@@ -2,7 +2,7 @@
  * The periodic save of live players' positions (every 8th sweep, ≈ 2 s per player). better-sqlite3
  * commits synchronously on the event loop that steps the worlds: one transaction per player held the
  * loop for 400 players' fsyncs every 2 s (the admin /healthz answered in up to 1.4 s with 400 bots),
- * and one transaction of every live player held it 120-400 ms at 5,000 players. So each sweep saves
+ * and one transaction of every live player held it 31-68 ms at 5,000 players (bench session-writes). So each sweep saves
  * one eighth of the live players (connection id modulo 8) in one transaction, and only those that
  * moved since their last save; a save that failed is written again at the player's next turn.
  */
