@@ -150,7 +150,6 @@ const adminRound = async (rng: Rng): Promise<string[]> => {
     if (g.req.path.startsWith('/api/v1/worlds/1/') && g.req.method === 'DELETE') continue;
     const res = await rawHttp(adminPort, g.req, 5000);
     if (!res) continue;
-    if (process.env.DEBUG_ADMIN && res.status < 400) process.stderr.write(`admin ${g.req.method} ${g.req.path} -> ${res.status}\n`);
     if (res.status >= 500 && res.status !== 503)
       problems.push(`admin ${g.req.method} ${g.req.path} -> ${res.status} ${res.body.toString().slice(0, 200)}`);
   }

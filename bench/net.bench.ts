@@ -93,7 +93,6 @@ const EXTRA_NET = ((): Record<string, unknown> | undefined => {
  * and with the embedded SQLite store `npm start` uses (none, SQLite, SQLite, none), into one record.
  */
 const STORE_AB = process.env.WT_NET_STORE === '1';
-const storeRuns: unknown[] = [];
 
 /** `WT_NET_CLIENTS`: size of the "10k" runs instead of 10,000 (e.g. a mid-size check of the same mix). */
 const SIZE = Number(process.env.WT_NET_CLIENTS ?? 0);
@@ -321,6 +320,7 @@ const suite: Suite = {
       };
       if (STORE_AB) {
         // WT_NET_STORE=1: the same run without a store and with the embedded SQLite store, alternating.
+        const storeRuns: unknown[] = [];
         for (const store of [false, true, true, false]) {
           ctx.log(
             `e2e default: ${clients} WebSocket clients, every one a moving player, ${store ? 'SQLite store' : 'no store'}, 20 Hz, ${secs} s`,

@@ -113,13 +113,10 @@ export interface Session {
   /** World step (clock.step) whose game messages `gameMsgCount` counts: a session's fair share of the buffers (game-messages.ts). */
   gameMsgStep: number;
   gameMsgCount: number;
-  /**
-   * Position of the player's last durable save (world-sessions.ts `saveLivePositions`); NaN = none
-   * yet, or that save failed: a player that did not move since is not written again.
-   */
+  /** Position of the player's last durable save (world-sessions.ts `saveLivePositions`). */
   savedX: number;
   savedY: number;
-  /** When that save was made (the sweep's clock, performance.now ms; -Infinity = never). */
+  /** When that save was made (the sweep's clock, performance.now ms); -Infinity = none yet, or it failed. */
   savedAt: number;
 }
 
@@ -182,8 +179,8 @@ export const createSession = (
     syncRun: 0,
     gameMsgStep: -1,
     gameMsgCount: 0,
-    savedX: Number.NaN,
-    savedY: Number.NaN,
+    savedX: 0,
+    savedY: 0,
     savedAt: Number.NEGATIVE_INFINITY,
   };
   allocKnown(s, INITIAL_KNOWN, 0);

@@ -205,7 +205,7 @@ export const detachAllWorlds = (t: SessionTables): void => {
  */
 export const POSITION_REFRESH_MS = ANONYMOUS_PLAYER_IDLE_MS / 10;
 
-/** Whether `s`'s player, now at (x, y), is due a save at `now`: it moved since its last save, or that save is old or failed. */
+/** Whether `s`'s player, now at (x, y), is due a save at `now`: it moved since its last save, or that save is old, failed or none. */
 export const positionDue = (s: Session, x: number, y: number, now: number): boolean =>
   x !== s.savedX || y !== s.savedY || now - s.savedAt >= POSITION_REFRESH_MS;
 
@@ -238,7 +238,7 @@ export const saveLivePositions = (t: SessionTables, durable: DurableSessions | n
   }
   if (rows.length === 0) return;
   durable.savePositions(rows).catch(() => {
-    for (const s of saved) s.savedX = Number.NaN;
+    for (const s of saved) s.savedAt = Number.NEGATIVE_INFINITY;
   });
 };
 

@@ -7,14 +7,17 @@ import type pg from 'pg';
 import { rowOr, toPlayer, toJsonText, toSession } from './rows.js';
 import type { PlayerRecord, SessionRecord, SessionWrite } from './types.js';
 
-/** Upsert of a player record (createdAt kept). */
-export const PUT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`;
+/** What an upsert of a player record sets on conflict (createdAt kept). */
+const PLAYER_CONFLICT = 'ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at';
+/** What an upsert of a session record sets on conflict. */
+const SESSION_CONFLICT = `ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
+  expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`;
+
+/** Upsert of a player record. */
+export const PUT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) ${PLAYER_CONFLICT}`;
 
 /** Upsert of a session record. */
-export const PUT_SESSION = `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
-  expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`;
+export const PUT_SESSION = `INSERT INTO sessions (token, player_id, world_id, expires_at, data) VALUES ($1, $2, $3, $4, $5) ${SESSION_CONFLICT}`;
 
 /** Parameters of {@link PUT_SESSION} for a session record. */
 export const sessionValues = (s: SessionRecord): unknown[] => [
@@ -30,19 +33,19 @@ export const insertSession = async (c: pg.PoolClient, s: SessionRecord): Promise
   await c.query(PUT_SESSION, sessionValues(s));
 };
 
-/** Upsert of many player records in one statement (created_at kept); ids distinct. */
+/** Upsert of many player records in one statement; ids distinct. */
 const PUT_PLAYERS = `INSERT INTO players (id, name, data, created_at, updated_at)
-  SELECT id, name, data, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, name, data)
-  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`;
+  SELECT id, name, data, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, name, data) ${PLAYER_CONFLICT}`;
 
 /** Upsert of many session records in one statement; tokens distinct. */
 const PUT_SESSIONS = `INSERT INTO sessions (token, player_id, world_id, expires_at, data)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])
-  ON CONFLICT (token) DO UPDATE SET player_id = EXCLUDED.player_id, world_id = EXCLUDED.world_id,
-  expires_at = EXCLUDED.expires_at, data = EXCLUDED.data`;
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) ${SESSION_CONFLICT}`;
 
-/** Keys in code-unit order: two batches lock the rows they share in the same order. */
-const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** Entries in key code-unit order: two batches lock the rows they share in the same order. */
+const byKey = <V>(m: Map<string, V>): Array<[string, V]> => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** The first `n` columns of `rows`, one array each: the parameters of an `unnest`. */
+const columns = (rows: readonly unknown[][], n: number): unknown[][] => Array.from({ length: n }, (_, i) => rows.map((r) => r[i]));
 
 /**
  * Apply a batch of player upserts, session upserts and session deletions (`Store.writeSessions`) on
@@ -55,28 +58,20 @@ const sortedKeys = <V>(m: Map<string, V>): string[] => [...m.keys()].sort((a, b)
  * cannot be fails as it did when that write ran.
  */
 export const writeSessionOps = async (c: pg.PoolClient, ops: readonly SessionWrite[]): Promise<void> => {
-  const players = new Map<string, [name: string, data: string]>();
-  const sessions = new Map<string, [playerId: string, worldId: string, expiresAt: number, data: string] | null>();
+  // Each key's last write: its row's values, or null for a session deleted.
+  const players = new Map<string, unknown[]>();
+  const sessions = new Map<string, unknown[] | null>();
   for (const o of ops)
-    if (o.kind === 'player') players.set(o.id, [o.name, toJsonText(o.data ?? {}, 'player data')]);
-    else if (o.kind === 'session') {
-      const s = o.record;
-      sessions.set(s.token, [s.playerId, s.worldId, s.expiresAt, toJsonText(s.data, 'session data')]);
-    } else sessions.set(o.token, null);
-  if (players.size > 0) {
-    const ids = sortedKeys(players);
-    const rows = ids.map((id) => players.get(id) as [string, string]);
-    await c.query(PUT_PLAYERS, [ids, rows.map((r) => r[0]), rows.map((r) => r[1]), Date.now()]);
-  }
-  const tokens = sortedKeys(sessions);
-  const drops = tokens.filter((t) => sessions.get(t) === null);
+    if (o.kind === 'player') players.set(o.id, [o.id, o.name, toJsonText(o.data ?? {}, 'player data')]);
+    else if (o.kind === 'session') sessions.set(o.record.token, sessionValues(o.record));
+    else sessions.set(o.token, null);
+  const playerRows = byKey(players).map(([, r]) => r);
+  if (playerRows.length > 0) await c.query(PUT_PLAYERS, [...columns(playerRows, 3), Date.now()]);
+  const entries = byKey(sessions);
+  const drops = entries.filter(([, r]) => r === null).map(([token]) => token);
   if (drops.length > 0) await c.query('DELETE FROM sessions WHERE token = ANY($1::text[])', [drops]);
-  const puts = tokens.filter((t) => sessions.get(t) !== null);
-  if (puts.length > 0) {
-    const rows = puts.map((t) => sessions.get(t) as [string, string, number, string]);
-    const column = <I extends 0 | 1 | 2 | 3>(i: I) => rows.map((r) => r[i]);
-    await c.query(PUT_SESSIONS, [puts, column(0), column(1), column(2), column(3)]);
-  }
+  const puts = entries.flatMap(([, r]) => (r === null ? [] : [r]));
+  if (puts.length > 0) await c.query(PUT_SESSIONS, columns(puts, 5));
 };
 
 /** The player record `id`, or undefined (`Store.getPlayer`). */

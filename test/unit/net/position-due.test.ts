@@ -1,6 +1,6 @@
 /**
  * When a live player's position is written to its durable record (src/net/world-sessions.ts
- * `positionDue`): when it moved since its last save, when it has none or that one failed (NaN), and at
+ * `positionDue`): when it moved since its last save, when it has none or that one failed (savedAt reset), and at
  * least every POSITION_REFRESH_MS though it stood still — well under the idle time after which the
  * anonymous-player prune may delete a `g:` player's records (docs/DURABILITY.md "Anonymous players").
  */
@@ -23,12 +23,13 @@ describe('a live player’s position save is due', () => {
     expect(positionDue(s, 3, -4, 1250)).toBe(true);
   });
 
-  it('after a failed save (savedX reset to NaN), though it did not move', () => {
+  it('after a failed save (savedAt reset to -Infinity), though it did not move', () => {
     const s = session();
+    s.savedX = 3;
     s.savedY = 4;
     s.savedAt = 1000;
     expect(positionDue(s, Number.NaN, 4, 1250)).toBe(true); // NaN never equals: saved every time, as before
-    s.savedX = Number.NaN;
+    s.savedAt = Number.NEGATIVE_INFINITY;
     expect(positionDue(s, 3, 4, 1250)).toBe(true);
   });
 
