@@ -27,6 +27,7 @@ import {
   type StoredRow,
   versionsOf,
 } from './player-data-rules.js';
+import { onlyKeyOps, postgresKeyOps } from './postgres-player-data-keys.js';
 import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
 import {
   isPlayerDataWrite,
@@ -108,12 +109,29 @@ const one = async (c: pg.PoolClient, o: PlayerDataOp, limits: PlayerDataLimits, 
   return { status: 'ok', version: d.version + 1 };
 };
 
+/** A batch with a listing or a forget: one operation at a time (with a `recorder`: recorded, stopping where it says). */
+const eachOp = async (
+  c: pg.PoolClient,
+  ops: readonly PlayerDataOp[],
+  limits: PlayerDataLimits,
+  recorder: Recorder | undefined,
+): Promise<PlayerDataOpResult[]> => {
+  const results: PlayerDataOpResult[] = [];
+  for (const o of ops) {
+    const r = await one(c, o, limits, recorder);
+    results.push(r);
+    if (recorder?.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
+  }
+  return results;
+};
+
 /**
  * Apply a batch on `c` (a client inside a transaction): lock the players written (a recorded batch:
  * every player it touches), then — a retry
  * with a batch id — answer from the batch's record if its COMMIT landed before (looked up after the
  * locks: an earlier attempt still committing holds them, so its record is seen once they are
- * granted), else each operation in order and the record (every answer, reads too; the batch stops
+ * granted), else the operations in order — a batch of loads, saves and deletes only in two statements
+ * (postgres-player-data-keys.ts), one with a listing or a forget one operation at a time — and the record (every answer, reads too; the batch stops
  * once its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A
  * forget erases its player's loaded values from every record (`eraseRecorded`).
  */
@@ -148,17 +166,9 @@ export const postgresPlayerData = async (
       return { results, replayed: true };
     }
   }
-  const results: PlayerDataOpResult[] = [];
-  if (!record) {
-    for (const o of ops) results.push(await one(c, o, limits));
-    return { results, replayed: false };
-  }
-  const recorder = batchRecorder(options?.maxReadBytes);
-  for (const o of ops) {
-    const r = await one(c, o, limits, recorder);
-    results.push(r);
-    if (recorder.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
-  }
+  const recorder = record ? batchRecorder(options?.maxReadBytes) : undefined;
+  const results = onlyKeyOps(ops) ? await postgresKeyOps(c, ops, limits, recorder) : await eachOp(c, ops, limits, recorder);
+  if (!record || !recorder) return { results, replayed: false };
   const now = Date.now();
   await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), now]);
   const reads = recorder.reads();
