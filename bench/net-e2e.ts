@@ -26,6 +26,7 @@ import { createSimWorld } from '../src/world/sim-world.js';
 import type { SuiteContext } from './harness.js';
 import { type BotReport, groupFigures, latencySplit, load, mib, pct, r2, runBots, settledRss } from './net-bots-proc.js';
 import { createFloorProbe } from './net-floor-probe.js';
+import { gcWatch } from './net-gc.js';
 import type { E2eOptions } from './net-e2e-options.js';
 import { describePlacement, envPlacement, napiCpuMs } from './net-netns.js';
 
@@ -55,6 +56,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     sendUsPerSnap: number[] = [],
     cpuUsPerSnap: number[] = [];
   const floor = createFloorProbe(clients);
+  const gc = gcWatch();
   let recording = false,
     /** Sessions when the window opened; the window closes at the first step below 99 % of it (bots leaving). */
     windowSessions = 0,
@@ -90,6 +92,11 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         return;
       }
       steps.push(w.stats.totalMs);
+      gc.step(w.stats.totalMs, () => ({
+        phaseMs: Object.fromEntries(PHASES.map((p, i) => [p, r2(w.stats.phaseMs[i] ?? 0)])),
+        replicateCpuMs: r2(net.stats.lastReplicateCpuMs),
+        snapshots: snaps,
+      }));
       for (let i = 0; i < PHASES.length; i++) phaseSum[i] += w.stats.phaseMs[i] ?? 0;
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       const lad = net.stats.ladder;
@@ -157,6 +164,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
   closeWindow = () => {
     if (win.end || !recording) return;
     recording = false;
+    gc.record(false);
     const st = server!.stats();
     const rs = world.net?.regions?.stats;
     win.end = {
@@ -173,6 +181,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       measuring = settledRss().then((r) => {
         rssJoined = r;
         recording = true;
+        gc.record(true);
         windowSessions = server!.stats().sessions;
         cpu0 = process.cpuUsage();
         napi0 = napiCpuMs(place);
@@ -334,6 +343,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       steps: steps.length,
       expected: Math.round(snapSecs * 20),
     },
+    /** The server's garbage collections over the window, and their share of its longest step (bench/net-gc.ts). */
+    gc: gc.figures(),
     replicatePhaseMs: { p50: pct(replicate, 0.5), p99: pct(replicate, 0.99) },
     /**
      * Mean wall ms per recorded step of each phase, and of the loop's whole interval (wall time

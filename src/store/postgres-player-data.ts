@@ -127,13 +127,13 @@ const eachOp = async (
 
 /**
  * Apply a batch on `c` (a client inside a transaction): lock the players written (a recorded batch:
- * every player it touches), then — a retry
- * with a batch id — answer from the batch's record if its COMMIT landed before (looked up after the
- * locks: an earlier attempt still committing holds them, so its record is seen once they are
- * granted), else the operations in order — a batch of loads, saves and deletes only in two statements
- * (postgres-player-data-keys.ts), one with a listing or a forget one operation at a time — and the record (every answer, reads too; the batch stops
- * once its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A
- * forget erases its player's loaded values from every record (`eraseRecorded`).
+ * every player it touches), then — a retry with a batch id — answer from the batch's record if its
+ * COMMIT landed before (looked up after the locks: an earlier attempt still committing holds them, so
+ * its record is seen once they are granted), else run the operations in order — a batch of loads,
+ * saves and deletes only in two statements (postgres-player-data-keys.ts), one with a listing or a
+ * forget one operation at a time — and write the record (every answer, reads too; the batch stops once
+ * its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A forget
+ * erases its player's loaded values from every record (`eraseRecorded`).
  */
 export const postgresPlayerData = async (
   c: pg.PoolClient,
