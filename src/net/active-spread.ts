@@ -55,6 +55,12 @@ const COST_ALPHA = 0.1;
 const MIN_SAMPLE = 16;
 /** A lower level must fit within this share of the budget before the spread steps down. */
 const DOWN_MARGIN = 0.8;
+/**
+ * A spread in effect holds while the process's CPU share stays at or above this share of net
+ * `overloadSpreadMinCpu` (it starts only at the full figure): hysteresis, so a CPU window with a
+ * neighbour on the core does not switch the spread off for one huge step.
+ */
+export const SPREAD_CPU_HOLD = 0.8;
 
 /**
  * Most steps one active player's snapshots may be spread over: the floor `minHz` at `every`

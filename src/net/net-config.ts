@@ -157,8 +157,9 @@ export interface NetConfig extends NetAdmissionConfig {
    * The active players' spread applies only while the process uses at least this share of one
    * core (the controller's CPU meter, `controller.cpuShare`, sampled by the loop runner over 1 s):
    * a loop that runs late while the process has CPU to spare is late for reasons outside it (a
-   * preempted VM, another process), which fewer snapshots would not fix. 0 = no CPU condition
-   * (manual stepping never samples the meter). 0..64, default 0.8.
+   * preempted VM, another process), which fewer snapshots would not fix. A spread in effect holds
+   * down to 0.8 × this (hysteresis: `SPREAD_CPU_HOLD`, src/net/active-spread.ts). 0 = no CPU
+   * condition (manual stepping never samples the meter). 0..64, default 0.8.
    */
   overloadSpreadMinCpu: number;
   /** Consecutive overloaded steps that switch to the overload floors. 1..1000000, default 20. */

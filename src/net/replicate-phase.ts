@@ -33,7 +33,7 @@
  */
 import { CloseCode } from '../errors.js';
 import type { StepContext } from '../core/world-core.js';
-import { measureActiveCost, spreadLevel, spreadNeeded, updateActiveSpread } from './active-spread.js';
+import { measureActiveCost, SPREAD_CPU_HOLD, spreadLevel, spreadNeeded, updateActiveSpread } from './active-spread.js';
 import { beginRun, encodeSessionSnapshot, type ReplicationWorld } from './replication.js';
 import { floorDiv, frameFor, type SnapshotFrame } from './snapshot-frame.js';
 import { createRegionFrames, regionFrameFor } from './region-frames.js';
@@ -124,7 +124,10 @@ export const replicateWorld = (world: ReplicationWorld, ctx: StepContext, net: W
     const sp = ov.spread;
     const tickMs = tick * 1000;
     // The spread only while the process is CPU-bound (net `overloadSpreadMinCpu`): late with CPU to spare is not ours to fix.
-    const cpuBound = cfg.overloadSpreadMinCpu <= 0 || world.controller.cpuShare >= cfg.overloadSpreadMinCpu;
+    // Once spread, it holds down to SPREAD_CPU_HOLD of that: a 1 s window in which a neighbour took a slice of the core
+    // (0.75 measured) would otherwise send every active player at once in the next step (4,700 snapshots, ≈ 240 ms).
+    const minCpu = cfg.overloadSpreadMinCpu * (spreadLevel(sp.active, sp.crowd) > 0 ? SPREAD_CPU_HOLD : 1);
+    const cpuBound = cfg.overloadSpreadMinCpu <= 0 || world.controller.cpuShare >= minCpu;
     const hold = cpuBound && spreadLevel(sp.active, sp.crowd) > 0 && spreadNeeded(sp, cfg, ov.lastActive, ov.lastCrowd, every, tickMs);
     if (updateOverload(ov, cfg, t0, ctx.step, tickMs, pressure, hold) > 0) lad.overloadEntered++;
     updateActiveSpread(sp, cfg, ov.on && cpuBound, ov.lastActive, ov.lastCrowd, every, tickMs);

@@ -104,10 +104,19 @@ describe('active-player spread under injected overload', () => {
     await steps(3);
     expect(ladder().overload).toBe(1);
     expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([1, 1]);
+    // Not CPU-bound enough to start a spread: 0.75 of a core is under 0.8.
+    world.controller.cpuShare = 0.75;
+    await steps(2);
+    expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([1, 1]);
     // CPU-bound: spread at the next run.
     world.controller.cpuShare = 0.95;
     await steps(1);
     expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([2, 2]);
+    // Once spread, a window with a neighbour on the core (0.75, above 0.8 × 0.8) keeps it: hysteresis.
+    world.controller.cpuShare = 0.75;
+    await steps(2);
+    expect([ladder().activeSpread, ladder().crowdSpread]).toEqual([2, 2]);
+    world.controller.cpuShare = 0.95;
     clear();
     const spread0 = ts.server.stats().byClass.player!.spread;
     await steps(40);
