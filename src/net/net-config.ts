@@ -162,7 +162,11 @@ export interface NetConfig extends NetAdmissionConfig {
    * condition (manual stepping never samples the meter). 0..64, default 0.8.
    */
   overloadSpreadMinCpu: number;
-  /** Consecutive overloaded steps that switch to the overload floors. 1..1000000, default 20. */
+  /**
+   * Consecutive overloaded steps that switch to the overload floors — or fewer, once they took as
+   * long as this many nominal steps (wall time; each counted at most 4 steps long). 1..1000000,
+   * default 20.
+   */
   overloadEnterSteps: number;
   /**
    * Consecutive calm steps (not in emergency, or the loop on time) that switch back to the normal

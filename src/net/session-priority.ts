@@ -227,7 +227,7 @@ export const createLadderStats = (): LadderStats => ({
  * Sustained-overload detector of one world's replicate phase (docs/NET-SCALE.md "10,000
  * sessions"). A run is hot when the controller is in emergency (pressure 4) and the loop runs
  * late: the smoothed wall interval between two runs is over `overloadLateFactor` × the nominal
- * step (0 = emergency alone). `overloadEnterSteps` hot runs in a row turn overload on;
+ * step (0 = emergency alone). `overloadEnterSteps` hot runs in a row (or their nominal wall time) turn overload on;
  * `overloadExitSteps` calm runs in a row turn it off. Re-entering within 4 × the exit hold of
  * leaving doubles the hold (at most 8 × `overloadExitSteps`), so a load that fits only at the
  * overload floors does not flap between the two sets of floors; a clean entry resets it.
@@ -236,6 +236,8 @@ export interface OverloadState {
   on: boolean;
   /** Consecutive hot runs (while off) / calm runs (while on). */
   streak: number;
+  /** Wall ms the hot runs of the current streak took (while off; each interval counted at most 4 steps long). */
+  hotMs: number;
   /** Wall ms (performance.now) of the last run; -1 before the first. */
   lastRunMs: number;
   /** Smoothed interval between runs (wall ms); 0 before the second run. */
@@ -255,6 +257,7 @@ export interface OverloadState {
 export const createOverloadState = (): OverloadState => ({
   on: false,
   streak: 0,
+  hotMs: 0,
   lastRunMs: -1,
   meanIntervalMs: 0,
   exitSteps: 0,
@@ -269,8 +272,12 @@ const INTERVAL_ALPHA = 0.05;
 
 /**
  * Feed one replicate run (wall `nowMs`, `step`, nominal step `tickMs`, controller `pressure`)
- * to `o`. Returns 1 when overload turned on, -1 when it turned off, 0 otherwise. An interval is
- * counted at most 4 steps long, so a pause or a stall does not hold the mean up for long.
+ * to `o`. Returns 1 when overload turned on, -1 when it turned off, 0 otherwise. It turns on after
+ * `overloadEnterSteps` hot runs in a row, or sooner once those runs took as long as that many
+ * nominal steps: late steps are long ones, and at 200 ms a step 20 of them are 4 s of every active
+ * player sent at once (docs/NET-SCALE.md "The longest steps at 5,000 sessions"). An interval is
+ * counted at most 4 steps long, so a pause or a stall does not hold the mean up for long, and no
+ * fewer than a quarter of `overloadEnterSteps` runs turn overload on.
  * `hold` (while on): the run counts as hot whatever the controller and the loop say — the
  * active players' spread is what keeps the loop on time, and unspread they would not fit
  * (active-spread.ts `spreadNeeded`), so leaving overload would only bring it back.
@@ -284,8 +291,8 @@ export const updateOverload = (
   pressure: number,
   hold = false,
 ): number => {
+  const d = o.lastRunMs >= 0 ? Math.min(nowMs - o.lastRunMs, 4 * tickMs) : 0;
   if (o.lastRunMs >= 0) {
-    const d = Math.min(nowMs - o.lastRunMs, 4 * tickMs);
     o.meanIntervalMs = o.meanIntervalMs === 0 ? d : o.meanIntervalMs + (d - o.meanIntervalMs) * INTERVAL_ALPHA;
   }
   o.lastRunMs = nowMs;
@@ -294,9 +301,11 @@ export const updateOverload = (
   const hot = pressure >= 4 && late;
   if (!o.on) {
     o.streak = hot ? o.streak + 1 : 0;
-    if (o.streak < cfg.overloadEnterSteps) return 0;
+    o.hotMs = hot ? o.hotMs + d : 0;
+    if (o.streak < cfg.overloadEnterSteps && o.hotMs < cfg.overloadEnterSteps * tickMs) return 0;
     o.on = true;
     o.streak = 0;
+    o.hotMs = 0;
     o.exitSteps = step - o.offStep < 4 * o.exitSteps ? Math.min(o.exitSteps * 2, cfg.overloadExitSteps * 8) : cfg.overloadExitSteps;
     return 1;
   }

@@ -148,8 +148,8 @@ describe('overload floors (sustained overload: emergency while the loop runs lat
     run(60, 80, 2);
     expect(o.on).toBe(false);
     expect(o.meanIntervalMs).toBeGreaterThan(55);
-    // Late and in emergency: on at the 3rd run.
-    expect(run(3, 80, 4)).toEqual([0, 0, 1]);
+    // Late and in emergency: on at the 2nd run (two 80 ms steps last longer than 3 nominal ones).
+    expect(run(2, 80, 4)).toEqual([0, 1]);
     expect(o.on).toBe(true);
     // A calm run resets nothing while on until 4 calm runs in a row: emergency ends.
     expect(run(3, 80, 2)).toEqual([0, 0, 0]);
@@ -157,15 +157,39 @@ describe('overload floors (sustained overload: emergency while the loop runs lat
     expect(run(4, 80, 2)).toEqual([0, 0, 0, -1]);
     expect(o.on).toBe(false);
     // Back within 4 × the hold: the exit hold doubles (8 calm runs).
-    expect(run(3, 80, 4)).toEqual([0, 0, 1]);
+    expect(run(2, 80, 4)).toEqual([0, 1]);
     expect(o.exitSteps).toBe(8);
     expect(run(8, 80, 2)).toEqual([0, 0, 0, 0, 0, 0, 0, -1]);
     // Long calm since: a clean entry resets the hold.
     run(200, 50, 0);
     run(20, 80, 2); // late again, but not in emergency: still off
     expect(o.on).toBe(false);
-    expect(run(3, 80, 4)).toEqual([0, 0, 1]);
+    expect(run(2, 80, 4)).toEqual([0, 1]);
     expect(o.exitSteps).toBe(4);
+    // Runs 40 ms apart (late by the mean, which the 80 ms steps before hold up; 120 ms in all): the count decides, on at the 3rd.
+    run(200, 50, 0);
+    run(40, 80, 2);
+    expect(run(3, 40, 4)).toEqual([0, 0, 1]);
+  });
+
+  it('enters after overloadEnterSteps runs or their nominal wall time, whichever comes first; a stall counts 4 steps at most', () => {
+    const c = resolveNetConfig({}); // 20 steps to enter: 1,000 ms at a 50 ms step
+    expect(c.overloadEnterSteps).toBe(20);
+    const runs = (gap: number, pressures: number[]): number[] => {
+      const o = createOverloadState();
+      let t = 0;
+      updateOverload(o, c, t, 0, 50, 0); // the first run has no interval yet
+      return pressures.map((p, i) => updateOverload(o, c, (t += gap), i + 1, 50, p));
+    };
+    const on = (xs: number[]): number => xs.indexOf(1) + 1; // the run (1-based) that turned overload on; 0 = never
+    // 200 ms steps: five of them are 1,000 ms.
+    expect(on(runs(200, Array(20).fill(4)))).toBe(5);
+    // A 2 s stall is counted 200 ms: still five runs, never one.
+    expect(on(runs(2000, Array(20).fill(4)))).toBe(5);
+    // 60 ms steps: 17 of them pass 1,000 ms before the 20th run.
+    expect(on(runs(60, Array(20).fill(4)))).toBe(17);
+    // A calm run (not in emergency) starts the count and the time again.
+    expect(on(runs(200, [4, 4, 4, 4, 2, 4, 4, 4, 4, 4]))).toBe(10);
   });
 
   it('lateFactor 0: emergency alone is overload; a pause does not hold the mean up', () => {
