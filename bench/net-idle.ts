@@ -46,7 +46,10 @@ export const idleCapacity = async (ctx: SuiteContext, requested: number, pin: Pi
     port: 0,
     logger: createLogger('warn'),
     resolveWorld: (id) => (id === '1' ? world : undefined),
-    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10 },
+    // Join admission off: this measures idle sessions' memory, not a join storm (bench/join-flood.ts does).
+    // With the defaults (16 joins a step at this world's 5 Hz, 320 a second) the bots' 1,000 hellos in
+    // flight waited past helloTimeoutMs and were refused UNAVAILABLE: 8,000 of 18,000 joined (2026-12-04).
+    net: { maxConnections: clients + 1000, interestRadius: 20, detailedRadius: 10, maxJoinsPerStep: 0, maxJoinsPerSecond: 0 },
     openFileLimit: fd ? { soft: fd, hard: fd } : undefined,
   });
   await server.start();

@@ -32,6 +32,7 @@
  * `viewMode`, docs/NET-SCALE.md "Region frames"): the replicate phase in process, then end to end
  * at `WT_NET_SIZES` (default 1000,2500,5000) on `WT_NET_SCENARIOS` (default,crowd), the two modes
  * back to back per size; writes bench/results/net-regions.json.
+ * `WT_NET_ONLY=idle` runs only the idle capacity (bench/net-idle.ts, bench/results/net-idle.json).
  * `WT_NET_ONLY=floor-split` splits the transport floor (bench/net-floor-split.ts, its WT_FLOOR_* env;
  * bench/results/net-floor-split.json).
  * `WT_NET_NETNS=<name>` (after `bash bench/netns-setup.sh <name>`, as root) runs any of these with
@@ -100,8 +101,10 @@ if (!Number.isInteger(SIZE) || SIZE < 0 || SIZE > 20_000) {
   console.error(`WT_NET_CLIENTS must be an integer 0..20000 (got ${JSON.stringify(process.env.WT_NET_CLIENTS)})`);
   process.exit(2);
 }
-if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots', 'floor-split', 'placement'].includes(ONLY)) {
-  console.error(`WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions, bots, floor-split or placement (got ${JSON.stringify(ONLY)})`);
+if (!['', '10k', '10k-mix', '5k', 'regions', 'mix-phase', 'bots', 'floor-split', 'placement', 'idle'].includes(ONLY)) {
+  console.error(
+    `WT_NET_ONLY must be 10k, 10k-mix, 5k, mix-phase, regions, bots, floor-split, placement or idle (got ${JSON.stringify(ONLY)})`,
+  );
   process.exit(2);
 }
 
@@ -239,6 +242,7 @@ const SUITE_NAMES: Record<string, string> = {
   bots: 'net-bots',
   'floor-split': 'net-floor-split',
   placement: 'net-placement',
+  idle: 'net-idle',
 };
 
 /** `WT_NET_NETNS` (bench/net-netns.ts): the bots behind a veth pair; result files get a `-netns` suffix. */
@@ -279,6 +283,11 @@ const suite: Suite = {
     }
     if (ONLY === 'regions') {
       await regionsComparison(ctx, pin);
+      return;
+    }
+    if (ONLY === 'idle') {
+      const idle = ctx.quick ? 2000 : 50_000;
+      ctx.record(`idle${idle}`, await idleCapacity(ctx, idle, pin));
       return;
     }
     if (ONLY === 'bots') {
