@@ -62,8 +62,6 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     windowSessions = 0,
     lastSnaps = 0;
   const modes: Record<string, number> = {};
-  let lastMode = '',
-    lastOverload = -1;
   /** Recorded steps with the overload floors on (net `ladder.overload`). */
   let overloadSteps = 0;
   /** Recorded steps with active players spread (net `ladder.activeSpread` or `crowdSpread` > 1), and the last spread seen. */
@@ -94,19 +92,7 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
         return;
       }
       steps.push(w.stats.totalMs);
-      gc.step(w.stats.totalMs, () => ({
-        phaseMs: Object.fromEntries(PHASES.map((p, i) => [p, r2(w.stats.phaseMs[i] ?? 0)])),
-        replicateCpuMs: r2(net.stats.lastReplicateCpuMs),
-        snapshots: snaps,
-        // The step's spread and controller mode next to the step before's (spreadLast and lastMode are still its).
-        activeSpread: [spreadLast.activeSpread, net.stats.ladder.activeSpread],
-        mode: [lastMode, w.controller.mode],
-        overload: [lastOverload, net.stats.ladder.overload],
-        cpuShare: r2(w.controller.cpuShare),
-        activeUsPerSnapshot: r2(net.stats.ladder.activeUsPerSnapshot),
-      }));
-      lastOverload = net.stats.ladder.overload;
-      lastMode = w.controller.mode;
+      gc.step(w, snaps);
       for (let i = 0; i < PHASES.length; i++) phaseSum[i] += w.stats.phaseMs[i] ?? 0;
       modes[w.controller.mode] = (modes[w.controller.mode] ?? 0) + 1;
       const lad = net.stats.ladder;

@@ -6,6 +6,14 @@
  * "The longest steps at 5,000 sessions").
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { PHASES } from '../src/core/phases.js';
+
+/** What a step's anatomy reads of the world just stepped (a served world of bench/net-e2e.ts). */
+interface SteppedWorld {
+  stats: { totalMs: number; phaseMs: ArrayLike<number> };
+  controller: { mode: string; cpuShare: number };
+  net?: { stats: { lastReplicateCpuMs: number; ladder: { activeSpread: number; overload: number; activeUsPerSnapshot: number } } } | null;
+}
 
 const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -20,6 +28,8 @@ export const gcWatch = () => {
   const entries: Array<{ start: number; ms: number; kind: string }> = [];
   let recording = false;
   let longest = { start: 0, end: 0, ms: -1, detail: {} as Record<string, unknown> };
+  /** The step before's spread, controller mode and overload stage (shown next to the longest step's own). */
+  let prev = { spread: 1, mode: '', overload: -1 };
   const obs = new PerformanceObserver((list) => {
     if (!recording) return;
     for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
@@ -31,12 +41,27 @@ export const gcWatch = () => {
     record(on: boolean): void {
       recording = on;
     },
-    /** A recorded step that just ended after `ms` of wall time; `detail()`: what to report of it if it is the longest so far. */
-    step(ms: number, detail: () => Record<string, unknown>): void {
+    /** A recorded step of `w` that just ended, `snapshots` sent in it: kept with its anatomy if it is the longest so far. */
+    step(w: SteppedWorld, snapshots: number): void {
+      const lad = w.net?.stats.ladder;
+      const now = { spread: lad?.activeSpread ?? 1, mode: w.controller.mode, overload: lad?.overload ?? -1 };
+      const ms = w.stats.totalMs;
       if (ms > longest.ms) {
         const end = performance.now();
-        longest = { start: end - ms, end, ms, detail: detail() };
+        const detail = {
+          phaseMs: Object.fromEntries(PHASES.map((p, i) => [p, r2(w.stats.phaseMs[i] ?? 0)])),
+          replicateCpuMs: r2(w.net?.stats.lastReplicateCpuMs ?? 0),
+          snapshots,
+          // [the step before, this step]
+          activeSpread: [prev.spread, now.spread],
+          mode: [prev.mode, now.mode],
+          overload: [prev.overload, now.overload],
+          cpuShare: r2(w.controller.cpuShare),
+          activeUsPerSnapshot: r2(lad?.activeUsPerSnapshot ?? 0),
+        };
+        longest = { start: end - ms, end, ms, detail };
       }
+      prev = now;
     },
     /** The window's collections by kind, their longest, and the ms of collection inside the longest step. */
     figures() {
