@@ -17,7 +17,7 @@ import type pg from 'pg';
 import { type batchRecorder, decidePlayerDataOp, playerDataQuota } from './player-data-rules.js';
 import type { PlayerDataKeyOp, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
 
-/** A row as the batch sees it: `value` null is a tombstone; `text` the JSON text when loaded or written here. */
+/** A row as the batch sees it: `live` false is a tombstone; `text` the JSON text when loaded (a key the batch loads) or written here, else null. */
 interface KeyRow {
   version: number;
   size: number;
