@@ -19,6 +19,9 @@
   const $ = (id) => document.getElementById(id);
   // Wall ms after which the selected world's map (with its trigger history and ledger) and the cluster view are polled again.
   let mapDue = 0;
+  // The world that map was polled for: a click while a poll of the world before was on its way reset `mapDue`, and that
+  // poll then spent it on the old world — the clicked one got its map up to a second late (dashboard-errors.test.ts).
+  let mapOf = null;
   let clusterDue = 0;
   const state = { token: '', selected: null, costSteps: [], costMs: [], budgetMs: 16, lastStep: -1, busy: false };
 
@@ -265,12 +268,14 @@
         renderCluster(await api('GET', '/api/v1/cluster?view=summary'));
       }
       if (state.selected) {
-        const id = encodeURIComponent(state.selected);
+        const selected = state.selected;
+        const id = encodeURIComponent(selected);
         // After the first stats of a world, only the cost samples newer than the last one charted.
         const since = state.lastStep >= 0 ? `?since=${state.lastStep}` : '';
         renderStats(await api('GET', `/api/v1/worlds/${id}/stats${since}`));
-        if (Date.now() >= mapDue) {
+        if (Date.now() >= mapDue || mapOf !== selected) {
           mapDue = Date.now() + 1000;
+          mapOf = selected;
           drawMap(await api('GET', `/api/v1/worlds/${id}/map?max=20000`));
           renderTriggers((await api('GET', `/api/v1/worlds/${id}/periodic/history?topic=task&limit=10`)).events);
           renderTransactions(await api('GET', `/api/v1/worlds/${id}/ledger`).catch(() => null));
