@@ -354,7 +354,16 @@ export class PostgresStore implements Store {
 
   deleteWorldConfig(worldId: string, options?: { incarnation?: string; fence?: Fence }): Promise<boolean> {
     if (options?.fence) checkToken(options.fence.token);
-    return this.run(true, (c) => deleteWorldConfigAfterWrites(c, worldId, options?.incarnation ?? null, options?.fence?.token ?? null));
+    // A record asked for before this delete may sit in a group commit whose statement has not reached the
+    // server yet (run() sends it first, but on another pooled connection: the delete's own statements
+    // could still land first, find no row and let the record come back after it — seen once in CI,
+    // postgres-record-batch.test.ts). The delete waits for every commit sent so far to have answered.
+    this.records.flush();
+    return this.records
+      .settled()
+      .then(() =>
+        this.run(true, (c) => deleteWorldConfigAfterWrites(c, worldId, options?.incarnation ?? null, options?.fence?.token ?? null)),
+      );
   }
 
   putOperatorState(scope: string, state: unknown, options?: { fence?: Fence }): Promise<void> {
