@@ -48,22 +48,6 @@ const WRITE = `INSERT INTO player_data (player_id, data_key, value, version, siz
 export const onlyKeyOps = (ops: readonly PlayerDataOp[]): ops is readonly PlayerDataKeyOp[] =>
   ops.every((o) => o.op === 'get' || o.op === 'put' || o.op === 'delete');
 
-const readRows = async (c: pg.PoolClient, ops: readonly PlayerDataKeyOp[]): Promise<Map<string, PlayerRows>> => {
-  const players = [...new Set(ops.map((o) => o.playerId))];
-  const loads = ops.filter((o) => o.op === 'get');
-  const res = await c.query(READ, [players, loads.map((o) => o.playerId), loads.map((o) => o.key)]);
-  const out = new Map<string, PlayerRows>(players.map((p) => [p, { rows: new Map(), bytes: 0, n: 0, total: 0 }]));
-  for (const r of res.rows as Array<Record<string, unknown>>) {
-    const p = out.get(String(r.player_id)) as PlayerRows;
-    const row: KeyRow = { version: Number(r.version), size: Number(r.size), live: r.live === true, text: r.value as string | null };
-    p.rows.set(String(r.data_key), row);
-    p.bytes += row.size;
-    p.n += row.live ? 1 : 0;
-    p.total++;
-  }
-  return out;
-};
-
 /** Replace (or add) a row, keeping the player's sums. */
 const setRow = (p: PlayerRows, key: string, row: KeyRow): void => {
   const old = p.rows.get(key);
@@ -74,6 +58,23 @@ const setRow = (p: PlayerRows, key: string, row: KeyRow): void => {
   p.rows.set(key, row);
   p.bytes += row.size;
   p.n += row.live ? 1 : 0;
+};
+
+const readRows = async (c: pg.PoolClient, ops: readonly PlayerDataKeyOp[]): Promise<Map<string, PlayerRows>> => {
+  const players = [...new Set(ops.map((o) => o.playerId))];
+  const loads = ops.filter((o) => o.op === 'get');
+  const res = await c.query(READ, [players, loads.map((o) => o.playerId), loads.map((o) => o.key)]);
+  const out = new Map<string, PlayerRows>(players.map((p) => [p, { rows: new Map(), bytes: 0, n: 0, total: 0 }]));
+  for (const r of res.rows as Array<Record<string, unknown>>) {
+    const p = out.get(String(r.player_id)) as PlayerRows;
+    setRow(p, String(r.data_key), {
+      version: Number(r.version),
+      size: Number(r.size),
+      live: r.live === true,
+      text: r.value as string | null,
+    });
+  }
+  return out;
 };
 
 /** One operation on the batch's copy: its answer, and the row written (if any) in `p`. */

@@ -354,10 +354,8 @@ export class PostgresStore implements Store {
 
   deleteWorldConfig(worldId: string, options?: { incarnation?: string; fence?: Fence }): Promise<boolean> {
     if (options?.fence) checkToken(options.fence.token);
-    // A record asked for before this delete may sit in a group commit whose statement has not reached the
-    // server yet (run() sends it first, but on another pooled connection: the delete's own statements
-    // could still land first, find no row and let the record come back after it — seen once in CI,
-    // postgres-record-batch.test.ts). The delete waits for every commit sent so far to have answered.
+    // run() sends waiting records first, but on another pooled connection: the delete could land before them
+    // and the record come back (postgres-record-batch.test.ts). Wait for every commit sent so far to answer.
     this.records.flush();
     return this.records
       .settled()
