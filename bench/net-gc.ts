@@ -5,6 +5,7 @@
  * its replicate phase's CPU — the questions a step far above its neighbours raises (docs/NET-SCALE.md
  * "The longest steps at 5,000 sessions").
  */
+import { closeSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { PHASES } from '../src/core/phases.js';
 
@@ -12,8 +13,139 @@ import { PHASES } from '../src/core/phases.js';
 interface SteppedWorld {
   stats: { totalMs: number; phaseMs: ArrayLike<number> };
   controller: { mode: string; cpuShare: number };
-  net?: { stats: { lastReplicateCpuMs: number; ladder: { activeSpread: number; overload: number; activeUsPerSnapshot: number } } } | null;
+  net?: {
+    stats: {
+      lastReplicateMs: number;
+      lastReplicateCpuMs: number;
+      lastSendMs: number;
+      snapshotBytes: number;
+      sentBuffered: number;
+      ladder: { activeSpread: number; overload: number; activeUsPerSnapshot: number; down: number };
+    };
+  } | null;
 }
+
+/**
+ * One recorded step's replicate phase per snapshot: where a step that costs more per snapshot than
+ * its neighbours spends it — encoding (more changes to write) or the sends (clients behind: on
+ * loopback a send runs the receiver's TCP path, and into a non-empty socket uWS copies the frame).
+ */
+interface StepCost {
+  /** Recorded steps before this one in the window (0: the window's first). */
+  index: number;
+  ms: number;
+  snapshots: number;
+  /** Wall µs per snapshot: the whole phase, inside the sends, the rest (priorities, encode). */
+  wallUs: number;
+  sendUs: number;
+  encodeUs: number;
+  /** Process CPU µs per snapshot of the phase. */
+  cpuUs: number;
+  bytesPerSnapshot: number;
+  /** Share of the step's snapshots sent into a socket still holding an earlier frame's bytes. */
+  sentBufferedShare: number;
+  /** Sessions stepped down their quality ladder in this step. */
+  ladderDown: number;
+  /**
+   * µs of fixed probes run right after the step (outside it): integer arithmetic, and dependent
+   * random reads over the 64 MiB buffer (memory latency) and over 8 MiB of it (`probeL3Us`). Slower probes in a slow step mean the machine ran slower then (the
+   * host, or the bots' process on the other core sharing the caches), not that the step did more.
+   */
+  probeCpuUs: number;
+  probeMemUs: number;
+  /** µs of 2,000 dependent random reads over 8 MiB (fits the shared L3 when nothing else uses it). */
+  probeL3Us: number;
+  /**
+   * CPU ms of the process's threads over the loop interval ending with this step (the step, then
+   * socket I/O and timers until the next): the main thread, every other thread, and the busiest
+   * other by name. The server is pinned to one core, so another thread's CPU is time the main
+   * thread waited — and `process.cpuUsage` counts it in the phase's CPU too.
+   */
+  mainMs: number;
+  otherMs: number;
+  otherTop: string;
+}
+
+/** Per-thread CPU time from /proc (schedstat's first field: ns on a CPU), read through kept descriptors. */
+const threadClock = () => {
+  const buf = Buffer.alloc(64);
+  let threads: Array<{ tid: string; name: string; fd: number; ns: number }> = [];
+  const read = (fd: number): number => {
+    const n = readSync(fd, buf, 0, 64, 0);
+    const sp = buf.indexOf(32);
+    return Number(buf.toString('latin1', 0, sp > 0 && sp < n ? sp : n));
+  };
+  const refresh = (): void => {
+    const known = new Map(threads.map((t) => [t.tid, t]));
+    const next: typeof threads = [];
+    for (const tid of readdirSync('/proc/self/task')) {
+      const had = known.get(tid);
+      if (had) {
+        next.push(had);
+        known.delete(tid);
+        continue;
+      }
+      try {
+        const fd = openSync(`/proc/self/task/${tid}/schedstat`, 'r');
+        const name = readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trim();
+        next.push({ tid, name, fd, ns: read(fd) });
+      } catch {
+        // the thread ended between the listing and the open
+      }
+    }
+    for (const t of known.values()) closeSync(t.fd);
+    threads = next;
+  };
+  let calls = 0;
+  return {
+    /** CPU ms of each thread since the last call: the main thread's, the rest's, and the busiest other. */
+    sample(): { mainMs: number; otherMs: number; otherTop: string } {
+      if (calls++ % 100 === 0) refresh();
+      let mainMs = 0,
+        otherMs = 0,
+        top = { name: '', ms: 0 };
+      for (const t of threads) {
+        let ns = t.ns;
+        try {
+          ns = read(t.fd);
+        } catch {
+          // ended: counts nothing more
+        }
+        const ms = (ns - t.ns) / 1e6;
+        t.ns = ns;
+        if (t.tid === String(process.pid)) mainMs = ms;
+        else {
+          otherMs += ms;
+          if (ms > top.ms) top = { name: t.name, ms };
+        }
+      }
+      return { mainMs, otherMs, otherTop: top.ms > 0 ? `${top.name} ${r2(top.ms)}` : '' };
+    },
+  };
+};
+
+/** The memory probe's buffer: filled at `gcWatch()` (before the server starts, so it is in every RSS figure alike). */
+let PROBE_MEM = new Int32Array(0);
+let probeSink = 0;
+/** µs of a fixed arithmetic loop and of a fixed chain of random reads (see StepCost). */
+const probeMachine = (): { cpuUs: number; memUs: number; l3Us: number } => {
+  const t0 = performance.now();
+  let x = 2463534242;
+  for (let i = 0; i < 20_000; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  const t1 = performance.now();
+  // Each read's index depends on the one before (no overlap): memory latency, 1,000 times.
+  let j = x >>> 8;
+  for (let i = 0; i < 1_000; i++) j = (PROBE_MEM[j & 0xffffff] + j * 1103515245 + 12345) >>> 0;
+  const t2 = performance.now();
+  for (let i = 0; i < 2_000; i++) j = (PROBE_MEM[j & 0x1fffff] + j * 1103515245 + 12345) >>> 0;
+  const t3 = performance.now();
+  probeSink += j;
+  return { cpuUs: (t1 - t0) * 1000, memUs: (t2 - t1) * 1000, l3Us: (t3 - t2) * 1000 };
+};
 
 const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -25,11 +157,27 @@ const KINDS: Record<number, string> = {
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 export const gcWatch = () => {
+  if (PROBE_MEM.length === 0) {
+    // Random contents: untouched or zeroed pages would all read the one shared zero page.
+    PROBE_MEM = new Int32Array(16 * 1024 * 1024);
+    let x = 88172645;
+    for (let i = 0; i < PROBE_MEM.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      PROBE_MEM[i] = x;
+    }
+  }
   const entries: Array<{ start: number; ms: number; kind: string }> = [];
   let recording = false;
   let longest = { start: 0, end: 0, ms: -1, detail: {} as Record<string, unknown> };
   /** The step before's spread, controller mode and overload stage (shown next to the longest step's own). */
   let prev = { spread: 1, mode: '', overload: -1 };
+  /** Every recorded step's cost per snapshot, and the counters it is taken from. */
+  const costs: Array<StepCost & { at: number }> = [];
+  const clock = threadClock();
+  /** The counters at the step before (null until the first recorded step: its deltas would span the ramp). */
+  let last: { bytes: number; buffered: number; down: number } | null = null;
   const obs = new PerformanceObserver((list) => {
     if (!recording) return;
     for (const e of list.getEntries() as Array<PerformanceEntry & { detail?: { kind?: number } }>)
@@ -43,7 +191,33 @@ export const gcWatch = () => {
     },
     /** A recorded step of `w` that just ended, `snapshots` sent in it: kept with its anatomy if it is the longest so far. */
     step(w: SteppedWorld, snapshots: number): void {
-      const lad = w.net?.stats.ladder;
+      const st = w.net?.stats;
+      if (st) {
+        const now = { bytes: st.snapshotBytes, buffered: st.sentBuffered, down: st.ladder.down };
+        const threads = clock.sample();
+        if (snapshots > 0 && last !== null) {
+          const probe = probeMachine();
+          costs.push({
+            index: costs.length,
+            at: performance.now(),
+            ms: w.stats.totalMs,
+            snapshots,
+            wallUs: (st.lastReplicateMs * 1000) / snapshots,
+            sendUs: (st.lastSendMs * 1000) / snapshots,
+            encodeUs: ((st.lastReplicateMs - st.lastSendMs) * 1000) / snapshots,
+            cpuUs: (st.lastReplicateCpuMs * 1000) / snapshots,
+            bytesPerSnapshot: (now.bytes - last.bytes) / snapshots,
+            sentBufferedShare: (now.buffered - last.buffered) / snapshots,
+            ladderDown: now.down - last.down,
+            probeCpuUs: probe.cpuUs,
+            probeMemUs: probe.memUs,
+            probeL3Us: probe.l3Us,
+            ...threads,
+          });
+        }
+        last = now;
+      }
+      const lad = st?.ladder;
       const now = { spread: lad?.activeSpread ?? 1, mode: w.controller.mode, overload: lad?.overload ?? -1 };
       const ms = w.stats.totalMs;
       if (ms > longest.ms) {
@@ -83,7 +257,71 @@ export const gcWatch = () => {
         longestStepMs: r2(longest.ms),
         gcMsInLongestStep: r2(inLongest),
         longestStep: longest.detail,
+        stepCost: stepCosts(costs, entries),
       };
     },
+  };
+};
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+const rounded = (c: StepCost): StepCost => ({
+  index: c.index,
+  ms: r2(c.ms),
+  snapshots: c.snapshots,
+  wallUs: r2(c.wallUs),
+  sendUs: r2(c.sendUs),
+  encodeUs: r2(c.encodeUs),
+  cpuUs: r2(c.cpuUs),
+  bytesPerSnapshot: Math.round(c.bytesPerSnapshot),
+  sentBufferedShare: r2(c.sentBufferedShare),
+  ladderDown: c.ladderDown,
+  probeCpuUs: r2(c.probeCpuUs),
+  probeMemUs: r2(c.probeMemUs),
+  probeL3Us: r2(c.probeL3Us),
+  mainMs: r2(c.mainMs),
+  otherMs: r2(c.otherMs),
+  otherTop: c.otherTop,
+});
+
+/**
+ * The window's median step (each field's median over the steps) next to its five longest steps,
+ * each split per snapshot into send and encode wall time, with its bytes and its sends into
+ * non-empty sockets: whether the longest steps write more, or send into clients that fell behind.
+ */
+const stepCosts = (costs: Array<StepCost & { at?: number }>, gcEntries: unknown[]) => {
+  const field = (k: Exclude<keyof StepCost, 'otherTop'>) => median(costs.map((c) => c[k]));
+  const med: StepCost = {
+    index: -1,
+    ms: field('ms'),
+    snapshots: field('snapshots'),
+    wallUs: field('wallUs'),
+    sendUs: field('sendUs'),
+    encodeUs: field('encodeUs'),
+    cpuUs: field('cpuUs'),
+    bytesPerSnapshot: field('bytesPerSnapshot'),
+    sentBufferedShare: field('sentBufferedShare'),
+    ladderDown: field('ladderDown'),
+    probeCpuUs: field('probeCpuUs'),
+    probeMemUs: field('probeMemUs'),
+    probeL3Us: field('probeL3Us'),
+    mainMs: field('mainMs'),
+    otherMs: field('otherMs'),
+    otherTop: '',
+  };
+  const longest = [...costs].sort((a, b) => b.ms - a.ms).slice(0, 5);
+  // Every step's figures, for a look at their sequence (not part of the results).
+  const dump = process.env.WT_NET_STEPS_DUMP;
+  if (dump) writeFileSync(dump, JSON.stringify({ steps: costs.map((c) => ({ ...rounded(c), at: r2(c.at ?? 0) })), gc: gcEntries }));
+  return {
+    steps: costs.length,
+    /** CPU ms of the threads other than the main one over the whole window. */
+    otherMs: r2(costs.reduce((a, c) => a + c.otherMs, 0)),
+    median: rounded(med),
+    longest: longest.map(rounded),
+    probeSink: probeSink & 1,
   };
 };

@@ -341,6 +341,7 @@ const sendOne = (
     return 0;
   }
   s.skipped = 0;
+  st.sentBuffered += buffered > 0 ? 1 : 0;
   // Staler far ring at level ≥ 1 (every 4 of its own sends), smaller radius at level ≥ 2; a
   // spread session's cadences (far ring, requery) count its own snapshots. `sf` is filled for every
   // session (a few stores) and used only by a degraded or spread one: filled only then, its stores

@@ -49,6 +49,11 @@ export interface WorldNetStats {
   snapshotBytes: number;
   /** Sessions skipped for a step because their socket buffer was over the threshold. */
   skippedBackpressure: number;
+  /**
+   * Snapshots sent into a socket that still held bytes of an earlier frame (under the skip threshold):
+   * its client is behind, and on loopback the send also runs that client's TCP receive path.
+   */
+  sentBuffered: number;
   /** Visible entities beyond `maxEntitiesPerSession` left out of a snapshot. */
   truncatedEntities: number;
   eventsSent: number;
@@ -226,6 +231,7 @@ export const createWorldNet = (world: CoreWorld, config: NetConfig, transport: N
       snapshotsSent: 0,
       snapshotBytes: 0,
       skippedBackpressure: 0,
+      sentBuffered: 0,
       truncatedEntities: 0,
       eventsSent: 0,
       eventsDropped: 0,

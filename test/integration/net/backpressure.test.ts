@@ -47,6 +47,9 @@ describe('backpressure', () => {
     const st = ts.server.stats();
     expect(st.closesByCode['4008']).toBe(1);
     expect(st.skippedBackpressure).toBeGreaterThanOrEqual(5);
+    // Before its buffer passed the skip threshold, the paused client was sent snapshots into a
+    // socket still holding earlier ones (~35 KB each under 64 KB), and those sends were counted.
+    expect(world.net?.stats.sentBuffered).toBeGreaterThan(0);
     // The reader kept its rate: one snapshot for every step.
     ts.step(1);
     await fast.waitForStep(world.clock.step - 1);
