@@ -2,7 +2,8 @@
  * Suite `player-data`: saves through the player-data service (src/player-data), group-committed,
  * on SQLite (synchronous=FULL) and on PostgreSQL when a server can be started here. Per run: N
  * saves of 200-byte values over 1,000 players in waves (all of a wave submitted at once), with
- * batches of at most 1, 64 (the default) and 256 operations. Figures: saves/s, batches, and the
+ * batches of at most 1, 64 (the default) and 256 operations; on PostgreSQL also with a listing in
+ * every 64 requests (`listEvery`). Figures: saves/s, batches, and the
  * time each `applyPlayerData` call held the event loop synchronously (SQLite: the whole commit,
  * better-sqlite3 is synchronous; PostgreSQL: only the call's set-up, the commit is awaited).
  * Compare the ratios within one run: the machine is shared.
@@ -27,7 +28,11 @@ const pct = (sorted: number[], p: number): number =>
   sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN) : NaN;
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
-const run = async (name: string, store: Store, maxBatch: number, saves: number): Promise<Record<string, unknown>> => {
+/**
+ * `listEvery` > 0: every listEvery-th request of a wave is a listing of a player instead of a save
+ * (an operator's call landing among the game's saves: the batch it joins holds key runs around it).
+ */
+const run = async (name: string, store: Store, maxBatch: number, saves: number, listEvery = 0): Promise<Record<string, unknown>> => {
   const blocks: number[] = [];
   const apply = store.applyPlayerData.bind(store);
   store.applyPlayerData = (ops, limits, options) => {
@@ -42,12 +47,18 @@ const run = async (name: string, store: Store, maxBatch: number, saves: number):
   const waves = 10;
   const perWave = Math.ceil(saves / waves);
   const t0 = performance.now();
-  let ok = 0;
+  let ok = 0,
+    lists = 0;
   for (let w = 0; w < waves; w++) {
     const rs = await Promise.all(
-      Array.from({ length: perWave }, (_, i) => svc.save(`t:p${i % 1000}`, `b${maxBatch}:w${w}:${i}`, value, text, 0)),
+      Array.from({ length: perWave }, (_, i) =>
+        listEvery > 0 && i % listEvery === listEvery - 1
+          ? svc.list(`t:p${i % 1000}`).then((r) => ({ status: r.status === 'ok' ? 'listed' : 'failed' }))
+          : svc.save(`t:p${i % 1000}`, `b${maxBatch}l${listEvery}:w${w}:${i}`, value, text, 0),
+      ),
     );
     ok += rs.filter((r) => r.status === 'ok').length;
+    lists += rs.filter((r) => r.status === 'listed').length;
   }
   const ms = performance.now() - t0;
   await svc.close();
@@ -55,8 +66,11 @@ const run = async (name: string, store: Store, maxBatch: number, saves: number):
   return {
     store: name,
     maxBatch,
-    saves: perWave * waves,
+    listEvery,
+    saves: perWave * waves - lists,
     ok,
+    lists,
+    /** Operations (saves and listings) per second. */
     savesPerSecond: Math.round((perWave * waves) / (ms / 1000)),
     batches: svc.stats().batches,
     loopBlockP50Ms: r2(pct(blocks, 50)),
@@ -103,6 +117,13 @@ const suite: Suite = {
           const store = await PostgresStore.open({ url: pg.url });
           await store.applyPlayerData([], { maxBytesPerPlayer: 1, maxKeysPerPlayer: 1 }); // connect before timing
           runs.push(await run('postgres', store, maxBatch, maxBatch === 1 ? Math.min(saves, 2_000) : saves));
+          await store.close();
+        }
+        // A listing in every 64 requests: batches of key runs around it.
+        for (const maxBatch of [64, 256]) {
+          const store = await PostgresStore.open({ url: pg.url });
+          await store.applyPlayerData([], { maxBytesPerPlayer: 1, maxKeysPerPlayer: 1 });
+          runs.push(await run('postgres', store, maxBatch, saves, 64));
           await store.close();
         }
         for (const [name, stop] of [

@@ -119,6 +119,8 @@ export const batchRecorder = (maxReadBytes: number = DEFAULT_MAX_READ_BYTES) => 
       for (const r of reads) if (r.playerId === playerId) parts[r.position] = JSON.stringify(forgottenRead(versions, r.key));
       reads = reads.filter((r) => r.playerId !== playerId);
     },
+    /** Did an answer take the reads past the budget (the batch stops there)? */
+    stopped: (): boolean => readBytes > maxReadBytes,
     /** The loads whose value the record holds. */
     reads: (): readonly RecordedRead[] => reads,
     /** The record's text (a JSON array, one answer per operation run). */

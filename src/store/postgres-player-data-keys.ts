@@ -44,9 +44,11 @@ const WRITE = `INSERT INTO player_data (player_id, data_key, value, version, siz
   ON CONFLICT (player_id, data_key) DO UPDATE
   SET value = EXCLUDED.value, version = EXCLUDED.version, size = EXCLUDED.size, updated_at = EXCLUDED.updated_at`;
 
-/** Does the batch hold only key operations (the ones this path runs)? */
-export const onlyKeyOps = (ops: readonly PlayerDataOp[]): ops is readonly PlayerDataKeyOp[] =>
-  ops.every((o) => o.op === 'get' || o.op === 'put' || o.op === 'delete');
+/** Is `o` a key operation (the ones this path runs)? */
+export const isKeyOp = (o: PlayerDataOp): o is PlayerDataKeyOp => o.op === 'get' || o.op === 'put' || o.op === 'delete';
+
+/** Does the batch hold only key operations? */
+export const onlyKeyOps = (ops: readonly PlayerDataOp[]): ops is readonly PlayerDataKeyOp[] => ops.every(isKeyOp);
 
 /** Replace (or add) a row, keeping the player's sums. */
 const setRow = (p: PlayerRows, key: string, row: KeyRow): void => {

@@ -27,12 +27,13 @@ import {
   type StoredRow,
   versionsOf,
 } from './player-data-rules.js';
-import { onlyKeyOps, postgresKeyOps } from './postgres-player-data-keys.js';
+import { isKeyOp, onlyKeyOps, postgresKeyOps } from './postgres-player-data-keys.js';
 import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
 import {
   isPlayerDataWrite,
   type PlayerDataApplyOptions,
   type PlayerDataLimits,
+  type PlayerDataKeyOp,
   type PlayerDataOp,
   type PlayerDataOpResult,
 } from './types.js';
@@ -109,18 +110,32 @@ const one = async (c: pg.PoolClient, o: PlayerDataOp, limits: PlayerDataLimits, 
   return { status: 'ok', version: d.version + 1 };
 };
 
-/** A batch with a listing or a forget: one operation at a time (with a `recorder`: recorded, stopping where it says). */
-const eachOp = async (
+/**
+ * A batch with a listing or a forget: each run of consecutive loads, saves and deletes in two
+ * statements (postgres-player-data-keys.ts; a run reads its rows when it starts, so it sees what the
+ * operations before it wrote), each listing or forget on its own (with a `recorder`: recorded,
+ * stopping where it says).
+ */
+const inRuns = async (
   c: pg.PoolClient,
   ops: readonly PlayerDataOp[],
   limits: PlayerDataLimits,
   recorder: Recorder | undefined,
 ): Promise<PlayerDataOpResult[]> => {
   const results: PlayerDataOpResult[] = [];
-  for (const o of ops) {
+  let i = 0;
+  while (i < ops.length && !recorder?.stopped()) {
+    let j = i;
+    while (j < ops.length && isKeyOp(ops[j] as PlayerDataOp)) j++;
+    if (j > i) {
+      results.push(...(await postgresKeyOps(c, ops.slice(i, j) as PlayerDataKeyOp[], limits, recorder)));
+      i = j;
+      continue;
+    }
+    const o = ops[i++] as PlayerDataOp;
     const r = await one(c, o, limits, recorder);
     results.push(r);
-    if (recorder?.add(o, r)) break; // the reads' answers passed the budget: the rest go to the next batch
+    recorder?.add(o, r);
   }
   return results;
 };
@@ -130,8 +145,8 @@ const eachOp = async (
  * every player it touches), then — a retry with a batch id — answer from the batch's record if its
  * COMMIT landed before (looked up after the locks: an earlier attempt still committing holds them, so
  * its record is seen once they are granted), else run the operations in order — a batch of loads,
- * saves and deletes only in two statements (postgres-player-data-keys.ts), one with a listing or a
- * forget one operation at a time — and write the record (every answer, reads too; the batch stops once
+ * saves and deletes in two statements (postgres-player-data-keys.ts), one with a listing or a forget
+ * in runs of such operations between them — and write the record (every answer, reads too; the batch stops once
  * its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A forget
  * erases its player's loaded values from every record (`eraseRecorded`).
  */
@@ -167,7 +182,7 @@ export const postgresPlayerData = async (
     }
   }
   const recorder = record ? batchRecorder(options?.maxReadBytes) : undefined;
-  const results = onlyKeyOps(ops) ? await postgresKeyOps(c, ops, limits, recorder) : await eachOp(c, ops, limits, recorder);
+  const results = onlyKeyOps(ops) ? await postgresKeyOps(c, ops, limits, recorder) : await inRuns(c, ops, limits, recorder);
   if (!record || !recorder) return { results, replayed: false };
   const now = Date.now();
   await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), now]);

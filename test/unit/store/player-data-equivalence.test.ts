@@ -4,8 +4,8 @@
  * players and keys, under limits small enough to refuse often (bytes, live keys, tombstones), some
  * recorded with an id and a read budget small enough to stop them, some retried — run on SQLite and on
  * a real PostgreSQL started here, each answer compared, and every player's rows at the end. PostgreSQL
- * runs a batch of key operations in two statements (src/store/postgres-player-data-keys.ts) and one
- * with a listing or a forget one operation at a time; SQLite one operation at a time, always.
+ * runs a run of key operations in two statements (src/store/postgres-player-data-keys.ts), and a
+ * listing or a forget on its own between such runs; SQLite one operation at a time, always.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult, Store } from '../../../src/store/types.js';
@@ -64,7 +64,7 @@ describe.skipIf(!sqlite || !postgres)('player data: SQLite and PostgreSQL answer
 
   it('seeded random batches: the same answers, batch for batch, and the same rows at the end', async () => {
     const r = rng(20261204);
-    const counts = { ok: 0, stale: 0, quota: 0, stopped: 0, replayed: 0, keyOnly: 0 };
+    const counts = { ok: 0, stale: 0, quota: 0, stopped: 0, replayed: 0, keyOnly: 0, mixed: 0, mixedStopped: 0 };
     for (let b = 0; b < 160; b++) {
       const ops = Array.from({ length: 1 + Math.floor(r() * 12) }, () => randomOp(r));
       const options: PlayerDataApplyOptions | undefined =
@@ -79,7 +79,13 @@ describe.skipIf(!sqlite || !postgres)('player data: SQLite and PostgreSQL answer
       }
       for (const x of a) if (x.status in counts) counts[x.status as 'ok' | 'stale' | 'quota']++;
       if (a.length < ops.length) counts.stopped++;
-      if (ops.every((o) => o.op !== 'list' && o.op !== 'forget')) counts.keyOnly++;
+      const other = ops.findIndex((o) => o.op === 'list' || o.op === 'forget');
+      if (other < 0) counts.keyOnly++;
+      // Key operations before and after a listing or a forget: two runs of the key path in one batch.
+      else if (other > 0 && ops.slice(other + 1).some((o) => o.op !== 'list' && o.op !== 'forget')) {
+        counts.mixed++;
+        if (a.length < ops.length) counts.mixedStopped++;
+      }
     }
     for (const playerId of PLAYERS) {
       const list = [{ op: 'list' as const, playerId }];
@@ -92,5 +98,7 @@ describe.skipIf(!sqlite || !postgres)('player data: SQLite and PostgreSQL answer
     expect(counts.stopped).toBeGreaterThan(3);
     expect(counts.replayed).toBeGreaterThan(5);
     expect(counts.keyOnly).toBeGreaterThan(50);
+    expect(counts.mixed).toBeGreaterThan(10);
+    expect(counts.mixedStopped).toBeGreaterThan(0);
   });
 });
