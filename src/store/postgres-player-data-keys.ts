@@ -47,9 +47,6 @@ const WRITE = `INSERT INTO player_data (player_id, data_key, value, version, siz
 /** Is `o` a key operation (the ones this path runs)? */
 export const isKeyOp = (o: PlayerDataOp): o is PlayerDataKeyOp => o.op === 'get' || o.op === 'put' || o.op === 'delete';
 
-/** Does the batch hold only key operations? */
-export const onlyKeyOps = (ops: readonly PlayerDataOp[]): ops is readonly PlayerDataKeyOp[] => ops.every(isKeyOp);
-
 /** Replace (or add) a row, keeping the player's sums. */
 const setRow = (p: PlayerRows, key: string, row: KeyRow): void => {
   const old = p.rows.get(key);

@@ -27,7 +27,7 @@ import {
   type StoredRow,
   versionsOf,
 } from './player-data-rules.js';
-import { isKeyOp, onlyKeyOps, postgresKeyOps } from './postgres-player-data-keys.js';
+import { isKeyOp, postgresKeyOps } from './postgres-player-data-keys.js';
 import type { PlayerDataBatchOutcome } from './sqlite-player-data.js';
 import {
   isPlayerDataWrite,
@@ -111,7 +111,7 @@ const one = async (c: pg.PoolClient, o: PlayerDataOp, limits: PlayerDataLimits, 
 };
 
 /**
- * A batch with a listing or a forget: each run of consecutive loads, saves and deletes in two
+ * The batch's operations in order: each run of consecutive loads, saves and deletes in two
  * statements (postgres-player-data-keys.ts; a run reads its rows when it starts, so it sees what the
  * operations before it wrote), each listing or forget on its own (with a `recorder`: recorded,
  * stopping where it says).
@@ -144,9 +144,9 @@ const inRuns = async (
  * Apply a batch on `c` (a client inside a transaction): lock the players written (a recorded batch:
  * every player it touches), then — a retry with a batch id — answer from the batch's record if its
  * COMMIT landed before (looked up after the locks: an earlier attempt still committing holds them, so
- * its record is seen once they are granted), else run the operations in order — a batch of loads,
- * saves and deletes in two statements (postgres-player-data-keys.ts), one with a listing or a forget
- * in runs of such operations between them — and write the record (every answer, reads too; the batch stops once
+ * its record is seen once they are granted), else run the operations in order — loads, saves and
+ * deletes in runs of two statements (postgres-player-data-keys.ts), a listing or a forget on its own
+ * between them — and write the record (every answer, reads too; the batch stops once
  * its reads' answers pass `maxReadBytes`) with its loads that answered a value, by player. A forget
  * erases its player's loaded values from every record (`eraseRecorded`).
  */
@@ -182,7 +182,7 @@ export const postgresPlayerData = async (
     }
   }
   const recorder = record ? batchRecorder(options?.maxReadBytes) : undefined;
-  const results = onlyKeyOps(ops) ? await postgresKeyOps(c, ops, limits, recorder) : await inRuns(c, ops, limits, recorder);
+  const results = await inRuns(c, ops, limits, recorder);
   if (!record || !recorder) return { results, replayed: false };
   const now = Date.now();
   await c.query('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ($1, $2, $3)', [id, recorder.text(), now]);
