@@ -3,7 +3,8 @@
  * `GameServer.stats()`: players claimed by hellos (a resume or a takeover, by resume token or by
  * identity, live or parked), hellos waiting for their identity's join in flight, and join admission
  * (hellos waiting for a join slot, src/net/join-admission.ts; for the process-wide bound, join-rate.ts),
- * and kicks and leaves (src/net/session-kick.ts, per world).
+ * kicks and leaves (src/net/session-kick.ts, per world), and per world the snapshots that met a full
+ * or non-empty socket (clients behind).
  * Label values are fixed.
  */
 import type { MetricKit } from './metrics-kit.js';
@@ -24,6 +25,20 @@ const SWEEP_COUNTERS = [
     'worldtick_net_session_sweeps_deferred_total',
     'sessionSweepsDeferred',
     'Session sweep passes stopped by a world in emergency mode (the expired records left for the next pass).',
+  ],
+] as const;
+
+/** Per-world counters of clients that fall behind: metric name, world replication stats key, help. */
+const SLOW_CLIENT_COUNTERS = [
+  [
+    'worldtick_net_backpressure_skips_total',
+    'skippedBackpressure',
+    'Session-steps skipped because the socket held more than net.skipBufferedBytes (closed 4008 after net.maxSkippedSteps in a row).',
+  ],
+  [
+    'worldtick_net_snapshots_sent_buffered_total',
+    'sentBuffered',
+    'Snapshots sent into a socket still holding bytes of an earlier frame (its client is behind, under the skip threshold).',
   ],
 ] as const;
 
@@ -48,7 +63,8 @@ const JOIN_QUEUE_COUNTERS = [
 ] as const;
 
 /**
- * Register `worldtick_net_kicks_total{world, by}`, `_leaves_total{world}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
+ * Register `worldtick_net_kicks_total{world, by}`, `_leaves_total{world}`, `_backpressure_skips_total{world}`,
+ * `_snapshots_sent_buffered_total{world}`, `worldtick_net_takeovers_total{by, from}`, `_identity_waiting`, `_identity_wait_timeouts_total`,
  * `_anonymous_players_pruned_total`, `_joins_waiting`, `_joins_queued_total`, `_join_queue_full_total`, `_join_wait_timeouts_total` and
  * `_joins_process_waited_total`.
  */
@@ -75,6 +91,16 @@ export const registerNetSessionMetrics = (kit: MetricKit, sources: StatsSources)
       if (n !== undefined) put({ world: w.id }, n);
     }),
   );
+  for (const [name, key, help] of SLOW_CLIENT_COUNTERS)
+    counter(
+      name,
+      help,
+      ['world'],
+      perWorld((w, put) => {
+        const n = w.net?.stats[key];
+        if (n !== undefined) put({ world: w.id }, n);
+      }),
+    );
   counter(
     'worldtick_net_takeovers_total',
     'Players held in memory claimed by a hello, by how (resume-token, identity: the same identity without a resume token) and from what (live: its old socket closed 4011, parked).',

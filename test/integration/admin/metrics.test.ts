@@ -57,6 +57,9 @@ describe('/metrics', () => {
       '# TYPE worldtick_net_active_snapshot_seconds gauge',
       '# TYPE worldtick_net_spread_raised_total counter',
       '# TYPE worldtick_net_class_spread_total counter',
+      // Clients behind, per served world (values: test/integration/net/backpressure.test.ts).
+      '# TYPE worldtick_net_backpressure_skips_total counter',
+      '# TYPE worldtick_net_snapshots_sent_buffered_total counter',
     ])
       expect(t, name).toContain(name);
     // Budget edges: 16 ms default for world 1, 8 ms configured for world "two".

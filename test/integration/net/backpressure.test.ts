@@ -1,5 +1,7 @@
 import type WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAdminMetrics } from '../../../src/admin/metrics.js';
+import { createTelemetry } from '../../../src/admin/telemetry.js';
 import { spawnNpc } from '../../../src/world/sim-world.js';
 import { startTestServer, settle, type TestServer } from './harness.js';
 
@@ -50,6 +52,10 @@ describe('backpressure', () => {
     // Before its buffer passed the skip threshold, the paused client was sent snapshots into a
     // socket still holding earlier ones (~35 KB each under 64 KB), and those sends were counted.
     expect(world.net?.stats.sentBuffered).toBeGreaterThan(0);
+    // Both counts are exported per world in /metrics.
+    const m = await createAdminMetrics({ worlds: () => [world], telemetry: createTelemetry({}), processMetrics: false }).registry.metrics();
+    expect(m).toContain(`worldtick_net_backpressure_skips_total{world="${world.id}"} ${world.net?.stats.skippedBackpressure}`);
+    expect(m).toContain(`worldtick_net_snapshots_sent_buffered_total{world="${world.id}"} ${world.net?.stats.sentBuffered}`);
     // The reader kept its rate: one snapshot for every step.
     ts.step(1);
     await fast.waitForStep(world.clock.step - 1);
