@@ -190,7 +190,10 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const before = totals();
   for (const g of groups.list) g.mark();
   const inputs0 = inputsSent;
-  measuring = true;
+  // A stop before the window (during the ramp or the warm-up) leaves no window: nothing is measured,
+  // and the report says 0 s (the phases below only pass by).
+  const windowed = !phase.skipped('measure');
+  measuring = windowed;
   phase.enter('measure');
   const loop = startLoopDelay(loopH, () => measuring);
   const cpu0 = process.cpuUsage();
@@ -252,15 +255,16 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   await sleepUnlessStopped(dur * 1000, o.stop);
   measuring = false;
   const stopped = stopReason(o.stop); // a stop after the window ended does not make it partial
-  const t1 = performance.now();
+  const t1 = windowed ? performance.now() : t0;
   const secs = (t1 - t0) / 1000;
   for (const s of alive) {
-    clientMs += t1 - Math.max(s.since, t0);
-    s.group.clientMs += t1 - Math.max(s.since, t0);
+    const ms = Math.max(0, t1 - Math.max(s.since, t0));
+    clientMs += ms;
+    s.group.clientMs += ms;
   }
   const cpu = process.cpuUsage(cpu0);
   loop.stop();
-  const after = totals();
+  const after = windowed ? totals() : before;
   // The process's latencies: its groups' histograms merged (each sample was recorded once, in its group).
   const upd = createLatencyHistogram(),
     ack = createLatencyHistogram();
