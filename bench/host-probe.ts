@@ -12,6 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { chase, fillXorshift } from './probe-loops.js';
 
 const seconds = Number(process.argv[2] ?? 60);
 const l3 = new Int32Array(2 * 1024 * 1024);
@@ -20,23 +21,8 @@ const src = new Uint8Array(4 << 20).fill(7);
 const l2 = new Float64Array(32 * 1024).map((_, i) => i * 0.5);
 const gatherAt = new Int32Array(1 << 16).map((_, i) => (i * 7919) & 0x7fff);
 const dst = new Uint8Array(4 << 20);
-let seed = 88172645;
-const fill = (a: Int32Array): void => {
-  for (let i = 0; i < a.length; i++) {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    a[i] = seed;
-  }
-};
-fill(l3);
-fill(big);
-/** `n` dependent reads: each index comes from the value read before, so none overlaps another. */
-const chase = (a: Int32Array, mask: number, n: number): number => {
-  let j = 1;
-  for (let i = 0; i < n; i++) j = ((a[j & mask] ?? 0) + j * 1103515245 + 12345) >>> 0;
-  return j;
-};
+fillXorshift(l3, 88172645);
+fillXorshift(big, 2463534242);
 const NAMES = ['cpu', 'l3', 'dram', 'copy', 'ilp', 'gather'] as const;
 /** Four independent xorshift chains: the core's throughput, not one instruction's latency. */
 const ilp = (): number => {

@@ -3,11 +3,17 @@
  * V8's collections as `perf_hooks` reports them (each with its start and duration, on the thread that
  * steps the worlds), and how much of the window's longest step they took, with that step's phases and
  * its replicate phase's CPU — the questions a step far above its neighbours raises (docs/NET-SCALE.md
- * "The longest steps at 5,000 sessions").
+ * "The longest steps at 5,000 sessions"). And every recorded step's cost per snapshot, with the CPU
+ * of the process's threads (`stepCost`; docs/NET-SCALE.md "What the longest steps are made of").
+ *
+ * `WT_NET_PROBES=1` also times fixed machine probes after every step (≈ 0.7 ms of the server's core
+ * per step, and a 64 MiB buffer in its RSS: off by default, so the suite's figures do not carry them).
+ * `WT_NET_STEPS_DUMP=<file>` writes every step's figures and the window's collections.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { PHASES } from '../src/core/phases.js';
+import { chase, fillXorshift } from './probe-loops.js';
 
 /** What a step's anatomy reads of the world just stepped (a served world of bench/net-e2e.ts). */
 interface SteppedWorld {
@@ -47,13 +53,14 @@ interface StepCost {
   /** Sessions stepped down their quality ladder in this step. */
   ladderDown: number;
   /**
-   * µs of fixed probes run right after the step (outside it): integer arithmetic, and dependent
-   * random reads over the 64 MiB buffer (memory latency) and over 8 MiB of it (`probeL3Us`). Slower probes in a slow step mean the machine ran slower then (the
-   * host, or the bots' process on the other core sharing the caches), not that the step did more.
+   * With `WT_NET_PROBES=1` (else 0): µs of fixed probes run right after the step (outside it) —
+   * a dependent chain of integer arithmetic, 1,000 dependent random reads over a 64 MiB buffer
+   * (memory latency) and 2,000 over 8 MiB of it (fits the shared L3 when nothing else uses it).
+   * Slower probes in a slow step mean the machine ran slower then, not that the step did more; all
+   * three are latency-bound (bench/host-probe.ts has throughput-bound ones).
    */
   probeCpuUs: number;
   probeMemUs: number;
-  /** µs of 2,000 dependent random reads over 8 MiB (fits the shared L3 when nothing else uses it). */
   probeL3Us: number;
   /**
    * CPU ms of the process's threads over the loop interval ending with this step (the step, then
@@ -97,6 +104,7 @@ const threadClock = () => {
     threads = next;
   };
   let calls = 0;
+  const mainTid = String(process.pid);
   return {
     /** CPU ms of each thread since the last call: the main thread's, the rest's, and the busiest other. */
     sample(): { mainMs: number; otherMs: number; otherTop: string } {
@@ -113,7 +121,7 @@ const threadClock = () => {
         }
         const ms = (ns - t.ns) / 1e6;
         t.ns = ns;
-        if (t.tid === String(process.pid)) mainMs = ms;
+        if (t.tid === mainTid) mainMs = ms;
         else {
           otherMs += ms;
           if (ms > top.ms) top = { name: t.name, ms };
@@ -124,11 +132,12 @@ const threadClock = () => {
   };
 };
 
-/** The memory probe's buffer: filled at `gcWatch()` (before the server starts, so it is in every RSS figure alike). */
+/** The memory probes' buffer: filled at `gcWatch()` with `WT_NET_PROBES=1` (before the server starts, so it is in every RSS figure alike). */
 let PROBE_MEM = new Int32Array(0);
 let probeSink = 0;
-/** µs of a fixed arithmetic loop and of a fixed chain of random reads (see StepCost). */
+/** µs of the fixed probes (see StepCost); zeros without `WT_NET_PROBES=1`. */
 const probeMachine = (): { cpuUs: number; memUs: number; l3Us: number } => {
+  if (PROBE_MEM.length === 0) return { cpuUs: 0, memUs: 0, l3Us: 0 };
   const t0 = performance.now();
   let x = 2463534242;
   for (let i = 0; i < 20_000; i++) {
@@ -137,13 +146,10 @@ const probeMachine = (): { cpuUs: number; memUs: number; l3Us: number } => {
     x ^= x << 5;
   }
   const t1 = performance.now();
-  // Each read's index depends on the one before (no overlap): memory latency, 1,000 times.
-  let j = x >>> 8;
-  for (let i = 0; i < 1_000; i++) j = (PROBE_MEM[j & 0xffffff] + j * 1103515245 + 12345) >>> 0;
+  probeSink += chase(PROBE_MEM, 0xffffff, 1_000);
   const t2 = performance.now();
-  for (let i = 0; i < 2_000; i++) j = (PROBE_MEM[j & 0x1fffff] + j * 1103515245 + 12345) >>> 0;
+  probeSink += chase(PROBE_MEM, 0x1fffff, 2_000) + x;
   const t3 = performance.now();
-  probeSink += j;
   return { cpuUs: (t1 - t0) * 1000, memUs: (t2 - t1) * 1000, l3Us: (t3 - t2) * 1000 };
 };
 
@@ -157,16 +163,9 @@ const KINDS: Record<number, string> = {
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 export const gcWatch = () => {
-  if (PROBE_MEM.length === 0) {
-    // Random contents: untouched or zeroed pages would all read the one shared zero page.
+  if (process.env.WT_NET_PROBES === '1' && PROBE_MEM.length === 0) {
     PROBE_MEM = new Int32Array(16 * 1024 * 1024);
-    let x = 88172645;
-    for (let i = 0; i < PROBE_MEM.length; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      PROBE_MEM[i] = x;
-    }
+    fillXorshift(PROBE_MEM, 88172645);
   }
   const entries: Array<{ start: number; ms: number; kind: string }> = [];
   let recording = false;
