@@ -12,7 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { chase, fillXorshift } from './probe-loops.js';
+import { chase, fillXorshift, xorshiftRounds } from './probe-loops.js';
 
 const seconds = Number(process.argv[2] ?? 60);
 const l3 = new Int32Array(2 * 1024 * 1024);
@@ -67,12 +67,7 @@ const load0 = loadavg();
 const end = performance.now() + seconds * 1000;
 while (performance.now() < end) {
   const t0 = performance.now();
-  let y = 2463534242;
-  for (let i = 0; i < 200_000; i++) {
-    y ^= y << 13;
-    y ^= y >>> 17;
-    y ^= y << 5;
-  }
+  const y = xorshiftRounds(200_000);
   const t1 = performance.now();
   sink += chase(l3, l3.length - 1, 200_000);
   const t2 = performance.now();

@@ -13,7 +13,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { PHASES } from '../src/core/phases.js';
-import { chase, fillXorshift } from './probe-loops.js';
+import { chase, fillXorshift, xorshiftRounds } from './probe-loops.js';
 
 /** What a step's anatomy reads of the world just stepped (a served world of bench/net-e2e.ts). */
 interface SteppedWorld {
@@ -139,12 +139,7 @@ let probeSink = 0;
 const probeMachine = (): { cpuUs: number; memUs: number; l3Us: number } => {
   if (PROBE_MEM.length === 0) return { cpuUs: 0, memUs: 0, l3Us: 0 };
   const t0 = performance.now();
-  let x = 2463534242;
-  for (let i = 0; i < 20_000; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-  }
+  const x = xorshiftRounds(20_000);
   const t1 = performance.now();
   probeSink += chase(PROBE_MEM, 0xffffff, 1_000);
   const t2 = performance.now();

@@ -20,3 +20,14 @@ export const chase = (a: Int32Array, mask: number, n: number): number => {
   for (let i = 0; i < n; i++) j = ((a[j & mask] ?? 0) + j * 1103515245 + 12345) >>> 0;
   return j;
 };
+
+/** `n` rounds of one dependent xorshift32 chain: integer arithmetic on registers only, each round waiting on the last — the core's clock. */
+export const xorshiftRounds = (n: number): number => {
+  let x = 2463534242;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  return x;
+};
