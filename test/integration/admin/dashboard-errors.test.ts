@@ -5,14 +5,12 @@
  * again under the same id (step back to 0) is charted afresh. A real runtime and the real page in
  * headless Chromium.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKEN, useRuntime } from './harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIP dashboard errors test: ${CHROMIUM} not installed`);
+const haveChromium = chromiumFor('dashboard errors test');
 
 const text = (page: Page, id: string) => page.evaluate((i) => document.getElementById(i)?.textContent ?? '', id);
 
@@ -20,7 +18,7 @@ describe.skipIf(!haveChromium)('dashboard errors and confirmations in headless C
   let browser: Browser;
   const s = useRuntime(['--npcs', '50'], 60_000);
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -4,14 +4,12 @@
  * twice a second), with the total, and Prev / Next to walk the pages; a world of another page is
  * selected and shown; the cluster view it polls is `?view=summary` (no per-world lists). A real runtime with 60 worlds and the real page in headless Chromium.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, TOKEN, useRuntime } from './harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIP dashboard many-worlds test: ${CHROMIUM} not installed`);
+const haveChromium = chromiumFor('dashboard many-worlds test');
 const WORLDS = 60; // the default world "1" and m-00 … m-58
 
 describe.skipIf(!haveChromium)('dashboard with 60 worlds in headless Chromium', () => {
@@ -22,7 +20,7 @@ describe.skipIf(!haveChromium)('dashboard with 60 worlds in headless Chromium', 
       const id = `m-${String(i).padStart(2, '0')}`;
       expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id, npcs: 0, capacity: 50 } })).status).toBe(201);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

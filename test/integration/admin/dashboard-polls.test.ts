@@ -11,17 +11,15 @@
  * so the test sets `document.visibilityState` on the page and fires the browser's
  * `visibilitychange` event, as the browser does.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminServer, createAdminServer, createTelemetry } from '../../../src/admin/index.js';
 import { createLogger } from '../../../src/log.js';
 import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { call, TOKEN } from './harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIP dashboard polls test: ${CHROMIUM} not installed`);
+const haveChromium = chromiumFor('dashboard polls test');
 
 const text = (page: Page, id: string) => page.evaluate((i) => document.getElementById(i)?.textContent ?? '', id);
 const shown = (page: Page, id: string) => page.evaluate((i) => document.getElementById(i)?.hidden === false, id);
@@ -66,7 +64,7 @@ describe.skipIf(!haveChromium)('dashboard empty states and polls in headless Chr
     });
     await admin.start();
     base = `http://127.0.0.1:${admin.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnPlayer } from '../../../src/world/sim-world.js';
 import { call, sleep, TOKEN, useRuntime } from './harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -15,8 +15,7 @@ const ARGS = [
   '--no-first-run',
 ];
 const ARTIFACTS = new URL('../../artifacts/', import.meta.url).pathname;
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIP dashboard browser test: ${CHROMIUM} not installed (apt-get install -y chromium, or run .ci/run)`);
+const haveChromium = chromiumFor('dashboard browser test');
 
 /** Count canvas pixels close to each RGB colour. */
 const countColours = (page: Page, id: string, colours: Record<string, [number, number, number]>) =>
@@ -45,7 +44,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     // Two players, so the map has players to draw (and tiers to follow them once tiering runs).
     spawnPlayer(s.runtime.defaultWorld, 500, 500);
     spawnPlayer(s.runtime.defaultWorld, 1500, 1200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium(ARGS);
   });
   afterAll(async () => {
     await browser?.close();

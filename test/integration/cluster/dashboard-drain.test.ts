@@ -7,16 +7,16 @@
  * /api/v1/cluster/drain` clears the markers. Then b stops cleanly: it announces capacity 0 too, but is not
  * draining — neither its record nor a's dashboard says so (before, the dashboard read capacity 0 as draining).
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { chromiumFor, HEADLESS_ARGS, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = findRedisServer() === null || !existsSync(CHROMIUM);
-if (skip) console.warn(`dashboard drain marker: skipped (needs redis-server and ${CHROMIUM})`);
+const haveRedis = findRedisServer() !== null;
+if (!haveRedis) console.warn('SKIP dashboard drain marker: redis-server not installed (apt-get install -y redis-server, or run .ci/run)');
+const skip = !haveRedis || !chromiumFor('dashboard drain marker');
 
 /** `instance`'s record (capacity, draining flag) as `from` sees it in `GET /api/v1/cluster`. */
 const recordOf = async (from: RuntimeInstance, instance: string) => {
@@ -49,7 +49,7 @@ describe.skipIf(skip)('dashboard: the draining marker', () => {
       for (const i of inst) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       return true;
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium([...HEADLESS_ARGS, '--no-first-run']);
   }, 60_000);
 
   afterAll(async () => {

@@ -7,8 +7,6 @@
  * A real runtime on a real PostgreSQL store, the world's newest checkpoint rewritten as a newer schema.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
 import { CLUSTER_TOKEN } from '../../helpers/cluster-instances.js';
@@ -17,12 +15,12 @@ import { newerSchema } from '../../helpers/forge-checkpoint.js';
 import { forgePgCheckpoint, pgRows } from '../../helpers/forge-pg-checkpoint.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { freshDatabase } from '../../helpers/shared-postgres.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
 const pg = await freshDatabase();
 const skip = 'skip' in pg ? pg.skip : null;
 if (skip) console.warn(`not-started worlds: skipped (${skip})`);
 /** The dashboard is checked in headless Chromium where it is installed (as test/integration/admin/dashboard.test.ts). */
-const CHROMIUM = '/usr/bin/chromium';
 const promtool = ['promtool', '/tmp/prom/usr/bin/promtool'].find((p) => spawnSync(p, ['--version']).status === 0) ?? null;
 
 describe.skipIf(skip !== null)('a world not started because a newer build wrote its checkpoint', () => {
@@ -76,9 +74,9 @@ describe.skipIf(skip !== null)('a world not started because a newer build wrote 
     }
     expect((await s.api('GET', '/')).text).toContain('id="not-started"');
     expect((await s.api('GET', '/dashboard/app.js')).text).toContain('renderNotStarted(notStarted)');
-    if (existsSync(CHROMIUM)) {
+    if (chromiumFor('not-started worlds: the dashboard card in a browser')) {
       // The card says why in a sentence and keeps the raw reason code visible.
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage();
         await page.goto(`${s.adminUrl}/#token=${encodeURIComponent(CLUSTER_TOKEN)}`);
@@ -92,7 +90,7 @@ describe.skipIf(skip !== null)('a world not started because a newer build wrote 
       } finally {
         await browser.close();
       }
-    } else console.warn(`not-started worlds: dashboard card not checked in a browser (${CHROMIUM} not installed)`);
+    }
 
     await s.stop();
     expect(await pgRows(url, 'nw')).toEqual(before); // nothing of the newer build's world was written over

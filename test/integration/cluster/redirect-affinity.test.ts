@@ -4,16 +4,13 @@
  * redirected (message 21 + signed ticket) and end up on the world's owner, and stay there
  * (resume goes to the owner); admin routes work on any instance.
  */
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { LightBot } from '../../../src/bots/light-bot.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { CLUSTER_TOKEN, ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { chromiumFor, HEADLESS_ARGS, launchChromium } from '../../helpers/chromium.js';
 
 const bin = findRedisServer();
 if (!bin) console.warn('redirect-affinity: redis-server is not installed (apt-get install -y redis-server, or .ci/run): skipped');
@@ -146,13 +143,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     expect(metrics).toMatch(/^worldtick_cluster_lease_renewals_total [1-9]/m);
   }, 30_000);
 
-  it.skipIf(!existsSync(CHROMIUM))(
+  it.skipIf(!chromiumFor('cluster dashboard in a browser'))(
     'the dashboard shows the cluster: instances, their worlds, load bars',
     async () => {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      const browser = await launchChromium([...HEADLESS_ARGS, '--no-first-run']);
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
         const errors: string[] = [];

@@ -1,7 +1,7 @@
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 let ts: TestServer | null = null;
@@ -10,7 +10,7 @@ afterEach(async () => {
   ts = null;
 });
 
-describe('client library in a browser', () => {
+describe.skipIf(!chromiumFor('client library in a browser'))('client library in a browser', () => {
   it('bundles for the browser (no Node-only imports) and joins a world from Chromium with the native WebSocket', async () => {
     const out = await build({
       entryPoints: [`${ROOT}src/client/client.ts`],
@@ -24,7 +24,7 @@ describe('client library in a browser', () => {
     const code = out.outputFiles[0].text;
     expect(code).not.toMatch(/require\(["']node:/);
     ts = await startTestServer();
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium(['--no-sandbox']);
     try {
       const page = await browser.newPage();
       await page.addScriptTag({ content: code });

@@ -1,14 +1,13 @@
 /** The dashboard shows a world's recent transactions (headless Chromium, real runtime with a store). */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { chromium } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { startRuntime, TOKEN } from '../admin/harness.js';
+import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -19,13 +18,10 @@ const ARGS = [
   '--no-first-run',
 ];
 
-it.skipIf(!existsSync(CHROMIUM))('lists recent purchases and rewards with their results', async () => {
+it.skipIf(!chromiumFor('dashboard transactions test'))('lists recent purchases and rewards with their results', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-dash-tx-'));
   // The browser starts while the runtime does (if one fails, the other is closed).
-  const [started, launched] = await Promise.allSettled([
-    startRuntime(['--npcs', '50', '--data-dir', dir]),
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
-  ]);
+  const [started, launched] = await Promise.allSettled([startRuntime(['--npcs', '50', '--data-dir', dir]), launchChromium(ARGS)]);
   if (started.status === 'rejected' || launched.status === 'rejected') {
     if (started.status === 'fulfilled') await started.value.stop();
     if (launched.status === 'fulfilled') await launched.value.close();

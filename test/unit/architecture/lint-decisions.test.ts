@@ -1,8 +1,10 @@
 /**
- * The project's decision on non-null assertions (docs/CONTRIBUTING.md): with
- * `noUncheckedIndexedAccess` off, an index expression is never `undefined` to the compiler, so an
- * index assertion (`a[i]!`) is noise and none is written. Biome has no rule for exactly this case;
- * this test is the rule.
+ * Decisions no linter checks, checked here (docs/CONTRIBUTING.md):
+ * - non-null assertions: with `noUncheckedIndexedAccess` off, an index expression is never
+ *   `undefined` to the compiler, so an index assertion (`a[i]!`) is noise and none is written.
+ *   Biome has no rule for exactly this case; this test is the rule.
+ * - tests that need Chromium take it from test/helpers/chromium.ts, which skips them with a message
+ *   where it is not installed (a test that launched its own path failed instead).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -42,5 +44,15 @@ describe('lint decisions', () => {
       }
     }
     expect(hits.slice(0, 20), `${hits.length} index assertions`).toEqual([]);
+  });
+
+  it('no test launches Chromium or names its path except through test/helpers/chromium.ts', () => {
+    const hits: string[] = [];
+    for (const f of files(join(ROOT, 'test'))) {
+      if (f.endsWith(join('helpers', 'chromium.ts')) || f.endsWith('lint-decisions.test.ts')) continue;
+      const text = readFileSync(f, 'utf8');
+      if (/chromium\.launch\(|\/usr\/bin\/chromium/.test(text)) hits.push(relative(ROOT, f));
+    }
+    expect(hits).toEqual([]);
   });
 });
