@@ -51,6 +51,8 @@ export interface SuiteContext {
 
 export interface Suite {
   name: string;
+  /** The results file's name without `.json`, when a variant of the suite keeps its own (default: `name`). */
+  resultName?: () => string;
   run(ctx: SuiteContext): Promise<void>;
 }
 
@@ -123,7 +125,7 @@ export const runSuite = async (suite: Suite, quick: boolean): Promise<SuiteResul
   await suite.run(ctx);
   result.machine.loadAvgEnd = os.loadavg().map((l) => round(l, 2));
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `${suite.name}.json`);
+  const file = join(RESULTS_DIR, `${suite.resultName?.() ?? suite.name}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${file}`);
   return result;

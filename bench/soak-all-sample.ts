@@ -3,15 +3,13 @@
  * for it): heap after three full GCs, rss, JIT code, live resources and event-loop utilization through
  * its inspector (bench/soak-cluster-probe.ts), open descriptors from `/proc/<pid>/fd`, live state from
  * its `/metrics` (sessions, parked players, worlds, ingest and other queues), and the size of its
- * SQLite files. And the growth figures of a series of samples: least-squares slope per minute, its
+ * store and the store's write-ahead log (bench/soak-all-store.ts: SQLite or PostgreSQL). And the growth figures of a series of samples: least-squares slope per minute, its
  * R², the second half's slope, and a flag for a line that keeps rising.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { CAMPAIGN_TOKEN } from './crash-campaign-server.js';
 import { fdLinks, inspectProcess, openFds } from './soak-cluster-probe.js';
 import { slope } from './soak.js';
+import { dirMiB, type StoreProbe } from './soak-all-store.js';
 
 const MiB = 2 ** 20;
 const r2 = (n: number): number => Math.round(n * 100) / 100;
@@ -44,8 +42,11 @@ export interface Point {
   factsPending: number;
   timersPending: number;
   metricsSeries: number;
-  sqliteMiB: number;
+  /** The store: the SQLite file, or the PostgreSQL database (`pg_database_size`). */
+  storeMiB: number;
+  /** Its write-ahead log: SQLite's `-wal` file, or PostgreSQL's `pg_wal` folder. */
   walMiB: number;
+  /** The server's data dir (with PostgreSQL: only what the server keeps there besides the store). */
   dataDirMiB: number;
 }
 
@@ -71,7 +72,7 @@ export const FITTED = [
   'factsPending',
   'timersPending',
   'metricsSeries',
-  'sqliteMiB',
+  'storeMiB',
   'walMiB',
   'dataDirMiB',
 ] as const satisfies ReadonlyArray<keyof Point>;
@@ -89,27 +90,13 @@ export const metricSum = (text: string, name: string): number => {
   return sum;
 };
 
-const fileMiB = (path: string): number => {
-  try {
-    return statSync(path).size / MiB;
-  } catch {
-    return 0;
-  }
-};
-
-const dirMiB = (dir: string): number => {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true }))
-    total += e.isDirectory() ? dirMiB(join(dir, e.name)) : fileMiB(join(dir, e.name));
-  return total;
-};
-
 /** The server process sampled: its pid, inspector and admin ports, data directory. */
 export interface Sampled {
   pid: number;
   inspectPort: number;
   adminPort: number;
   dataDir: string;
+  store: StoreProbe;
 }
 
 /** A sampler: each call returns a {@link Point}, its ELU measured since the previous call. */
@@ -148,8 +135,7 @@ export const sampler = (s: Sampled) => {
       factsPending: sum('worldtick_game_facts_pending'),
       timersPending: sum('worldtick_game_timers_pending'),
       metricsSeries: m.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length,
-      sqliteMiB: r2(fileMiB(join(s.dataDir, 'worldtick.sqlite'))),
-      walMiB: r2(fileMiB(join(s.dataDir, 'worldtick.sqlite-wal'))),
+      ...(await s.store.sizes()),
       dataDirMiB: r2(dirMiB(s.dataDir)),
     };
   };
@@ -163,19 +149,6 @@ export const fdKinds = (pid: number): Record<string, number> => {
     out[kind] = (out[kind] ?? 0) + 1;
   }
   return out;
-};
-
-/** Rows of every table of the server's SQLite file (a read-only connection beside the server's: WAL lets it read). */
-export const tableRows = (dataDir: string): Record<string, number> => {
-  const db = new Database(join(dataDir, 'worldtick.sqlite'), { readonly: true, fileMustExist: true });
-  try {
-    const out: Record<string, number> = {};
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
-    for (const { name } of tables) out[name] = (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
-    return out;
-  } finally {
-    db.close();
-  }
 };
 
 /** Squared correlation of y with x (0 when either is constant). */

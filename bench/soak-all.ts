@@ -2,20 +2,21 @@
  * Suite `soak-all` (`npm run bench -- soak-all [--minutes N] [--quick]`, or `npx tsx bench/soak-all.ts`):
  * does a server that runs a long time with everything happening at once stay bounded? The real CLI
  * (`npm start`: src/cli/main.ts, the life-sim game, embedded SQLite in a temporary data dir) in a child
- * process with its inspector on, driven at once by: agents that join, move, buy (3 purchases in 10
+ * process with its inspector on (`SOAK_STORE=postgres`: on a throwaway PostgreSQL server the bench
+ * starts, `--store postgres://…`), driven at once by: agents that join, move, buy (3 purchases in 10
  * with a key they used before), drop and resume, and send hostile frames (bench/soak-clients.ts); the
  * bots CLI's `churn` scenario; short-lived worlds created and deleted through the admin API with two
  * agents in each; admin kicks; hostile sockets sending the fuzz generators' malformed frames; an admin
  * poller (API reads, `/metrics`, wrong tokens). Every `SOAK_SAMPLE_SECONDS` (10) a sample
  * (bench/soak-all-sample.ts): heap after full GCs, rss, fds, sessions, parked, worlds, ingest and other
- * queues, SQLite file and WAL, event-loop utilization.
+ * queues, the store's size and its WAL's (bench/soak-all-store.ts), event-loop utilization.
  *
  * Phases: a warm-up (⅕ of the run, at most 2 minutes), the clients drained and an idle sample; the
  * measured run of `--minutes` (default 10; 1 with `--quick`), sampled; drained again and a second idle
  * sample (their difference: what no live client explains); then a clean restart (SIGTERM, started on
  * the same data dir) checking that the worlds are back and a purchase key used before is answered
  * `replayed`. `SOAK_SNAPSHOTS=1` writes heap snapshots at both idle samples (/tmp/soak-all-{before,after}.heapsnapshot;
- * compare them with bench/heap-diff.ts). Writes bench/results/soak-all.json.
+ * compare them with bench/heap-diff.ts). Writes bench/results/soak-all.json (soak-all-postgres.json with `SOAK_STORE=postgres`).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -34,7 +35,9 @@ import {
   stopBots,
   type Target,
 } from './soak-all-traffic.js';
-import { fdKinds, growthOf, type Point, sampler, tableRows } from './soak-all-sample.js';
+import { startPostgres } from '../test/helpers/postgres-server.js';
+import { fdKinds, growthOf, type Point, sampler } from './soak-all-sample.js';
+import { postgresProbe, sqliteProbe, type StoreProbe } from './soak-all-store.js';
 import { newTraffic, runAdmin } from './soak-clients.js';
 import { writeSnapshot } from './soak-cluster-probe.js';
 
@@ -55,6 +58,8 @@ export const minutesArg = (argv: readonly string[]): number | null => {
 
 export const soakAllSuite: Suite = {
   name: 'soak-all',
+  // The PostgreSQL variant keeps its own file: bench/results/soak-all-postgres.json.
+  resultName: () => (process.env.SOAK_STORE === 'postgres' ? 'soak-all-postgres' : 'soak-all'),
   async run(ctx) {
     const minutes = minutesArg(process.argv) ?? (ctx.quick ? 1 : 10);
     const runSeconds = Math.round(minutes * 60);
@@ -67,10 +72,18 @@ export const soakAllSuite: Suite = {
     const hostile = env('SOAK_HOSTILE', 3);
     const graceSeconds = 5;
     const snapshots = process.env.SOAK_SNAPSHOTS === '1';
+    const storeKind = process.env.SOAK_STORE ?? 'sqlite';
+    if (storeKind !== 'sqlite' && storeKind !== 'postgres') throw new Error(`SOAK_STORE must be sqlite or postgres, got ${storeKind}`);
 
     const dir = mkdtempSync(join(tmpdir(), 'wt-soak-all-'));
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
+    // PostgreSQL: a server of the bench's own (its files in <pgDir>/data; a folder of its own, which
+    // startPostgres hands to the postgres user), stopped and deleted at the end.
+    const pgDir = storeKind === 'postgres' ? mkdtempSync(join(tmpdir(), 'wt-pg-')) : '';
+    const pgServer = pgDir ? await startPostgres({ dir: pgDir }) : null;
+    if (pgServer && 'skip' in pgServer) throw new Error(`SOAK_STORE=postgres: ${pgServer.skip}`);
+    const store: StoreProbe = pgServer ? await postgresProbe(pgServer.url, join(pgDir, 'data')) : sqliteProbe(dataDir);
     writeFileSync(
       join(dir, 'config.json'),
       JSON.stringify({ net: { resumeGraceSeconds: graceSeconds, maxConnectionsPerAddress: 0 } }), // loopback: one address for all
@@ -78,7 +91,7 @@ export const soakAllSuite: Suite = {
     const inspectPort = await freePort();
     const spec: ServerSpec = {
       dir,
-      storeUrl: null,
+      storeUrl: pgServer ? pgServer.url : null,
       dataDir,
       npcs: 200,
       checkpointInterval: 5,
@@ -90,7 +103,7 @@ export const soakAllSuite: Suite = {
     await waitUp(spec, proc);
     const pid = proc.child.pid ?? 0;
     const tg: Target = { url: `ws://127.0.0.1:${spec.port}`, adminPort: spec.adminPort, graceMs: graceSeconds * 1000 };
-    const sample = sampler({ pid, inspectPort, adminPort: spec.adminPort, dataDir });
+    const sample = sampler({ pid, inspectPort, adminPort: spec.adminPort, dataDir, store });
     const traffic = newTraffic();
     const mix = newMixCounts();
     const botsExits: Array<number | null> = [];
@@ -120,7 +133,7 @@ export const soakAllSuite: Suite = {
         const p = await sample((performance.now() - t0) / 1000);
         points.push(p);
         ctx.log(
-          `  ${phase} t=${p.t}s heap ${p.heapMiB} rss ${p.rssMiB} MiB fds ${p.fds} (sockets ${p.fdSockets}, files ${p.fdFiles}) sessions ${p.sessions} parked ${p.parked} worlds ${p.worlds} ingest ${p.ingestPending} wal ${p.walMiB} db ${p.sqliteMiB} MiB elu ${p.elu} load ${os.loadavg()[0]?.toFixed(1)}`,
+          `  ${phase} t=${p.t}s heap ${p.heapMiB} rss ${p.rssMiB} MiB fds ${p.fds} (sockets ${p.fdSockets}, files ${p.fdFiles}) sessions ${p.sessions} parked ${p.parked} worlds ${p.worlds} ingest ${p.ingestPending} wal ${p.walMiB} store ${p.storeMiB} MiB elu ${p.elu} load ${os.loadavg()[0]?.toFixed(1)}`,
         );
       }
       stopped = true;
@@ -148,13 +161,13 @@ export const soakAllSuite: Suite = {
     const warm: Point[] = [];
     await play(warmup * 1000, warm, 'warmup');
     const idleBefore = await drained();
-    const rowsBefore = tableRows(dataDir);
+    const rowsBefore = await store.rows();
     const fdsBefore = fdKinds(pid);
     if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-before.heapsnapshot'));
     const points: Point[] = [];
     await play(runSeconds * 1000, points, 'run');
     const idleAfter = await drained();
-    const rowsAfter = tableRows(dataDir);
+    const rowsAfter = await store.rows();
     const fdsAfter = fdKinds(pid);
     if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-after.heapsnapshot'));
     const growth = growthOf(points);
@@ -187,7 +200,8 @@ export const soakAllSuite: Suite = {
       botsChurnPerSecond: churnRate,
       hostileSockets: hostile,
       resumeGraceSeconds: graceSeconds,
-      server: 'src/cli/main.ts (life-sim), SQLite, 200 NPCs, --time-scale 20000, --checkpoint-interval 5',
+      store: storeKind,
+      server: `src/cli/main.ts (life-sim), ${pgServer ? 'PostgreSQL (a throwaway server)' : 'SQLite'}, 200 NPCs, --time-scale 20000, --checkpoint-interval 5`,
     });
     ctx.record('growing', growing);
     ctx.record('growth', growth);
@@ -203,7 +217,7 @@ export const soakAllSuite: Suite = {
       worlds: idleAfter.worlds - idleBefore.worlds,
     });
     ctx.record('idleFds', { before: fdsBefore, after: fdsAfter });
-    ctx.record('sqliteRows', {
+    ctx.record('storeRows', {
       before: rowsBefore,
       after: rowsAfter,
       perMinute: Object.fromEntries(Object.entries(rowsAfter).map(([k, n]) => [k, round2((n - (rowsBefore[k] ?? 0)) / minutes)])),
@@ -225,6 +239,8 @@ export const soakAllSuite: Suite = {
     ctx.record('warmupSamples', warm);
     ctx.record('samples', points);
     ctx.log(`soak-all: growing ${growing.length ? growing.join(', ') : 'none'}; restart: worlds ${before.join(',')} → ${after.join(',')}`);
+    await store.close();
+    await pgServer?.destroy();
     rmSync(dir, { recursive: true, force: true });
   },
 };
