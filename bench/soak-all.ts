@@ -84,164 +84,170 @@ export const soakAllSuite: Suite = {
     const pgServer = pgDir ? await startPostgres({ dir: pgDir }) : null;
     if (pgServer && 'skip' in pgServer) throw new Error(`SOAK_STORE=postgres: ${pgServer.skip}`);
     const store: StoreProbe = pgServer ? await postgresProbe(pgServer.url, join(pgDir, 'data')) : sqliteProbe(dataDir);
-    writeFileSync(
-      join(dir, 'config.json'),
-      JSON.stringify({ net: { resumeGraceSeconds: graceSeconds, maxConnectionsPerAddress: 0 } }), // loopback: one address for all
-    );
-    const inspectPort = await freePort();
-    const spec: ServerSpec = {
-      dir,
-      storeUrl: pgServer ? pgServer.url : null,
-      dataDir,
-      npcs: 200,
-      checkpointInterval: 5,
-      port: await freePort(),
-      adminPort: await freePort(),
-      nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`],
-    };
-    let proc = startServer(spec);
-    await waitUp(spec, proc);
-    const pid = proc.child.pid ?? 0;
-    const tg: Target = { url: `ws://127.0.0.1:${spec.port}`, adminPort: spec.adminPort, graceMs: graceSeconds * 1000 };
-    const sample = sampler({ pid, inspectPort, adminPort: spec.adminPort, dataDir, store });
-    const traffic = newTraffic();
-    const mix = newMixCounts();
-    const botsExits: Array<number | null> = [];
-    const botsReports: unknown[] = [];
+    // The PostgreSQL server and the run's folder go also when the run fails.
+    try {
+      writeFileSync(
+        join(dir, 'config.json'),
+        JSON.stringify({ net: { resumeGraceSeconds: graceSeconds, maxConnectionsPerAddress: 0 } }), // loopback: one address for all
+      );
+      const inspectPort = await freePort();
+      const spec: ServerSpec = {
+        dir,
+        storeUrl: pgServer ? pgServer.url : null,
+        dataDir,
+        npcs: 200,
+        checkpointInterval: 5,
+        port: await freePort(),
+        adminPort: await freePort(),
+        nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`],
+      };
+      let proc = startServer(spec);
+      await waitUp(spec, proc);
+      const pid = proc.child.pid ?? 0;
+      const tg: Target = { url: `ws://127.0.0.1:${spec.port}`, adminPort: spec.adminPort, graceMs: graceSeconds * 1000 };
+      const sample = sampler({ pid, inspectPort, adminPort: spec.adminPort, dataDir, store });
+      const traffic = newTraffic();
+      const mix = newMixCounts();
+      const botsExits: Array<number | null> = [];
+      const botsReports: unknown[] = [];
 
-    // Before: a world that must survive the restart, and a purchase whose key is repeated after it.
-    const keep = await admin(spec.adminPort, 'POST', '/api/v1/worlds', { id: 'soak-keep', npcs: 20 });
-    const bought = await buyOnce(tg.url, 'soak-restart-buyer', 'soak-restart-key');
+      // Before: a world that must survive the restart, and a purchase whose key is repeated after it.
+      const keep = await admin(spec.adminPort, 'POST', '/api/v1/worlds', { id: 'soak-keep', npcs: 20 });
+      const bought = await buyOnce(tg.url, 'soak-restart-buyer', 'soak-restart-key');
 
-    /** Everything at once for `ms`; a sample every `sampleEvery` into `points` (t from the phase start). */
-    const play = async (ms: number, points: Point[], phase: string): Promise<void> => {
-      let stopped = false;
-      const stop = () => stopped;
-      const report = join(dir, `bots-${phase}.json`);
-      const botsProc = startBots(tg, { clients: bots, churnRate, seconds: Math.ceil(ms / 1000) + 60, report });
-      const runs = [
-        ...runWorldAgents(tg, agents, pool, traffic, stop),
-        runWorldChurn(tg, { npcs: 30, lifeMs: 4000, gapMs: 1000 }, traffic, mix, stop),
-        runKicks(tg, agents, pool, 2000, mix, stop),
-        ...Array.from({ length: hostile }, (_, k) => runHostile(tg, 4242 + k + points.length * 10, 4096, mix, stop)),
-        runAdmin(`http://127.0.0.1:${spec.adminPort}`, 'crash-campaign-admin-token', traffic, stop),
-      ];
-      const t0 = performance.now();
-      const until = Date.now() + ms;
-      while (Date.now() < until) {
-        await sleep(Math.min(sampleEvery * 1000, until - Date.now()));
-        const p = await sample((performance.now() - t0) / 1000);
-        points.push(p);
-        ctx.log(
-          `  ${phase} t=${p.t}s heap ${p.heapMiB} rss ${p.rssMiB} MiB fds ${p.fds} (sockets ${p.fdSockets}, files ${p.fdFiles}) sessions ${p.sessions} parked ${p.parked} worlds ${p.worlds} ingest ${p.ingestPending} wal ${p.walMiB} store ${p.storeMiB} MiB elu ${p.elu} load ${os.loadavg()[0]?.toFixed(1)}`,
-        );
-      }
-      stopped = true;
-      botsExits.push(await stopBots(botsProc));
-      await Promise.all(runs);
-      try {
-        botsReports.push(pick(JSON.parse(readFileSync(report, 'utf8'))));
-      } catch {
-        botsReports.push(null);
-      }
-    };
-    /** Wait until no session, parked player or queued join is left (at most 60 s), then sample. */
-    const drained = async (): Promise<Point> => {
-      let p = await sample(0);
-      for (let i = 0; i < 60 && p.sessions + p.parked + p.joinsWaiting > 0; i++) {
-        await sleep(1000);
-        p = await sample(0);
-      }
-      return p;
-    };
+      /** Everything at once for `ms`; a sample every `sampleEvery` into `points` (t from the phase start). */
+      const play = async (ms: number, points: Point[], phase: string): Promise<void> => {
+        let stopped = false;
+        const stop = () => stopped;
+        const report = join(dir, `bots-${phase}.json`);
+        const botsProc = startBots(tg, { clients: bots, churnRate, seconds: Math.ceil(ms / 1000) + 60, report });
+        const runs = [
+          ...runWorldAgents(tg, agents, pool, traffic, stop),
+          runWorldChurn(tg, { npcs: 30, lifeMs: 4000, gapMs: 1000 }, traffic, mix, stop),
+          runKicks(tg, agents, pool, 2000, mix, stop),
+          ...Array.from({ length: hostile }, (_, k) => runHostile(tg, 4242 + k + points.length * 10, 4096, mix, stop)),
+          runAdmin(`http://127.0.0.1:${spec.adminPort}`, 'crash-campaign-admin-token', traffic, stop),
+        ];
+        const t0 = performance.now();
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          await sleep(Math.min(sampleEvery * 1000, until - Date.now()));
+          const p = await sample((performance.now() - t0) / 1000);
+          points.push(p);
+          ctx.log(
+            `  ${phase} t=${p.t}s heap ${p.heapMiB} rss ${p.rssMiB} MiB fds ${p.fds} (sockets ${p.fdSockets}, files ${p.fdFiles}) sessions ${p.sessions} parked ${p.parked} worlds ${p.worlds} ingest ${p.ingestPending} wal ${p.walMiB} store ${p.storeMiB} MiB elu ${p.elu} load ${os.loadavg()[0]?.toFixed(1)}`,
+          );
+        }
+        stopped = true;
+        botsExits.push(await stopBots(botsProc));
+        await Promise.all(runs);
+        try {
+          botsReports.push(pick(JSON.parse(readFileSync(report, 'utf8'))));
+        } catch {
+          botsReports.push(null);
+        }
+      };
+      /** Wait until no session, parked player or queued join is left (at most 60 s), then sample. */
+      const drained = async (): Promise<Point> => {
+        let p = await sample(0);
+        for (let i = 0; i < 60 && p.sessions + p.parked + p.joinsWaiting > 0; i++) {
+          await sleep(1000);
+          p = await sample(0);
+        }
+        return p;
+      };
 
-    ctx.log(
-      `soak-all: ${minutes} min measured after a ${warmup} s warm-up; ${agents} agents, ${bots} churn bots (${churnRate}/s), ${hostile} hostile sockets, world churn, kicks; a sample every ${sampleEvery} s`,
-    );
-    const warm: Point[] = [];
-    await play(warmup * 1000, warm, 'warmup');
-    const idleBefore = await drained();
-    const rowsBefore = await store.rows();
-    const fdsBefore = fdKinds(pid);
-    if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-before.heapsnapshot'));
-    const points: Point[] = [];
-    await play(runSeconds * 1000, points, 'run');
-    const idleAfter = await drained();
-    const rowsAfter = await store.rows();
-    const fdsAfter = fdKinds(pid);
-    if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-after.heapsnapshot'));
-    const growth = growthOf(points);
-    const growing = Object.entries(growth)
-      .filter(([, g]) => g.growing)
-      .map(([k]) => k);
+      ctx.log(
+        `soak-all: ${minutes} min measured after a ${warmup} s warm-up; ${agents} agents, ${bots} churn bots (${churnRate}/s), ${hostile} hostile sockets, world churn, kicks; a sample every ${sampleEvery} s`,
+      );
+      const warm: Point[] = [];
+      await play(warmup * 1000, warm, 'warmup');
+      const idleBefore = await drained();
+      const rowsBefore = await store.rows();
+      const fdsBefore = fdKinds(pid);
+      if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-before.heapsnapshot'));
+      const points: Point[] = [];
+      await play(runSeconds * 1000, points, 'run');
+      const idleAfter = await drained();
+      const rowsAfter = await store.rows();
+      const fdsAfter = fdKinds(pid);
+      if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-after.heapsnapshot'));
+      const growth = growthOf(points);
+      const growing = Object.entries(growth)
+        .filter(([, g]) => g.growing)
+        .map(([k]) => k);
 
-    // Restart: a clean stop, the same data dir; the worlds back, the repeated key answered `replayed`.
-    const worldIds = async (): Promise<string[]> =>
-      ((await admin(spec.adminPort, 'GET', '/api/v1/worlds')).json?.worlds ?? []).map((w: { id: string }) => w.id).sort();
-    const before = await worldIds();
-    const firstErrors = proc.errors.slice(0, 20);
-    const stopExit = await new Promise<number | null>((r) => {
-      proc.child.once('exit', (code) => r(code));
-      proc.child.kill('SIGTERM');
-    });
-    proc = startServer({ ...spec, nodeArgs: [] });
-    await waitUp(spec, proc);
-    const after = await worldIds();
-    const repeated = await buyOnce(tg.url, 'soak-restart-buyer', 'soak-restart-key');
-    await killServer(proc);
+      // Restart: a clean stop, the same data dir; the worlds back, the repeated key answered `replayed`.
+      const worldIds = async (): Promise<string[]> =>
+        ((await admin(spec.adminPort, 'GET', '/api/v1/worlds')).json?.worlds ?? []).map((w: { id: string }) => w.id).sort();
+      const before = await worldIds();
+      const firstErrors = proc.errors.slice(0, 20);
+      const stopExit = await new Promise<number | null>((r) => {
+        proc.child.once('exit', (code) => r(code));
+        proc.child.kill('SIGTERM');
+      });
+      proc = startServer({ ...spec, nodeArgs: [] });
+      await waitUp(spec, proc);
+      const after = await worldIds();
+      const repeated = await buyOnce(tg.url, 'soak-restart-buyer', 'soak-restart-key');
+      await killServer(proc);
 
-    ctx.record('settings', {
-      minutes,
-      warmupSeconds: warmup,
-      sampleEvery,
-      agents,
-      identitiesPerAgent: pool,
-      bots,
-      botsChurnPerSecond: churnRate,
-      hostileSockets: hostile,
-      resumeGraceSeconds: graceSeconds,
-      store: storeKind,
-      server: `src/cli/main.ts (life-sim), ${pgServer ? 'PostgreSQL (a throwaway server)' : 'SQLite'}, 200 NPCs, --time-scale 20000, --checkpoint-interval 5`,
-    });
-    ctx.record('growing', growing);
-    ctx.record('growth', growth);
-    ctx.record('idleBefore', idleBefore);
-    ctx.record('idleAfter', idleAfter);
-    ctx.record('idleDelta', {
-      heapMiB: round2(idleAfter.heapMiB - idleBefore.heapMiB),
-      codeMiB: round2(idleAfter.codeMiB - idleBefore.codeMiB),
-      rssMiB: round2(idleAfter.rssMiB - idleBefore.rssMiB),
-      fds: idleAfter.fds - idleBefore.fds,
-      resources: idleAfter.resources - idleBefore.resources,
-      metricsSeries: idleAfter.metricsSeries - idleBefore.metricsSeries,
-      worlds: idleAfter.worlds - idleBefore.worlds,
-    });
-    ctx.record('idleFds', { before: fdsBefore, after: fdsAfter });
-    ctx.record('storeRows', {
-      before: rowsBefore,
-      after: rowsAfter,
-      perMinute: Object.fromEntries(Object.entries(rowsAfter).map(([k, n]) => [k, round2((n - (rowsBefore[k] ?? 0)) / minutes)])),
-    });
-    ctx.record('traffic', traffic);
-    ctx.record('mix', mix);
-    ctx.record('bots', { exits: botsExits, reports: botsReports });
-    ctx.record('restart', {
-      keepCreated: keep.status,
-      stopExit,
-      worldsBefore: before,
-      worldsAfter: after,
-      worldsSurvived: before.length > 0 && before.join() === after.join(),
-      purchaseBefore: bought,
-      purchaseRepeatedAfter: repeated,
-      serverErrors: firstErrors,
-      restartedServerErrors: proc.errors.slice(0, 20),
-    });
-    ctx.record('warmupSamples', warm);
-    ctx.record('samples', points);
-    ctx.log(`soak-all: growing ${growing.length ? growing.join(', ') : 'none'}; restart: worlds ${before.join(',')} → ${after.join(',')}`);
-    await store.close();
-    await pgServer?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+      ctx.record('settings', {
+        minutes,
+        warmupSeconds: warmup,
+        sampleEvery,
+        agents,
+        identitiesPerAgent: pool,
+        bots,
+        botsChurnPerSecond: churnRate,
+        hostileSockets: hostile,
+        resumeGraceSeconds: graceSeconds,
+        store: storeKind,
+        server: `src/cli/main.ts (life-sim), ${pgServer ? 'PostgreSQL (a throwaway server)' : 'SQLite'}, 200 NPCs, --time-scale 20000, --checkpoint-interval 5`,
+      });
+      ctx.record('growing', growing);
+      ctx.record('growth', growth);
+      ctx.record('idleBefore', idleBefore);
+      ctx.record('idleAfter', idleAfter);
+      ctx.record('idleDelta', {
+        heapMiB: round2(idleAfter.heapMiB - idleBefore.heapMiB),
+        codeMiB: round2(idleAfter.codeMiB - idleBefore.codeMiB),
+        rssMiB: round2(idleAfter.rssMiB - idleBefore.rssMiB),
+        fds: idleAfter.fds - idleBefore.fds,
+        resources: idleAfter.resources - idleBefore.resources,
+        metricsSeries: idleAfter.metricsSeries - idleBefore.metricsSeries,
+        worlds: idleAfter.worlds - idleBefore.worlds,
+      });
+      ctx.record('idleFds', { before: fdsBefore, after: fdsAfter });
+      ctx.record('storeRows', {
+        before: rowsBefore,
+        after: rowsAfter,
+        perMinute: Object.fromEntries(Object.entries(rowsAfter).map(([k, n]) => [k, round2((n - (rowsBefore[k] ?? 0)) / minutes)])),
+      });
+      ctx.record('traffic', traffic);
+      ctx.record('mix', mix);
+      ctx.record('bots', { exits: botsExits, reports: botsReports });
+      ctx.record('restart', {
+        keepCreated: keep.status,
+        stopExit,
+        worldsBefore: before,
+        worldsAfter: after,
+        worldsSurvived: before.length > 0 && before.join() === after.join(),
+        purchaseBefore: bought,
+        purchaseRepeatedAfter: repeated,
+        serverErrors: firstErrors,
+        restartedServerErrors: proc.errors.slice(0, 20),
+      });
+      ctx.record('warmupSamples', warm);
+      ctx.record('samples', points);
+      ctx.log(
+        `soak-all: growing ${growing.length ? growing.join(', ') : 'none'}; restart: worlds ${before.join(',')} → ${after.join(',')}`,
+      );
+    } finally {
+      await store.close();
+      await pgServer?.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 };
 
