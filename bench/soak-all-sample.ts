@@ -3,8 +3,9 @@
  * for it): heap after three full GCs, rss, JIT code, live resources and event-loop utilization through
  * its inspector (bench/soak-cluster-probe.ts), open descriptors from `/proc/<pid>/fd`, live state from
  * its `/metrics` (sessions, parked players, worlds, ingest and other queues), and the size of its
- * store and the store's write-ahead log (bench/soak-all-store.ts: SQLite or PostgreSQL). And the growth figures of a series of samples: least-squares slope per minute, its
- * R², the second half's slope, and a flag for a line that keeps rising.
+ * store and the store's write-ahead log (bench/soak-all-store.ts: SQLite or PostgreSQL). And the
+ * growth figures of a series of samples: least-squares slope per minute, its R², the second half's
+ * slope, and a flag for a line that keeps rising.
  */
 import { CAMPAIGN_TOKEN } from './crash-campaign-server.js';
 import { fdLinks, inspectProcess, openFds } from './soak-cluster-probe.js';

@@ -15,7 +15,6 @@ const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** What a sample and the idle snapshots read of the store. */
 export interface StoreProbe {
-  kind: 'sqlite' | 'postgres';
   /** The store's size (SQLite file, or PostgreSQL database) and its write-ahead log's, MiB. */
   sizes(): Promise<{ storeMiB: number; walMiB: number }>;
   /** Rows of every table of the store. */
@@ -48,7 +47,6 @@ export const dirMiB = (dir: string): number => {
 export const sqliteProbe = (dataDir: string): StoreProbe => {
   const file = join(dataDir, 'worldtick.sqlite');
   return {
-    kind: 'sqlite',
     sizes: async () => ({ storeMiB: r2(fileMiB(file)), walMiB: r2(fileMiB(`${file}-wal`)) }),
     rows: async () => {
       const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -71,7 +69,6 @@ export const postgresProbe = async (url: string, pgData: string): Promise<StoreP
   await c.connect();
   const one = async (sql: string): Promise<number> => Number((await c.query(sql)).rows[0]?.n ?? 0);
   return {
-    kind: 'postgres',
     sizes: async () => ({
       storeMiB: r2((await one('SELECT pg_database_size(current_database()) AS n')) / MiB),
       walMiB: r2(dirMiB(join(pgData, 'pg_wal'))),

@@ -160,18 +160,20 @@ export const soakAllSuite: Suite = {
       ctx.log(
         `soak-all: ${minutes} min measured after a ${warmup} s warm-up; ${agents} agents, ${bots} churn bots (${churnRate}/s), ${hostile} hostile sockets, world churn, kicks; a sample every ${sampleEvery} s`,
       );
+      /** The idle state once the clients drained: sample, store rows, descriptors by kind (and a heap snapshot named `when`). */
+      const idleState = async (when: 'before' | 'after') => {
+        const idle = await drained();
+        const rows = await store.rows();
+        const fds = fdKinds(pid);
+        if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), `soak-all-${when}.heapsnapshot`));
+        return { idle, rows, fds };
+      };
       const warm: Point[] = [];
       await play(warmup * 1000, warm, 'warmup');
-      const idleBefore = await drained();
-      const rowsBefore = await store.rows();
-      const fdsBefore = fdKinds(pid);
-      if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-before.heapsnapshot'));
+      const { idle: idleBefore, rows: rowsBefore, fds: fdsBefore } = await idleState('before');
       const points: Point[] = [];
       await play(runSeconds * 1000, points, 'run');
-      const idleAfter = await drained();
-      const rowsAfter = await store.rows();
-      const fdsAfter = fdKinds(pid);
-      if (snapshots) await writeSnapshot(inspectPort, join(tmpdir(), 'soak-all-after.heapsnapshot'));
+      const { idle: idleAfter, rows: rowsAfter, fds: fdsAfter } = await idleState('after');
       const growth = growthOf(points);
       const growing = Object.entries(growth)
         .filter(([, g]) => g.growing)

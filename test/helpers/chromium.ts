@@ -8,8 +8,8 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
-export const CHROMIUM = process.env.WT_TEST_CHROMIUM || '/usr/bin/chromium';
-export const haveChromium = existsSync(CHROMIUM);
+const CHROMIUM = process.env.WT_TEST_CHROMIUM || '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
 export const HEADLESS_ARGS = ['--headless', '--no-sandbox', '--disable-gpu'];
 
 /** Whether Chromium is here; when it is not, warns that `what` is skipped (or left unchecked). */

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Coordinator, LeaseGranted, LeaseResult } from '../../src/cluster/coordinator.js';
-import { findRedisServer, startRedisServer, type RedisTestServer } from './redis-server.js';
+import { type RedisTestServer, redisServerFor, startRedisServer } from './redis-server.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -32,8 +32,7 @@ export const granted = (r: LeaseResult): LeaseGranted => {
  * installed; `server()` is the running server (call it inside a test).
  */
 export const fileRedis = (what: string): { bin: string | null; server: () => RedisTestServer } => {
-  const bin = findRedisServer();
-  if (!bin) console.warn(`SKIP ${what}: redis-server not installed (apt-get install -y redis-server, or run .ci/run)`);
+  const bin = redisServerFor(what);
   let redis: RedisTestServer | null = null;
   beforeAll(async () => {
     if (bin) redis = await startRedisServer(bin);

@@ -32,6 +32,13 @@ export const findRedisServer = (): string | null => {
   return null;
 };
 
+/** {@link findRedisServer}; where there is none, warns that `what` is skipped (the message says how to install it). */
+export const redisServerFor = (what: string): string | null => {
+  const bin = findRedisServer();
+  if (!bin) console.warn(`SKIP ${what}: redis-server not installed (apt-get install -y redis-server, or run .ci/run)`);
+  return bin;
+};
+
 /** Whether a Redis on 127.0.0.1:`port` answers PING with PONG now (false on any error, after 500 ms at most). */
 export const answersPing = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

@@ -11,12 +11,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
-import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { type RedisTestServer, redisServerFor, startRedisServer } from '../../helpers/redis-server.js';
 import { chromiumFor, HEADLESS_ARGS, launchChromium } from '../../helpers/chromium.js';
 
-const haveRedis = findRedisServer() !== null;
-if (!haveRedis) console.warn('SKIP dashboard drain marker: redis-server not installed (apt-get install -y redis-server, or run .ci/run)');
-const skip = !haveRedis || !chromiumFor('dashboard drain marker');
+const skip = redisServerFor('dashboard drain marker') === null || !chromiumFor('dashboard drain marker');
 
 /** `instance`'s record (capacity, draining flag) as `from` sees it in `GET /api/v1/cluster`. */
 const recordOf = async (from: RuntimeInstance, instance: string) => {
