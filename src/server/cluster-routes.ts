@@ -140,8 +140,10 @@ export const createAdminIntercept =
         }
       }
       // A stored world hosted by nobody right now is a world all the same (409), unless its create was never
-      // confirmed (503: it is removed shortly); src/server/create-stored-id.ts.
-      if (typeof id === 'string' && owner === null && !hasWorld(id)) {
+      // confirmed (503: it is removed shortly); src/server/create-stored-id.ts. So is one whose lease this
+      // instance holds without hosting it (restoring it, or removing such a record): a create let through
+      // there was made (201) beside the takeover under way, which then gives the lease back.
+      if (typeof id === 'string' && (owner === null || owner.instanceId === cluster.instanceId) && !hasWorld(id)) {
         const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed);
         if (refused) return refused;
       }

@@ -21,7 +21,8 @@ export const unavailable = (message: string): RouteResponse => ({
 });
 
 /**
- * The answer to a create of `id` (hosted by nobody and not here) from the store: null when it is not stored
+ * The answer to a create of `id` (hosted by nobody: not leased, or leased by this instance while it restores
+ * the world or removes the record of a create never confirmed) from the store: null when it is not stored
  * (create it), 409 `WT_ERR_WORLD_EXISTS` when it is, 503 `WT_ERR_WORLD_NOT_DURABLE` when its record is of a
  * create never confirmed (`unconfirmed`; without it such a record counts as stored), 503 when the store
  * cannot be read.

@@ -107,6 +107,30 @@ describe('cluster: creating a world whose id is stored', () => {
     expect(pendingRead).toBe(3);
   });
 
+  it('leased by this instance, which does not host it (removing the record of a create never confirmed, restoring a stored world): 503 or 409, nothing created', async () => {
+    // Seen on a loaded machine (test/integration/cluster/create-orphan-after-kill.test.ts): the instance held
+    // the lease to remove the late record of a failed create; a create sent to it then was made (201).
+    const hub = new LocalHub();
+    const sa = service(async () => ['pend', 'sw'], hub);
+    const self = new LocalCoordinator({ hub });
+    for (const id of ['pend', 'sw', 'fresh']) expect((await self.acquire(id, 'a', 60_000, 0)).ok).toBe(true);
+    await sa.kick(); // a's view: all three leased by a itself
+    expect(sa.ownerOf('pend')?.instanceId).toBe('a');
+    const created: string[] = [];
+    const intercept = createAdminIntercept(sa, createLogger('silent'), () => false, { unconfirmed: async (id) => id === 'pend' });
+    const next = (id: string) => async () => {
+      created.push(id);
+      return { status: 201, json: { id } };
+    };
+    const r = await intercept(createReq('pend'), next('pend'));
+    expect(r.status).toBe(503);
+    expect(r.json).toMatchObject({ code: 'WT_ERR_WORLD_NOT_DURABLE', details: { worldId: 'pend', reason: 'unconfirmed-create' } });
+    expect((await intercept(createReq('sw'), next('sw'))).json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS' });
+    // Leased here and not stored (this instance's own create of it under way): the local create decides.
+    expect((await intercept(createReq('fresh'), next('fresh'))).status).toBe(201);
+    expect(created).toEqual(['fresh']);
+  });
+
   it('a store that cannot list its worlds: 503 with Retry-After, nothing created', async () => {
     const sa = service(() => Promise.reject(new Error('store down')));
     let created = 0;
