@@ -191,17 +191,25 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
     const link = linkOf(3);
     const { local, ...db } = await database('answer_lost', link);
     const { a, pid } = await startA(link, { local, ...db });
-    await link.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
-    const cutAt = await withPgClient(local, async (c) => (await c.query('SELECT now()::text AS t')).rows[0].t as string);
-    // A heartbeat answered after the cut: the answer is lost, unacknowledged in PostgreSQL's send queue.
-    await waitFor(() =>
+    const serverNow = () => withPgClient(local, async (c) => (await c.query('SELECT clock_timestamp()::text AS t')).rows[0].t as string);
+    /** True once A's session went idle (a heartbeat answered) after server time `t`. */
+    const answeredAfter = (t: string) => () =>
       withPgClient(local, async (c) =>
-        (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle' AND state_change > $2::timestamptz`, [pid, cutAt]))
+        (await c.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'idle' AND state_change > $2::timestamptz`, [pid, t]))
           .rowCount === 1
           ? true
           : undefined,
-      ),
-    );
+      );
+    const beforeCut = await serverNow();
+    await link.cut('toNs'); // PostgreSQL's packets to A are dropped; A's still arrive
+    const afterCut = await serverNow();
+    // A heartbeat answered after the cut: the answer is lost, unacknowledged in PostgreSQL's send queue.
+    // One answered between the two reads may have been answered before the cut took effect; then A's next
+    // heartbeat comes 2 s later. If none comes, that answer was the lost one: A's lock client sends no query
+    // while one is unanswered (and A must be killed before that query's 5 s timeout ends its connection).
+    // Waiting only for one after `afterCut` timed out on a loaded machine: the one in between was lost.
+    await waitFor(answeredAfter(beforeCut));
+    await waitFor(answeredAfter(afterCut), 2500).catch(() => undefined);
     const answeredAt = Date.now();
     await link.cut();
     await killHard(a);
