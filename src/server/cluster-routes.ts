@@ -144,7 +144,7 @@ export const createAdminIntercept =
       // instance holds without hosting it (restoring it, or removing such a record): a create let through
       // there was made (201) beside the takeover under way, which then gives the lease back.
       if (typeof id === 'string' && (owner === null || owner.instanceId === cluster.instanceId) && !hasWorld(id)) {
-        const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed);
+        const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed, owner?.instanceId ?? null);
         if (refused) return refused;
       }
       // Created here: the answer names the owner as a placed (forwarded) create's does.

@@ -25,13 +25,14 @@ export const unavailable = (message: string): RouteResponse => ({
  * the world or removes the record of a create never confirmed) from the store: null when it is not stored
  * (create it), 409 `WT_ERR_WORLD_EXISTS` when it is, 503 `WT_ERR_WORLD_NOT_DURABLE` when its record is of a
  * create never confirmed (`unconfirmed`; without it such a record counts as stored), 503 when the store
- * cannot be read.
+ * cannot be read. `leasedHere`: this instance's id when it holds the lease (named as the owner in the answer).
  */
 export const storedIdAnswer = async (
   cluster: Pick<ClusterService, 'isStored'>,
   logger: Logger,
   id: string,
   unconfirmed?: (worldId: string) => Promise<boolean>,
+  leasedHere: string | null = null,
 ): Promise<RouteResponse | null> => {
   let pending: boolean;
   try {
@@ -41,13 +42,16 @@ export const storedIdAnswer = async (
     logger.warn({ world: id, err }, 'cluster: the store could not be read to check a new world id');
     return unavailable('the store could not be read to check the world id; retry');
   }
-  if (pending) return unconfirmedAnswer(id, null);
+  if (pending) return unconfirmedAnswer(id, leasedHere);
   return {
     status: 409,
     json: {
       code: ErrorCode.WORLD_EXISTS,
-      message: `world ${JSON.stringify(id)} is stored and hosted by no instance right now: an instance takes it over from the store shortly`,
-      details: { worldId: id, owner: null },
+      message:
+        leasedHere === null
+          ? `world ${JSON.stringify(id)} is stored and hosted by no instance right now: an instance takes it over from the store shortly`
+          : `world ${JSON.stringify(id)} is stored and being taken over from the store by instance ${leasedHere}`,
+      details: { worldId: id, owner: leasedHere },
     },
   };
 };

@@ -124,8 +124,11 @@ describe('cluster: creating a world whose id is stored', () => {
     };
     const r = await intercept(createReq('pend'), next('pend'));
     expect(r.status).toBe(503);
-    expect(r.json).toMatchObject({ code: 'WT_ERR_WORLD_NOT_DURABLE', details: { worldId: 'pend', reason: 'unconfirmed-create' } });
-    expect((await intercept(createReq('sw'), next('sw'))).json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS' });
+    expect(r.json).toMatchObject({
+      code: 'WT_ERR_WORLD_NOT_DURABLE',
+      details: { worldId: 'pend', reason: 'unconfirmed-create', owner: 'a' },
+    });
+    expect((await intercept(createReq('sw'), next('sw'))).json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { owner: 'a' } });
     // Leased here and not stored (this instance's own create of it under way): the local create decides.
     expect((await intercept(createReq('fresh'), next('fresh'))).status).toBe(201);
     expect(created).toEqual(['fresh']);
