@@ -25,6 +25,7 @@
 import { TxCode, isWorldtickError } from '../errors.js';
 import type { Fence, LedgerEntry, LedgerEntryInput, Store } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
+import { guardDeadlines } from './deadline-guard.js';
 import {
   checkContent,
   checkShape,
@@ -282,16 +283,14 @@ export class LedgerService {
           return false;
         });
         if (!batch.length) break;
-        // An attempt that outlives the earliest deadline (a hung server) answers TX_UNAVAILABLE on
-        // time; if it commits after all, the retry with the same key gets the stored result.
         const earliest = Math.min(...batch.map((p) => p.deadline));
-        const guard = setTimeout(
-          () => {
-            const t = this.now();
-            for (const p of batch) if (t >= p.deadline) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
-          },
-          Math.max(0, earliest - now),
-        );
+        // A hung attempt: what is past its deadline, in the batch or queued behind it, is answered on time.
+        const guard = guardDeadlines({
+          now: this.now,
+          deadlineMs: this.deadlineMs,
+          lists: [batch, this.queue],
+          expire: (p) => this.answer(p, rejection(p.req, TxCode.UNAVAILABLE)),
+        });
         try {
           await this.commitBatch(batch);
           batch = [];
@@ -309,7 +308,7 @@ export class LedgerService {
             break;
           }
         } finally {
-          clearTimeout(guard);
+          guard.stop();
         }
         if (batch.length) {
           this.counters.retries++;

@@ -91,7 +91,11 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
       for (;;) {
         try {
           if (!client.open) throw new Error('closed');
-          const r = await client.purchase(key, 'arrow', 1, 1, 2000);
+          // Waits past the server's own 2 s deadline (ledger `deadlineMs`), which answers TX_UNAVAILABLE
+          // while the store does not commit: with 2 s here too, the player could give up first, reconnect
+          // and send the key again, never seeing that answer. A closed socket (a redirect, the owner gone)
+          // ends the wait at once.
+          const r = await client.purchase(key, 'arrow', 1, 1, 4000);
           if (r.status === 'rejected' && r.code === 'TX_UNAVAILABLE') {
             // Nothing committed (the world is moving, or the store is busy): the same key again.
             log.unavailable++;
