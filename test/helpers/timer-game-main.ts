@@ -1,7 +1,7 @@
 /**
  * A tiny game with world-time timers for restart tests, run as a process: `node --import tsx
  * test/helpers/timer-game-main.ts [npm start options]`. Timers: `beat` every 2 world seconds,
- * one-shots `later` (20 s) and `round-end` (100 s) set by `onWorldCreated`. Every timer run prints
+ * one-shots `later` (60 s) and `round-end` (100 s) set by `onWorldCreated`. Every timer run prints
  * one JSON line `{"msg":"timer","name","id","due","now","step"}`; the first step of world "1" in this
  * process prints `{"msg":"probe","now","step","pending":[...]}` before the world's time advances
  * (the clock and pending one-shots the world came back with).
@@ -36,7 +36,7 @@ const game = defineGame({
   ],
   hooks: {
     onWorldCreated: (w) => {
-      setWorldTimer(w, 20, 'later');
+      setWorldTimer(w, 60, 'later');
       setWorldTimer(w, 100, 'round-end');
     },
   },

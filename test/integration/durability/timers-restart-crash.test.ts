@@ -1,15 +1,17 @@
 /**
  * World-time timers across a real crash (docs/GAME-API.md "Timers", docs/DURABILITY.md "Restore at
  * start"): a game server process (test/helpers/timer-game-main.ts: `beat` every 2 world s, one-shots
- * `later` at 20 s and `round-end` at 100 s set by `onWorldCreated`) on a real SQLite file is killed
+ * `later` at 60 s and `round-end` at 100 s set by `onWorldCreated`) on a real SQLite file is killed
  * with SIGKILL and started again on the same data dir:
  *
  * 1. from its checkpoint (older than its clock record): the pending one-shots come back with their
- *    due times; `later` fires once, at world time 20; `beat` stays on its grid (2 × k);
+ *    due times; `later` fires once, at world time 60; `beat` stays on its grid (2 × k);
  * 2. after a second SIGKILL, with its checkpoints unusable (overwritten with garbage): the world is
  *    rebuilt from its record AT the record's clock — `beat`'s next due time is the first multiple of 2
  *    after it (no stale run with a due time of world 2), and the one-shots `onWorldCreated` sets are
- *    due 20 s / 100 s after that clock, not at 20 / 100 (which would have been already past).
+ *    due 60 s / 100 s after that clock, not at 60 / 100 (which would have been already past).
+ * (`later` was at 20 s: on a loaded machine run A's checkpoint past world time 4 came so late that the
+ * world reached 20 before the kill.)
  * B and C are started ahead (`launchGameProcess`, test/helpers/warm-main.ts): each loads its modules
  * while the one before it runs and opens the data dir only after that one was killed.
  */
@@ -96,20 +98,20 @@ describe('world-time timers after SIGKILL', () => {
       const probe = await waitFor(() => b.lines.find((l) => l.msg === 'probe'));
       expect(probe.now).toBeGreaterThanOrEqual(restored.fromWorldTime);
       expect(probe.pending.map((t: Line) => [t.id, t.name, t.due])).toEqual([
-        [1, 'later', 20],
+        [1, 'later', 60],
         [2, 'round-end', 100],
       ]);
       // Kill B after `later` fired and a checkpoint and the world record (written every 10 steps, in
       // a group-commit window: it may lag the checkpoint) are both past it.
       await waitFor(async () =>
-        timers(b, 'later').length && (await checkpointOf(b)).lastWorldTime > 21 && recordClock(data.dir) > 21 ? true : undefined,
+        timers(b, 'later').length && (await checkpointOf(b)).lastWorldTime > 61 && recordClock(data.dir) > 61 ? true : undefined,
       );
       fired = timers(b, 'later');
     } finally {
       await kill(b);
     }
-    expect(fired.map((l) => [l.id, l.due])).toEqual([[1, 20]]);
-    expect(fired[0].now).toBeCloseTo(20, 6); // in the step that reached its due time, not a catch-up
+    expect(fired.map((l) => [l.id, l.due])).toEqual([[1, 60]]);
+    expect(fired[0].now).toBeCloseTo(60, 6); // in the step that reached its due time, not a catch-up
     for (const l of timers(b, 'beat')) expect(l.due % 2).toBeCloseTo(0, 9); // the grid 2 × k
 
     // The checkpoints become unusable (garbage bytes): the world must come back from its record.
@@ -119,7 +121,7 @@ describe('world-time timers after SIGKILL', () => {
     db.close();
     expect(n).toBeGreaterThan(0);
     const recordNow = rec.clock.now as number;
-    expect(recordNow).toBeGreaterThan(21);
+    expect(recordNow).toBeGreaterThan(61);
 
     // Run C: rebuilt from the record, at its clock.
     const c = await nextC.go();
@@ -130,7 +132,7 @@ describe('world-time timers after SIGKILL', () => {
       expect(probe.step).toBe(rec.clock.step);
       // onWorldCreated ran at the record's clock: its one-shots are relative to it.
       expect(probe.pending.map((t: Line) => [t.name, t.due])).toEqual([
-        ['later', recordNow + 20],
+        ['later', recordNow + 60],
         ['round-end', recordNow + 100],
       ]);
       const beat = await waitFor(() => timers(c, 'beat')[0]);
