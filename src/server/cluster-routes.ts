@@ -139,10 +139,8 @@ export const createAdminIntercept =
           logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
       }
-      // A stored world hosted by nobody right now is a world all the same (409), unless its create was never
-      // confirmed (503: it is removed shortly); src/server/create-stored-id.ts. So is one whose lease this
-      // instance holds without hosting it (restoring it, or removing such a record): a create let through
-      // there was made (201) beside the takeover under way, which then gives the lease back.
+      // A stored world hosted by nobody (not leased, or leased here while restored or removed) is a world all
+      // the same (409), unless its create was never confirmed (503): src/server/create-stored-id.ts.
       if (typeof id === 'string' && (owner === null || owner.instanceId === cluster.instanceId) && !hasWorld(id)) {
         const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed, owner?.instanceId ?? null);
         if (refused) return refused;
