@@ -62,7 +62,7 @@ describe.skipIf(skip !== null)('cluster: an admin token rotation with --admin-to
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--lease-ttl', '1.5'];
+    const args = sharedStoreArgs(redis, pg);
     ctx.inst[0] = await startRuntimeInstance('a', [...args, '--admin-token', NEW, '--admin-token-previous', OLD]);
     ctx.inst[1] = await startRuntimeInstance('b', [...args, '--admin-token', OLD, '--admin-token-previous', NEW]);
     const [a, b] = ctx.inst;
