@@ -41,7 +41,7 @@ describe.skipIf(skip !== null)('cluster: instances with different ticket secrets
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--lease-ttl', '1.5'];
+    const args = sharedStoreArgs(redis, pg);
     // b: not restarted yet (old secret). a: restarted with the new one alone. c: the new one, the old accepted.
     inst.push(await startRuntimeInstance('a', [...args, '--cluster-secret', NEW]));
     inst.push(await startRuntimeInstance('b', [...args, '--cluster-secret', OLD]));

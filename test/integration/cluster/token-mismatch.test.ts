@@ -38,7 +38,9 @@ describe.skipIf(skip !== null)('cluster: instances with different admin tokens',
   let redis: RedisTestServer | undefined;
   beforeAll(async () => {
     redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--lease-ttl', '1.5'];
+    // A 3 s lease (was 1.5): a stall of this process (both instances are in it) shorter than about 2 s
+    // lapses no lease on a loaded machine, and the three control ticks waited for below take 1 s each.
+    const args = [...sharedStoreArgs(redis, pg), '--lease-ttl', '3'];
     ctx.inst[0] = await startRuntimeInstance('a', args);
     ctx.inst[1] = await startRuntimeInstance('b', [...args, '--admin-token', OTHER]); // its `api` keeps the test token: not used on b
     const [a, b] = ctx.inst;
