@@ -6,6 +6,9 @@
  * down. Bytes are never dropped from a live connection, so protocol streams stay coherent.
  * `severOn(text)` cuts the link the moment a client sends `text` (a query's SQL, say): the cut
  * lands at one chosen point of a client's work instead of wherever a timer happens to fall.
+ * `stallOn(text)` holds that one connection instead (its bytes from then on are not forwarded, the
+ * others flow on): the request stays in flight, unanswered, until the test cuts that connection with
+ * the function it resolves to (or all of them with `sever()`).
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -20,6 +23,8 @@ export interface TcpProxy {
    * forwarded); resolves then. One pending trigger at a time.
    */
   severOn(text: string): Promise<void>;
+  /** Hold (as the module comment says) the connection that next sends `text`; resolves then, to its cut. One pending trigger at a time. */
+  stallOn(text: string): Promise<() => void>;
   close(): Promise<void>;
 }
 
@@ -27,7 +32,7 @@ export interface TcpProxy {
 export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> => {
   const sockets = new Set<Socket>();
   let severed = false;
-  let trigger: { text: Buffer; fired: () => void } | null = null;
+  let trigger: { text: Buffer; stall: boolean; fired: (cut: () => void) => void } | null = null;
   const sever = (): void => {
     severed = true;
     for (const s of [...sockets]) s.destroy();
@@ -49,10 +54,15 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
       if (!trigger) return;
       const seen = Buffer.concat([tail, chunk]);
       if (seen.includes(trigger.text)) {
-        const { fired } = trigger;
+        const { fired, stall } = trigger;
         trigger = null;
-        sever();
-        fired();
+        // Corked, the upstream keeps what the pipe writes (this chunk included) until the socket is destroyed.
+        if (stall) upstream.cork();
+        else sever();
+        fired(() => {
+          client.destroy();
+          upstream.destroy();
+        });
         return;
       }
       tail = seen.subarray(Math.max(0, seen.length - trigger.text.length));
@@ -73,7 +83,8 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
         heal() {
           severed = false;
         },
-        severOn: (text) => new Promise<void>((fired) => (trigger = { text: Buffer.from(text), fired })),
+        severOn: (text) => new Promise<void>((fired) => (trigger = { text: Buffer.from(text), stall: false, fired: () => fired() })),
+        stallOn: (text) => new Promise<() => void>((fired) => (trigger = { text: Buffer.from(text), stall: true, fired })),
         close: () =>
           new Promise<void>((res) => {
             for (const s of [...sockets]) s.destroy();
