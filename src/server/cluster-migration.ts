@@ -176,7 +176,7 @@ export class WorldMover {
       {
         world: worldId,
         why,
-        fencingToken: token,
+        fencingToken: rec.fencingToken,
         previousOwner: d.cluster.previousOwner(worldId),
         fromStep: p.checkpoint?.step ?? null,
         worldTime: world.clock.now,
@@ -371,16 +371,19 @@ export class WorldMover {
   }
 
   /**
-   * `world` steps here next as `worldId`: its ledger writes carry `token`, the game server lets its
-   * players in again, and the move is recorded (`t0`: performance.now() when the adoption began).
+   * `world` steps here next as `worldId`: its ledger writes carry `token` or the newer one held now (the lease
+   * lapsed and was taken again during the load: that token went to the runner's world of then, a local copy or
+   * none), the game server lets its players in again, and the move is recorded (`t0`: when the adoption began).
    */
   #adopted(worldId: string, world: SimWorld, token: number, why: 'failover' | 'migration', t0: number): MoveRecord {
-    world.ledger?.service.setFenceToken(token);
+    const held = this.#d.cluster.coordinator.heldLease(worldId)?.fencingToken;
+    const current = held !== undefined && held > token ? held : token;
+    world.ledger?.service.setFenceToken(current);
     this.#d.gameServer().worldAdopted(worldId);
     const rec: MoveRecord = {
       worldId,
       kind: why === 'failover' ? 'failover' : 'migrated-in',
-      fencingToken: token,
+      fencingToken: current,
       step: world.clock.step,
       worldTime: world.clock.now,
       at: Date.now(),

@@ -20,9 +20,15 @@
  * `wtplh<pid>k<k>`/`wtpln<pid>k<k>`) and each /30 subnet is one not in use on the host, so parallel
  * files, the cases of one file and benches (bench/netns-setup.sh: wtv0/wtv1, 10.77.0.0/24) never meet;
  * leftovers of a process that died are removed at the next setup. Make a process's links one after
- * another (each takes the first free subnet).
+ * another (each takes the first free subnet). A subnet is also reserved by a file in the OS temp dir
+ * (`wtpl-subnet-<n>`, made with O_EXCL, holding the pid) until `destroy`: two processes starting links
+ * at the same time each see the other's subnet as free on the host (pids 4 apart start on each other's
+ * second subnet), and two veths with one subnet make the host route to either at random.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type PgServer, startPostgres } from './postgres-server.js';
 
@@ -78,12 +84,35 @@ const removeLeftovers = async (): Promise<void> => {
   }
 };
 
-/** A /30 of 10.79.0.0/16 with no address of the host in it. */
+/** The reservation file of subnet `n` (see the module comment). */
+const reservation = (n: number): string => join(tmpdir(), `wtpl-subnet-${n}`);
+
+/** Reserve subnet `n` for this process: false when a live process holds it (a dead one's file is taken over). */
+const reserve = (n: number): boolean => {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(reservation(n), String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      let owner = 0;
+      try {
+        owner = Number(readFileSync(reservation(n), 'utf8'));
+      } catch {
+        continue; // removed meanwhile: try again
+      }
+      if (owner === process.pid || alive(owner)) return false;
+      rmSync(reservation(n), { force: true });
+    }
+  }
+  return false;
+};
+
+/** A /30 of 10.79.0.0/16 with no address of the host in it, reserved for this process. */
 const freeSubnet = async (): Promise<number> => {
   const { stdout } = (await run('ip', ['-4', '-o', 'addr', 'show'])) as { stdout: string };
   for (let i = 0; i < 64; i++) {
     const n = (process.pid + i * 4) % 16384; // the /30's index: 10.79.<n >> 6>.<(n & 63) * 4>
-    if (!stdout.includes(`10.79.${n >> 6}.${(n & 63) * 4 + 1}/`)) return n;
+    if (!stdout.includes(`10.79.${n >> 6}.${(n & 63) * 4 + 1}/`) && reserve(n)) return n;
   }
   throw new Error('no free /30 in 10.79.0.0/16');
 };
@@ -100,13 +129,20 @@ export const createNetnsLink = async (k = 0, o: { into?: NetnsLink } = {}): Prom
   const hostIf = `wtplh${pid}k${k}`;
   const nsIf = `wtpln${pid}k${k}`;
   let made = false;
+  let subnet: number | null = null;
+  const release = (): void => {
+    if (subnet !== null) rmSync(reservation(subnet), { force: true });
+    subnet = null;
+  };
   const destroy = async (): Promise<void> => {
     await ip('link', 'del', hostIf).catch(() => undefined); // its peer goes with it
     if (!o.into) await ip('netns', 'del', ns).catch(() => undefined);
+    release();
   };
   try {
     await removeLeftovers();
     const n = await freeSubnet();
+    subnet = n;
     const base = `10.79.${n >> 6}.${(n & 63) * 4}`;
     const hostAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 1}`;
     const nsAddr = `10.79.${n >> 6}.${(n & 63) * 4 + 2}`;
@@ -138,6 +174,7 @@ export const createNetnsLink = async (k = 0, o: { into?: NetnsLink } = {}): Prom
     };
   } catch (err) {
     if (made) await destroy();
+    else release();
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     const why = e.code === 'ENOENT' ? 'the `ip` command is missing (iproute2)' : (e.stderr || e.message).trim().slice(0, 300);
     return { skip: `cannot make a network namespace with a veth pair here (needs root with CAP_NET_ADMIN and iproute2): ${why}` };

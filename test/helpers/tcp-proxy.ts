@@ -7,10 +7,18 @@
  * `severOn(text)` cuts the link the moment a client sends `text` (a query's SQL, say): the cut
  * lands at one chosen point of a client's work instead of wherever a timer happens to fall.
  * `stallOn(text)` holds that one connection instead (its bytes from then on are not forwarded, the
- * others flow on): the request stays in flight, unanswered, until the test cuts that connection with
- * the function it resolves to (or all of them with `sever()`).
+ * others flow on): the request stays in flight, unanswered, until the test cuts that connection or
+ * lets it go on (what it resolves to; `sever()` cuts all).
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/** A connection held by {@link TcpProxy.stallOn}. */
+export interface StalledConnection {
+  /** Destroy it (both ends): the client's request fails. */
+  cut(): void;
+  /** Forward what it held and go on as before: the request is answered late. */
+  release(): void;
+}
 
 /** A running proxy. */
 export interface TcpProxy {
@@ -23,8 +31,8 @@ export interface TcpProxy {
    * forwarded); resolves then. One pending trigger at a time.
    */
   severOn(text: string): Promise<void>;
-  /** Hold (as the module comment says) the connection that next sends `text`; resolves then, to its cut. One pending trigger at a time. */
-  stallOn(text: string): Promise<() => void>;
+  /** Hold (as the module comment says) the connection that next sends `text`; resolves then. One pending trigger at a time. */
+  stallOn(text: string): Promise<StalledConnection>;
   close(): Promise<void>;
 }
 
@@ -32,7 +40,7 @@ export interface TcpProxy {
 export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> => {
   const sockets = new Set<Socket>();
   let severed = false;
-  let trigger: { text: Buffer; stall: boolean; fired: (cut: () => void) => void } | null = null;
+  let trigger: { text: Buffer; stall: boolean; fired: (held: StalledConnection) => void } | null = null;
   const sever = (): void => {
     severed = true;
     for (const s of [...sockets]) s.destroy();
@@ -59,9 +67,12 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
         // Corked, the upstream keeps what the pipe writes (this chunk included) until the socket is destroyed.
         if (stall) upstream.cork();
         else sever();
-        fired(() => {
-          client.destroy();
-          upstream.destroy();
+        fired({
+          cut: () => {
+            client.destroy();
+            upstream.destroy();
+          },
+          release: () => upstream.uncork(),
         });
         return;
       }
@@ -84,7 +95,7 @@ export const startTcpProxy = (targetPort: number, targetHost = '127.0.0.1'): Pro
           severed = false;
         },
         severOn: (text) => new Promise<void>((fired) => (trigger = { text: Buffer.from(text), stall: false, fired: () => fired() })),
-        stallOn: (text) => new Promise<() => void>((fired) => (trigger = { text: Buffer.from(text), stall: true, fired })),
+        stallOn: (text) => new Promise<StalledConnection>((fired) => (trigger = { text: Buffer.from(text), stall: true, fired })),
         close: () =>
           new Promise<void>((res) => {
             for (const s of [...sockets]) s.destroy();

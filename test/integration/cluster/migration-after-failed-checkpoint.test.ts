@@ -69,7 +69,7 @@ describe.skipIf(skip !== null)('cluster: a migration whose wait for an earlier c
     // 1. A checkpoint whose write hangs on its connection.
     const held = p.stallOn(CHECKPOINT_WRITE);
     const asked = a.api('POST', '/api/v1/worlds/mw/checkpoint');
-    const cut = await held;
+    const stalled = await held;
     // 2. The migration starts: it holds the world (no step), detaches its ledger, then writes the world's
     // record and checkpoints it; the record waits for the world's fence row, which the held transaction
     // locked, and the checkpoint for the one in flight. (Before the fix, the failure count was read here.)
@@ -77,7 +77,7 @@ describe.skipIf(skip !== null)('cluster: a migration whose wait for an earlier c
     const migrated = a.api('POST', '/api/v1/worlds/mw/migrate', { to: 'b' });
     await until('the migration holds mw and detached its ledger', () => a.runtime.cluster.isHeld('mw') && world.ledger === null);
     // 3. The held write fails: its connection is cut (the others stay up).
-    cut();
+    stalled.cut();
     expect((await asked).status).not.toBe(200);
     expect(report()?.failed).toBe(failedBefore + 1);
     const r = await migrated;

@@ -1,0 +1,109 @@
+/**
+ * A failover whose taker stalls while it loads the world: its lease lapses and is taken again with a
+ * new fencing token before the load ends. Found in stress runs of cut-owner.test.ts (load 10+): b took
+ * world 1 with token 2, stalled, re-acquired it with 3, then finished the takeover and gave the world's
+ * new ledger token 2. Every purchase was refused as stale (`TX_UNAVAILABLE`, 200+ per player) until the
+ * test gave up 30 s later. The runtime hands a new token to the world in its runner, which during the
+ * load was the local copy, not the world being installed. Now the takeover gives the ledger the token
+ * held when it ends (src/server/cluster-migration.ts `#adopted`).
+ *
+ * a is a child process (SIGKILLed) owning the default world; b runs in this process, so a busy-wait
+ * here stalls it for real, and reaches PostgreSQL through a TCP proxy that holds b's read of the world's
+ * record (the takeover's load) until the lease was taken again, then lets it go on. Real redis-server,
+ * real PostgreSQL, a real WebSocket player.
+ */
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+
+const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster takeover with its lease taken again');
+
+/** The query of a world's stored record (the first read of a takeover's load, src/persist/restore.ts). */
+const RECORD_QUERY = 'SELECT * FROM world_configs WHERE world_id';
+const TTL_S = 1;
+
+describe.skipIf(skip !== null)('cluster: a takeover whose lease lapses and is taken again while the world loads', () => {
+  const pg = sharedPg as PgServer;
+  let redis: RedisTestServer | undefined;
+  let proxy: TcpProxy | undefined;
+  let a: TestInstance | undefined;
+  let b: RuntimeInstance | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    proxy = await startTcpProxy(pg.port);
+    const args = [...sharedStoreArgs(redis, pg), '--npcs', '20', '--lease-ttl', String(TTL_S)];
+    a = await startInstance('a', args);
+    await ownsDefaultWorld(a);
+    const viaProxy = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
+    b = await startRuntimeInstance(
+      'b',
+      args.map((x) => (x === pg.url ? viaProxy : x)),
+    );
+    await until('b sees a owning world 1', async () => (await ownersFrom(b as RuntimeInstance))['1'] === 'a');
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+    await proxy?.close();
+    await pg.destroy();
+  }, 30_000);
+
+  it("the world's ledger writes under the token held when the takeover ends: purchases are made", { timeout: 60_000 }, async () => {
+    const owner = a as TestInstance;
+    const taker = b as RuntimeInstance;
+    const held = (proxy as TcpProxy).stallOn(RECORD_QUERY);
+    owner.child.kill('SIGKILL');
+    await once(owner.child, 'exit');
+    const stalled = await held;
+    const first = await until('b acquired world 1 for the takeover', () =>
+      taker.lines.find((l) => l.msg === 'cluster: world lease acquired' && l.world === '1' && l.takeover === true),
+    );
+    // b stalls past its lease's TTL while its load waits; then it takes the lease again (a new token).
+    const t0 = Date.now();
+    while (Date.now() - t0 < TTL_S * 1000 + 600) {
+      /* busy: this process, and b in it, do nothing else */
+    }
+    const again = await until('b took world 1 again after the lapse', () =>
+      taker.lines.find((l) => l.msg === 'cluster: world lease re-acquired after it lapsed' && l.world === '1'),
+    );
+    expect(Number(again.fencingToken)).toBeGreaterThan(Number(first.fencingToken));
+    stalled.release();
+    await until('b took world 1 over', () =>
+      taker.lines.find((l) => l.msg === 'cluster: world taken over from its checkpoint' && l.world === '1'),
+    );
+    // A purchase on b commits. Retried with the same key while it is answered TX_UNAVAILABLE (nothing
+    // committed) or the socket closes (on a loaded machine b's 1 s lease can lapse again): for 15 s.
+    const deadline = Date.now() + 15_000;
+    let last: unknown = null;
+    while (Date.now() < deadline) {
+      const c = new WorldtickClient({ url: taker.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
+      try {
+        await c.connect();
+        await c.join('1', 'buyer', 'token-buyer');
+        last = await c.purchase('buy-1', 'arrow', 1, 1, 4000);
+        if ((last as { status: string }).status === 'ok') break;
+      } catch (err) {
+        last = err instanceof Error ? err.message : err;
+      } finally {
+        c.close();
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(last, JSON.stringify(last)).toMatchObject({ status: 'ok' });
+    const moves = (await taker.api('GET', '/api/v1/cluster/moves')).json.moves as Array<{
+      worldId: string;
+      kind: string;
+      fencingToken: number;
+    }>;
+    expect(moves.find((m) => m.worldId === '1' && m.kind === 'failover')?.fencingToken).toBe(Number(again.fencingToken));
+  });
+});
