@@ -9,13 +9,11 @@
  * checkpoint (not from a stale local copy of it).
  */
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
-import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
+import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { proxiedTakerPair, RECORD_QUERY } from '../../helpers/proxied-taker.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster failover store cut');
 
@@ -24,46 +22,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const atError = (lines: ReadonlyArray<Record<string, unknown>>) =>
   lines.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => JSON.stringify(l).slice(0, 600));
 
-/** The query of a world's stored record (the first read of a takeover's load, src/persist/restore.ts). */
-const RECORD_QUERY = 'SELECT * FROM world_configs WHERE world_id';
-
 describe.skipIf(skip !== null)('cluster: a failover meeting a short store outage', () => {
-  const pg = sharedPg as PgServer;
-  let redis: RedisTestServer | undefined;
-  let proxy: TcpProxy | undefined;
-  let a: TestInstance | undefined;
-  let b: RuntimeInstance | undefined;
+  const pair = proxiedTakerPair(sharedPg as PgServer, ['--npcs', '20', '--lease-ttl', '2', '--checkpoint-interval', '1']);
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    const args = [...sharedStoreArgs(redis, pg), '--npcs', '20', '--lease-ttl', '2', '--checkpoint-interval', '1'];
-    proxy = await startTcpProxy(pg.port);
-    const viaProxy = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
-    a = await startInstance('a', args);
-    await ownsDefaultWorld(a);
-    b = await startRuntimeInstance(
-      'b',
-      args.map((x) => (x === pg.url ? viaProxy : x)),
-    );
-    const owner = a;
-    expect((await owner.api('POST', '/api/v1/worlds?placement=local', { id: 'g1', npcs: 20 })).status).toBe(201);
+    expect((await pair.a.api('POST', '/api/v1/worlds?placement=local', { id: 'g1', npcs: 20 })).status).toBe(201);
     await until('b sees a owning worlds 1 and g1', async () => {
-      const owners = await ownersFrom(b as RuntimeInstance);
+      const owners = await ownersFrom(pair.b);
       return owners['1'] === 'a' && owners.g1 === 'a';
     });
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await redis?.stop();
-    await proxy?.close();
-    await pg.destroy();
-  }, 30_000);
+  }, 60_000);
 
   it('logs the failed takeover at warn (retried), nothing at error, and takes the worlds over once the store is back', async () => {
-    const p = proxy as TcpProxy;
-    const owner = a as TestInstance;
-    const adopter = b as RuntimeInstance;
+    const { proxy: p, a: owner, b: adopter } = pair;
     // The cut lands when b's failover reads a world's record: after its token is announced, inside the load.
     const cut = p.severOn(RECORD_QUERY);
     owner.child.kill('SIGKILL');

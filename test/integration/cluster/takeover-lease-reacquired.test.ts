@@ -13,54 +13,28 @@
  * real PostgreSQL, a real WebSocket player.
  */
 import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import { ownersFrom, until } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { proxiedTakerPair, RECORD_QUERY } from '../../helpers/proxied-taker.js';
+import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster takeover with its lease taken again');
 
-/** The query of a world's stored record (the first read of a takeover's load, src/persist/restore.ts). */
-const RECORD_QUERY = 'SELECT * FROM world_configs WHERE world_id';
 const TTL_S = 1;
 
 describe.skipIf(skip !== null)('cluster: a takeover whose lease lapses and is taken again while the world loads', () => {
-  const pg = sharedPg as PgServer;
-  let redis: RedisTestServer | undefined;
-  let proxy: TcpProxy | undefined;
-  let a: TestInstance | undefined;
-  let b: RuntimeInstance | undefined;
+  const pair = proxiedTakerPair(sharedPg as PgServer, ['--npcs', '20', '--lease-ttl', String(TTL_S)]);
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startTcpProxy(pg.port);
-    const args = [...sharedStoreArgs(redis, pg), '--npcs', '20', '--lease-ttl', String(TTL_S)];
-    a = await startInstance('a', args);
-    await ownsDefaultWorld(a);
-    const viaProxy = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
-    b = await startRuntimeInstance(
-      'b',
-      args.map((x) => (x === pg.url ? viaProxy : x)),
-    );
-    await until('b sees a owning world 1', async () => (await ownersFrom(b as RuntimeInstance))['1'] === 'a');
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await redis?.stop();
-    await proxy?.close();
-    await pg.destroy();
-  }, 30_000);
+    await until('b sees a owning world 1', async () => (await ownersFrom(pair.b))['1'] === 'a');
+  }, 60_000);
 
   it("the world's ledger writes under the token held when the takeover ends: purchases are made", { timeout: 60_000 }, async () => {
-    const owner = a as TestInstance;
-    const taker = b as RuntimeInstance;
-    const held = (proxy as TcpProxy).stallOn(RECORD_QUERY);
+    const { a: owner, b: taker } = pair;
+    const held = pair.proxy.stallOn(RECORD_QUERY);
     owner.child.kill('SIGKILL');
     await once(owner.child, 'exit');
     const stalled = await held;
