@@ -376,8 +376,7 @@ export class WorldMover {
    * none), the game server lets its players in again, and the move is recorded (`t0`: when the adoption began).
    */
   #adopted(worldId: string, world: SimWorld, token: number, why: 'failover' | 'migration', t0: number): MoveRecord {
-    const held = this.#d.cluster.coordinator.heldLease(worldId)?.fencingToken;
-    const current = held !== undefined && held > token ? held : token;
+    const current = Math.max(token, this.#d.cluster.coordinator.heldLease(worldId)?.fencingToken ?? token);
     world.ledger?.service.setFenceToken(current);
     this.#d.gameServer().worldAdopted(worldId);
     const rec: MoveRecord = {
