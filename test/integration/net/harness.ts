@@ -11,6 +11,7 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { createLogger } from '../../../src/log.js';
 import { GameServer, type GameServerOptions } from '../../../src/net/game-server.js';
 import type { NetConfig } from '../../../src/net/net-config.js';
+import { INPUT_INGEST_TYPE } from '../../../src/net/input.js';
 import { SESSION_INGEST_TYPE } from '../../../src/net/player-facts.js';
 import type { ServerMsg, SnapshotMsg } from '../../../src/net/protocol.js';
 import type { Store } from '../../../src/store/types.js';
@@ -40,6 +41,8 @@ export interface TestServer {
   hold: boolean;
   /** Resolves once no join/leave fact is pending, no hello waits for a join slot, and sockets have delivered. */
   idle(): Promise<void>;
+  /** Resolves once an input waits in the world's ingest for the next step (throws after `timeoutMs`). */
+  inputQueued(timeoutMs?: number): Promise<void>;
   client(): Promise<WorldtickClient>;
   stop(): Promise<void>;
 }
@@ -71,7 +74,8 @@ export const startTestServer = async (
     ...o.hooks,
   });
   await server.start();
-  const sessionFactsPending = (): number => world.ingest.stats().find((t) => t.type === SESSION_INGEST_TYPE)?.pending ?? 0;
+  const pending = (type: string): number => world.ingest.stats().find((t) => t.type === type)?.pending ?? 0;
+  const sessionFactsPending = (): number => pending(SESSION_INGEST_TYPE);
   // A paused world is stepped while joins or leaves wait for a step, or hellos for a join slot (join admission).
   const waiting = (): boolean => sessionFactsPending() > 0 || server.stats().joinsWaiting > 0;
   const pump = setInterval(() => {
@@ -91,6 +95,11 @@ export const startTestServer = async (
     async idle() {
       while (waiting()) await settle(3);
       await settle(20);
+    },
+    async inputQueued(timeoutMs = 5_000) {
+      // A fixed wait is not enough on a loaded machine: an input the step misses is never acknowledged.
+      for (const end = Date.now() + timeoutMs; pending(INPUT_INGEST_TYPE) === 0; await settle(2))
+        if (Date.now() > end) throw new Error(`no input reached the ingest within ${timeoutMs} ms`);
     },
     step: (n = 1) => {
       stepWorld(world, n);

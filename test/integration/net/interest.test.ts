@@ -102,7 +102,7 @@ describe('interest management', () => {
     const w = await c.join('w1', 'mover');
     place(ts, w.playerId, 500, 500);
     const seq = c.sendInput(1, 0);
-    await settle(20);
+    await ts.inputQueued();
     ts.step(1);
     const s = (await c.waitForStep(w.step + 1)) as SnapshotMsg;
     expect(s.ack).toBe(seq);
@@ -114,7 +114,7 @@ describe('interest management', () => {
     expect(c.stats.lastAckRttMs).toBeGreaterThanOrEqual(0);
     // A diagonal input longer than 1 is clamped to maxSpeed.
     const s2 = c.sendInput(1, 1);
-    await settle(20);
+    await ts.inputQueued();
     ts.step(1);
     await c.waitFor((m) => m.type === 17 && (m as SnapshotMsg).ack === s2);
     expect(Math.hypot(ts.world.stores.Velocity.x[w.playerId], ts.world.stores.Velocity.y[w.playerId])).toBeCloseTo(10, 4);
