@@ -19,6 +19,7 @@
  */
 import type { Coordinator, InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { WorldLoadMeter } from './world-load.js';
+import { ControlTickTimer } from './control-tick-timer.js';
 import type { Fence } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
@@ -54,10 +55,8 @@ export class ClusterService implements Service {
   readonly #granted = new Set<string>(); // `LeaseTickContext.granted`; a deleted world's forgotten (#drop)
   /** Instances and leases as of the last control tick (src/server/cluster-view.ts). */
   readonly #view: ClusterView;
-  #control: NodeJS.Timeout | null = null;
+  readonly #control = new ControlTickTimer(() => this.#runTick());
   #watchdog: NodeJS.Timeout | null = null;
-  #ticking: Promise<void> | null = null;
-  #stopped = false;
   #reachable = true;
   /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
   readonly #held = new Set<string>();
@@ -121,7 +120,7 @@ export class ClusterService implements Service {
       takeover: this.#takeover,
       meter: this.#meter,
       drain: () => this.#drain,
-      stopped: () => this.#stopped,
+      stopped: () => this.#control.stopped,
       deleting: this.#admin.deleting,
       creating: this.#admin.creating,
       setView: (instances, leases) => this.#view.set(instances, leases),
@@ -182,18 +181,15 @@ export class ClusterService implements Service {
   }
 
   async start(): Promise<void> {
-    await this.#tick(); // first grants before the game server accepts anyone
-    this.#control = setInterval(() => void this.kick(), Math.max(10, Math.floor(this.#o.leaseTtlMs / 3)));
-    this.#control.unref();
+    await this.#control.kick(); // first grants before the game server accepts anyone
+    this.#control.start(Math.max(10, Math.floor(this.#o.leaseTtlMs / 3)));
     this.#watchdog = setInterval(() => this.#watch(), WATCHDOG_MS);
     this.#watchdog.unref();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#control) clearInterval(this.#control);
     if (this.#watchdog) clearInterval(this.#watchdog);
-    await this.#ticking;
+    await this.#control.stop();
     const c = this.#o.coordinator;
     const id = this.#o.instanceId;
     // A clean exit frees the worlds at once instead of after a TTL.
@@ -205,8 +201,7 @@ export class ClusterService implements Service {
 
   /** Run a control tick now (a world was created), unless one is running. */
   kick(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return this.#ticking ?? this.#tick();
+    return this.#control.kick();
   }
 
   /** The loop runner's gate: this instance can prove it owns the world for one more step (never one declined as too new). */
@@ -379,14 +374,6 @@ export class ClusterService implements Service {
 
   #watch(): void {
     watchStepping(this.#watchCtx);
-  }
-
-  #tick(): Promise<void> {
-    const run = this.#runTick().finally(() => {
-      this.#ticking = null;
-    });
-    this.#ticking = run;
-    return run;
   }
 
   async #runTick(): Promise<void> {
