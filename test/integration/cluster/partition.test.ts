@@ -153,10 +153,12 @@ describe.skipIf(!bin)('cluster: network partition', () => {
     expect(ranges.filter((r) => r.instanceId === 'a').length).toBeGreaterThan(0);
     expect(ranges.filter((r) => r.instanceId === newOwner.id).length).toBeGreaterThan(0);
     expect(overlaps(ranges)).toEqual([]);
-    // a's steps all carry its token and all ended before the new owner's first step began.
+    // a's steps all carry its token (or an earlier one of its own: under load a's lease can lapse while
+    // b and c start, and a takes the world again with the next token) and all ended before the new
+    // owner's first step began.
     const firstNew = Math.min(...ranges.filter((r) => r.instanceId === newOwner.id).map((r) => r.startMs));
     for (const r of ranges.filter((x) => x.instanceId === 'a')) {
-      expect(r.fencingToken).toBe(tokenA);
+      expect(r.fencingToken).toBeLessThanOrEqual(tokenA);
       expect(r.endMs).toBeLessThan(firstNew);
     }
     // Fencing: writes carrying the tokens in the order the steps happened are accepted by the

@@ -54,7 +54,7 @@ describe('net.viewMode regions over real sockets', () => {
     for (let i = 0; i < 60; i++) {
       if (i === 40) {
         seq = clients[0].sendInput(0, 0); // acknowledged through the frame's acks
-        await settle(10);
+        await ts.inputQueued();
       }
       ts.step(1);
       last = ts.world.clock.step - 1;
