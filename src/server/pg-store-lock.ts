@@ -120,6 +120,28 @@ const connectClient = async (url: string): Promise<LockSession> => {
   }
 };
 
+/** Connects a starting server makes for its lock before giving up, when each is not answered within the connect timeout. */
+const START_CONNECT_ATTEMPTS = 3;
+
+/**
+ * The lock's first session. A connect not answered within {@link CONNECT_TIMEOUT_MS} (a server slow to
+ * accept: a busy host) is tried again, up to {@link START_CONNECT_ATTEMPTS} in all; a refusal (nothing
+ * listens), a login or database error fails at once.
+ */
+const connectAtStart = async (url: string, logger: Logger, label: string, where: string): Promise<LockSession> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectClient(url);
+    } catch (err) {
+      if (attempt >= START_CONNECT_ATTEMPTS || (err as Error).message !== 'timeout expired') throw err;
+      logger.warn(
+        { where, attempt, attempts: START_CONNECT_ATTEMPTS, timeoutMs: CONNECT_TIMEOUT_MS },
+        `${label}: PostgreSQL did not answer the connect in time; trying again`,
+      );
+    }
+  }
+};
+
 /**
  * Seconds since a session holding the lock in this database (a holder, either kind) was last active;
  * null when none is listed. Only the sessions holding this database's lock count: advisory locks are
@@ -218,7 +240,7 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
   const where = postgresWhere(url);
   let session: LockSession;
   try {
-    session = await connectClient(url);
+    session = await connectAtStart(url, logger, label, where);
   } catch (err) {
     throw storeUnavailable(
       'connection',
