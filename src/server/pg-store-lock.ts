@@ -40,6 +40,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { retryConnectTimeouts, START_CONNECT_ATTEMPTS } from '../store/postgres-connect-retry.js';
 import { ErrorCode, storeUnavailable, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -117,28 +118,6 @@ const connectClient = async (url: string): Promise<LockSession> => {
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
-  }
-};
-
-/** Connects a starting server makes for its lock before giving up, when each is not answered within the connect timeout. */
-const START_CONNECT_ATTEMPTS = 3;
-
-/**
- * The lock's first session. A connect not answered within {@link CONNECT_TIMEOUT_MS} (a server slow to
- * accept: a busy host) is tried again, up to {@link START_CONNECT_ATTEMPTS} in all; a refusal (nothing
- * listens), a login or database error fails at once.
- */
-const connectAtStart = async (url: string, logger: Logger, label: string, where: string): Promise<LockSession> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await connectClient(url);
-    } catch (err) {
-      if (attempt >= START_CONNECT_ATTEMPTS || (err as Error).message !== 'timeout expired') throw err;
-      logger.warn(
-        { where, attempt, attempts: START_CONNECT_ATTEMPTS, timeoutMs: CONNECT_TIMEOUT_MS },
-        `${label}: PostgreSQL did not answer the connect in time; trying again`,
-      );
-    }
   }
 };
 
@@ -240,7 +219,15 @@ export const lockPostgresStore = async (url: string, logger: Logger, options: St
   const where = postgresWhere(url);
   let session: LockSession;
   try {
-    session = await connectAtStart(url, logger, label, where);
+    // A connect not answered in time (a server slow to accept) is tried again; a refusal fails at once.
+    session = await retryConnectTimeouts(
+      () => connectClient(url),
+      (attempt) =>
+        logger.warn(
+          { where, attempt, attempts: START_CONNECT_ATTEMPTS, timeoutMs: CONNECT_TIMEOUT_MS },
+          `${label}: PostgreSQL did not answer the connect in time; trying again`,
+        ),
+    );
   } catch (err) {
     throw storeUnavailable(
       'connection',

@@ -15,6 +15,7 @@ import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
 import { PoolGate, type PoolUsage } from './postgres-pool-gate.js';
+import { retryConnectTimeouts } from './postgres-connect-retry.js';
 import { beginWithLockTimeout, POSTGRES_DEFAULTS, postgresSettings, type PostgresStoreOptions } from './postgres-pool.js';
 import { guardedClient, inTransaction, mapPgError, migratePostgres, onPooledClient, requireCurrentPostgresSchema } from './postgres-tx.js';
 import { checkpointTexts, insertCheckpoint, selectCheckpoint } from './postgres-checkpoints.js';
@@ -93,9 +94,7 @@ export class PostgresStore implements Store {
       single: (w) => this.putRecord(w),
       fenced: () => void this.counters.fencedRefusals++,
     });
-    this.gate = new PoolGate(poolSize, poolWaitMs, () => {
-      this.counters.poolWaitTimeouts++;
-    });
+    this.gate = new PoolGate(poolSize, poolWaitMs, () => void this.counters.poolWaitTimeouts++);
     this.fenceLockTimeoutMs = fenceLockTimeoutMs;
     // An idle client losing its server emits 'error' on the pool; unhandled it would crash the
     // process. The next query reports the failure as WT_ERR_STORE_UNAVAILABLE instead.
@@ -117,8 +116,10 @@ export class PostgresStore implements Store {
       options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS,
     );
     try {
-      if (options.readOnlySchema === true) await store.gate.run(() => onPooledClient(pool, requireCurrentPostgresSchema));
-      store.migration = await store.gate.run(() => migratePostgres(pool, options.attach === true));
+      store.migration = await retryConnectTimeouts(async () => {
+        if (options.readOnlySchema === true) await store.gate.run(() => onPooledClient(pool, requireCurrentPostgresSchema));
+        return store.gate.run(() => migratePostgres(pool, options.attach === true));
+      });
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw mapPgError(err);

@@ -1,21 +1,23 @@
 /**
- * A starting server whose store-lock connect is not answered in time (src/server/pg-store-lock.ts,
+ * A start whose first connects to PostgreSQL are not answered in time (src/store/postgres-connect-retry.ts,
  * docs/DURABILITY.md "One server per data directory"): PostgreSQL slow to accept on a busy host. Before,
  * one connect timing out after 1 s ended the start (exit 2, `did not answer at start`; seen in a stress
  * run of the suite, two instances on a loaded machine). Now a connect that times out is tried again, up
- * to 3 in all, each logged; a server that never answers still fails, after the third.
- * A TCP proxy holds the lock's first connection (its startup packet names the lock's application).
+ * to 3 in all — the store lock's (each retry logged) and the store's open — and a server that never
+ * answers still fails, after the third. A TCP proxy holds the first connection whose startup packet
+ * names the lock's application, or the database.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lockPostgresStore, STORE_LOCK_APPLICATION } from '../../../src/server/pg-store-lock.js';
+import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
 import { fileDatabase } from '../../helpers/shared-postgres.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 
 const { skip, db } = await fileDatabase();
-if (skip) console.warn(`SKIP pg-store-lock-connect-retry: ${skip}`);
+if (skip) console.warn(`SKIP pg-connect-retry: ${skip}`);
 
 const RETRY_LINE = 'single-instance lock of the PostgreSQL store: PostgreSQL did not answer the connect in time; trying again';
 
@@ -26,7 +28,7 @@ const viaPort = (url: string, port: number): string => {
   return u.toString();
 };
 
-describe.skipIf(skip !== null)('store lock: a connect not answered in time at start', () => {
+describe.skipIf(skip !== null)('PostgreSQL: a connect not answered in time at start', () => {
   const proxies: TcpProxy[] = [];
   let silent: Server | null = null;
   const silentSockets: Socket[] = [];
@@ -60,6 +62,22 @@ describe.skipIf(skip !== null)('store lock: a connect not answered in time at st
       }
     } finally {
       await lock.release();
+    }
+  });
+
+  it("the store's open is tried again too: it opens over the second connect", async () => {
+    const url = db!.url;
+    const proxy = await startTcpProxy(Number(new URL(url).port));
+    proxies.push(proxy);
+    const held = proxy.stallOn(new URL(url).pathname.slice(1)); // the startup packet names the database
+    const store = await PostgresStore.open({ url: viaPort(url, proxy.port) });
+    try {
+      (await held).cut();
+      expect(store.migration.to).toBeGreaterThan(0);
+      await store.putWorldConfig('retry-w', { ok: true });
+      expect((await store.getWorldConfig('retry-w'))?.config).toEqual({ ok: true });
+    } finally {
+      await store.close();
     }
   });
 
