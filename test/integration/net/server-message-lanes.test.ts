@@ -76,6 +76,11 @@ describe('player messages are not starved by broadcasts', () => {
     const last = first + steps;
     await p.c.waitFor(17, (m) => m[1] === last);
     await q.c.waitFor(17, (m) => m[1] === last);
+    // The last step's broadcast follows its snapshot: wait until each socket has every chat sent so far
+    // (a fresh-clone CI run once compared p's chats to q's while p's last one was still on its way).
+    const sent = 5 * steps - (st.overflow - before.overflow) - server.world.game!.outbox.lanes.broadcasts;
+    const chatsTo = (c: RawWs): number => c.msgs.filter((m) => m[0] === 25 && m[2] === 'chat').length;
+    for (const end = Date.now() + 5_000; Date.now() < end && (chatsTo(p.c) < sent || chatsTo(q.c) < sent); ) await macrotask();
     // Every dm arrived in the step that sent it: right after that step's snapshot, before the next one.
     let step = -1;
     const dms: Array<{ n: number; step: number; snapshot: number }> = [];
