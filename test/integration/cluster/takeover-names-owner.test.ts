@@ -113,7 +113,19 @@ describe.skipIf(skip !== null)('cluster: a takeover names the previous owner and
       },
       30_000,
     );
-    await until('d counted two failovers', async () => (await failoversTotal(d)) === 2, 30_000);
+    await until(
+      'd counted two failovers',
+      async () => {
+        const n = await failoversTotal(d);
+        if (n === 2) return true;
+        // Said in the timeout's message: what d counted, and its lines about the two worlds.
+        const about = d.lines
+          .filter((l) => l.world === '1' || l.world === 'f1')
+          .map((l) => [l.time, l.level, l.world, l.msg, l.fencingToken]);
+        throw new Error(`d counted ${n}; its lines about 1 and f1: ${JSON.stringify(about)}`);
+      },
+      30_000,
+    );
     const dLines = d.lines.filter((l) => TAKEOVER_LINES.has(String(l.msg)) && l.takeover !== false);
     expect(dLines.length, JSON.stringify(d.lines.filter((l) => TAKEOVER_LINES.has(String(l.msg))))).toBeGreaterThan(0);
     for (const l of dLines) expect(l.previousOwner, JSON.stringify(l)).toBe('unknown');
