@@ -14,7 +14,7 @@ import { ownersFrom, until } from '../../helpers/cluster-instances.js';
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster drain');
 
 describe.skipIf(skip !== null)('cluster: draining an instance', () => {
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: 'dw', worldNpcs: 50, args: ['--npcs', '100', '--lease-ttl', '1'] });
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: 'dw', worldNpcs: 50, args: ['--npcs', '100', '--lease-ttl', '3'] });
 
   it('moves every world away, keeps new ones away, and can be ended', async () => {
     const [a, b] = inst;
@@ -50,8 +50,8 @@ describe.skipIf(skip !== null)('cluster: draining an instance', () => {
     const refused = await b.api('POST', '/api/v1/worlds/dw/migrate', { to: 'a' });
     expect(refused.status).toBe(409);
     expect(refused.json.message).toMatch(/takes no worlds \(draining\)/);
-    // Two control ticks later a still steps nothing (no standby copy or orphan taken).
-    await new Promise((res) => setTimeout(res, 800));
+    // Two control ticks (TTL/3 each) later a still steps nothing (no standby copy or orphan taken).
+    await new Promise((res) => setTimeout(res, 2200));
     expect((await a.api('GET', '/api/v1/cluster/drain')).json.worlds).toEqual([]);
 
     // Ending it: ready again, capacity announced again.
