@@ -3,6 +3,7 @@
  * src/server/pg-store-lock.ts) on a server slow to accept: a connect not answered within the connect
  * timeout (1 s) is tried again, a refusal is not (docs/DURABILITY.md "One server per data directory").
  */
+
 /** Connects a start makes (the store's open, its lock) before giving up, when each is not answered within the connect timeout. */
 export const START_CONNECT_ATTEMPTS = 3;
 
