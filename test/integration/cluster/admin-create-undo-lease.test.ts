@@ -8,7 +8,9 @@
  * Second case: a create answered `503 WT_ERR_WORLD_NOT_DURABLE` whose record landed late is undone in the
  * background (docs/ADMIN.md "A create answered 503"); until the undo is done the instance keeps the
  * world's lease, so no other instance adopts the late record as an orphan, however long the undo
- * takes. Two in-process runtimes on a real redis-server and a real PostgreSQL, lease TTL 1 s. The
+ * takes. Two instances (child processes: the case asserts a 1 s lease never lapses, and in-process
+ * instances share the test's event loop, whose stall on a loaded machine would lapse it) on a real
+ * redis-server and a real PostgreSQL, lease TTL 1 s. The
  * record's COMMIT sleeps past the create's bound (a deferred trigger, as in
  * admin-create-late-record.test.ts), and a second trigger refuses the undo's delete until the test
  * lifts it, so the undo outlasts several lease TTLs. Before the fix the lease was taken at the create
@@ -17,8 +19,7 @@
  * undo ends, nothing is left (no record, no lease) and the same request succeeds, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
-import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
+import { ownersFrom, startInstance, type TestInstance, until } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -69,21 +70,21 @@ const slowerThanTtl = (url: string): Promise<void> =>
   });
 
 /** Log lines of `inst` about the world that say it took its lease or adopted it. */
-const takenBy = (inst: RuntimeInstance): Array<Record<string, unknown>> =>
+const takenBy = (inst: TestInstance): Array<Record<string, unknown>> =>
   inst.lines.filter((l) => l.world === WORLD && /lease acquired|orphan world acquired|lease re-acquired|taken over/.test(String(l.msg)));
 
 describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until the world runs or the failed create is undone', () => {
   const pg = backend.pg as PgServer;
   let redis: RedisTestServer | undefined;
-  const inst: RuntimeInstance[] = [];
+  const inst: TestInstance[] = [];
 
   beforeAll(async () => {
     redis = await startRedisServer();
     const common = ['--npcs', '0', '--capacity', '50', '--lease-ttl', '1', '--checkpoint-interval', '0', '--balance-interval', '0'];
     // a's client gives up a query after 1 s (a slow store, seen from a); b is the instance that must not adopt.
     const [a, b] = await Promise.all([
-      startRuntimeInstance('a', [...sharedStoreArgs(redis, { ...pg, url: `${pg.url}?query_timeout=1000` }), ...common]),
-      startRuntimeInstance('b', [...sharedStoreArgs(redis, pg), ...common]),
+      startInstance('a', [...sharedStoreArgs(redis, { ...pg, url: `${pg.url}?query_timeout=1000` }), ...common]),
+      startInstance('b', [...sharedStoreArgs(redis, pg), ...common]),
     ]);
     inst.push(a, b);
     await until('2 instances', async () => (await a.api('GET', '/api/v1/cluster')).json.instances.length === 2);
@@ -98,7 +99,7 @@ describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until
   it('a create slower than one lease TTL (within the bound) is answered 201 under the lease it took, renewed meanwhile', {
     timeout: 30_000,
   }, async () => {
-    const [a, b] = inst as [RuntimeInstance, RuntimeInstance];
+    const [a, b] = inst as [TestInstance, TestInstance];
     await slowerThanTtl(pg.url);
     try {
       // On b: its client waits for the slow COMMIT (the default query timeout).
@@ -125,7 +126,7 @@ describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until
   it('no other instance adopts the late record while the undo retries; then nothing is left and a retry creates the world once', {
     timeout: 60_000,
   }, async () => {
-    const [a, b] = inst as [RuntimeInstance, RuntimeInstance];
+    const [a, b] = inst as [TestInstance, TestInstance];
     await slowCommits(pg.url);
     await refuseDeletes(pg.url);
     const body = { id: WORLD, npcs: 10 };
