@@ -190,7 +190,12 @@ const staleResume = async (x: LeaseTickContext, worldId: string): Promise<boolea
  */
 const takeOver = async (x: LeaseTickContext, worldId: string, token: number, found: 'takeover' | 'resumed' | 'none'): Promise<boolean> => {
   dropStaleReads(x, worldId, token);
-  if (await recordGone(x, worldId, token)) return true; // deleted where it was owned: not stepped, not adopted
+  if (await recordGone(x, worldId, token)) {
+    // Deleted where it was owned (not stepped, not adopted), or given back unchecked: a resume's lease was never used
+    // here, so its next grant is a resume again (checked against the store's last checkpoint, counted, logged).
+    if (found === 'resumed') x.granted.delete(worldId);
+    return true;
+  }
   let kind = x.reads.mustAdopt.has(worldId) ? 'takeover' : found;
   if (kind === 'none') return false;
   if (kind === 'resumed') {

@@ -195,6 +195,59 @@ describe('a new grant whose store read does not answer holds no control tick', (
       data.remove();
     }
   });
+
+  // Found by a stress run (takeover-names-owner: the new instance `d` owned both worlds and counted one failover).
+  // Before: the grant given back for the record's check counted as "granted here", so the next grant was no resume:
+  // the copy stepped unchecked against the store's last checkpoint, uncounted and without its `resumed` line.
+  it("a resume whose record's check had not answered is still a resume at the grant that takes the answer", async () => {
+    const data = tempDataDir('wt-tick-reads-');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const lookup = gate<boolean>();
+    let checks = 0;
+    const { lines, logger } = jsonLogSink('info');
+    try {
+      const x = await setUp(store, {
+        logger,
+        adopt: async () => true,
+        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        storedRecord: async (id) => (id === 'w2' ? lookup.wait : true),
+        restoredFromStore: (id) => id === 'w2',
+        newerCheckpointStored: async (id) => {
+          if (id === 'w2') checks++;
+          return false;
+        },
+      });
+      // An earlier holder of w2, gone before a saw it: a's grant is not w2's first token.
+      expect((await x.b.acquire('w2', 'b', 1000)).ok).toBe(true);
+      expect(await x.b.release('w2', 'b')).toBe(true);
+      await x.c.kick();
+      x.clock.now = 600;
+      x.worlds.push(x.w2);
+      expect(await tickEnds(x.c)).toBe('tick ended');
+      expect(x.hub.lease('w2')).toBeUndefined(); // given back until the record's check answers
+      expect(checks).toBe(0);
+
+      lookup.open(true);
+      await sleep(10);
+      x.clock.now = 1200;
+      await x.c.kick();
+      expect(x.c.canStep(x.w2)).toBe(true);
+      expect(checks).toBe(1); // checked against the store's last checkpoint before it stepped
+      expect(x.c.counters.failovers).toBe(1);
+      expect(lines.filter((l) => l.world === 'w2' && l.msg === 'cluster: world lease acquired').map((l) => l.takeover)).toEqual([
+        true,
+        true,
+      ]);
+      expect(lines.find((l) => l.world === 'w2' && String(l.msg).startsWith('cluster: world resumed'))).toMatchObject({
+        previousOwner: 'unknown',
+        fencingToken: 3,
+      });
+    } finally {
+      lookup.open(true);
+      await store.close();
+      data.remove();
+    }
+  });
 });
 
 describe("a grant's store read unanswered tick after tick (a store outage)", () => {
