@@ -196,7 +196,9 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
     if (found === 'resumed') x.granted.delete(worldId);
     return true;
   }
-  let kind = x.reads.mustAdopt.has(worldId) ? 'takeover' : found;
+  // A copy marked stale is taken over, unless its adoption is still in flight (a lease re-acquired meanwhile: that
+  // adoption ends under the token held then, src/server/cluster-migration.ts `#adopted`, or gives the lease back).
+  let kind = x.reads.mustAdopt.has(worldId) && !x.held.has(worldId) ? 'takeover' : found;
   if (kind === 'none') return false;
   if (kind === 'resumed') {
     const stale = await staleResume(x, worldId);
@@ -227,7 +229,10 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
     return false;
   }
   // Another instance held it: our copy is stale. Fence the store, then restore its last checkpoint (counted
-  // once restored; the tick waits for it a bounded time, the world held meanwhile).
+  // once restored; the tick waits for it a bounded time, the world held meanwhile). Marked stale until an adoption
+  // got through: a failed one gives the lease back, and a grant after it (a lease of ours re-acquired after a lapse
+  // included) takes the world over again instead of stepping the copy.
+  x.reads.mustAdopt.add(worldId);
   await x.takeover.adoptInTick(worldId, token, () => x.reads.mustAdopt.delete(worldId));
   return true;
 };

@@ -118,9 +118,10 @@ export interface GrantReads {
   /** The token of the last grant per world given back because one of these reads had not answered (until the next grant). */
   readonly givenBack: Map<string, number>;
   /**
-   * Worlds whose copy here a resume's check found older than the store's last checkpoint, or could not read it:
-   * every grant takes them over from the store (never steps the copy) until an adoption got through, or until
-   * another instance is seen holding the world (its grants here are takeovers then: src/server/cluster-control-tick.ts).
+   * Worlds whose copy here is stale: a resume's check found it older than the store's last checkpoint (or could not
+   * read it), or a takeover of the world began here. Every grant (a lease of ours re-acquired after a lapse included)
+   * takes them over from the store (never steps the copy) until an adoption got through, or until another instance is
+   * seen holding the world (its grants here are takeovers then: src/server/cluster-control-tick.ts).
    */
   readonly mustAdopt: Set<string>;
   /**

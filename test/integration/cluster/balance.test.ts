@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { controlTicks, createRetrying, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { adminApi, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
 
@@ -100,7 +100,10 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     // samples of each world, one noisy sample made the plan 'unbalanced' on a loaded machine.
     await measured(inst);
     await controlTicks(a, 5);
-    const round = (await b.api('POST', '/api/v1/cluster/balance', {})).json;
+    // The round answers once its moves ended (a pause of 0.2-2.5 s each on a loaded machine, 4-6 moves): past the
+    // helper's 10 s request timeout at load ~20 (three copies of the cluster files beside two busy processes). 60 s
+    // is a hang guard, not a timing claim.
+    const round = (await adminApi(b.adminUrl, 'POST', '/api/v1/cluster/balance', {}, 60_000)).json;
     const plan = round.plan;
     console.log(
       `balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`,

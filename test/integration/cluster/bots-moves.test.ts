@@ -21,9 +21,10 @@ const runBots = (url: string, extra: string[]) => run5(url, W, extra);
 const sessionsOn = (inst: TestInstance) => sessionsIn(inst, W);
 
 describe.skipIf(skip !== null)('bots: following a move of the world', () => {
-  // Lease TTL 2 s: no case waits one out (a migration hands the world over, a SIGTERM releases it); with
-  // 1 s, `a` lost the world's lease at load ~10 and the migration answered 409 "no longer owned here".
-  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '2'] });
+  // Lease TTL 3 s: no case waits one out (a migration hands the world over, a SIGTERM releases it); with
+  // 1 s, `a` lost the world's lease at load ~10 and the migration answered 409 "no longer owned here", with 2 s
+  // at load ~25 (three copies of the cluster files beside two busy processes).
+  const { inst } = twoInstancesOwning(sharedPg as PgServer, { worldId: W, worldNpcs: 30, args: ['--npcs', '10', '--lease-ttl', '3'] });
 
   it('a migration mid-run: followed, every bot reconnects to the new owner and resumes (5 redirected moves, 0 disconnects); with --no-follow-moves the bots end (disconnects 4014)', async () => {
     const [a, b] = inst;

@@ -110,6 +110,8 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     ).catch(explain);
     expect(a.lines.some((l) => l.msg === 'cluster: no stored record of the world; continuing from the local copy')).toBe(false);
     expect((await a.api('GET', '/metrics')).text).not.toContain('world="fo"');
-    expect(await listed(b)).toBeUndefined();
+    // b2 lists the world from its view of the cluster, up to one control tick old: a2's grant of the freed lease
+    // (the one that found the record gone) can be in it (seen at load ~25: owner a2, token 3). Gone at the next tick.
+    await until('b2 lists no fo', async () => (await listed(b)) === undefined).catch(explain);
   });
 });
