@@ -1,8 +1,9 @@
 /**
  * A takeover whose adoption failed must not step the stale copy when its lease comes back by the "re-acquired after it
- * lapsed" path (src/server/cluster-lease-tick.ts `takeOver`, `GrantReads.mustAdopt`). Found by three copies of the
- * cluster tests beside two busy processes (load ~25): fence-row-locked.test.ts's new owner stepped the world it was
- * taking over without ever restoring it. The race: a control tick renews the lease of a world whose adoption is in
+ * lapsed" path (src/server/cluster-lease-tick.ts `takeOver`, `GrantReads.mustAdopt`). Three copies of the cluster
+ * tests beside two busy processes (load ~25): fence-row-locked.test.ts's new owner stepped the world it was taking
+ * over without ever restoring it. This race is the one path found in the code that does so (the likely cause, not
+ * shown there): a control tick renews the lease of a world whose adoption is in
  * flight past the tick's bound; the adoption fails and gives the lease back while that renewal is out; the renewal
  * finds the lease lapsed and takes it again — a lease of our own that lapsed, so before, a plain grant: the copy (a
  * standby copy, stale) stepped, never restored from the store's last checkpoint. Now it is taken over like any grant
