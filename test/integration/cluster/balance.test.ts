@@ -100,6 +100,18 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     // samples of each world, one noisy sample made the plan 'unbalanced' on a loaded machine.
     await measured(inst);
     await controlTicks(a, 5);
+    // Measurements a loaded machine made uneven can leave no plan within the band (a stall inflates one world's step
+    // cost; seen once in a stress run: 'unbalanced', b planned 16 % over the mean). The band is the claim, so the round
+    // is made once a dry run of the same reports reaches it; its blockers are said if none does within 30 s.
+    let dry: { status: string; blockers: unknown } = { status: 'none', blockers: [] };
+    await until(
+      'a dry run that reaches the band',
+      async () => (dry = (await b.api('POST', '/api/v1/cluster/balance', { dryRun: true })).json.plan).status === 'balanced',
+      30_000,
+      1000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: last dry run ${JSON.stringify(dry)}`);
+    });
     // The round answers once its moves ended (a pause of 0.2-2.5 s each on a loaded machine, 4-6 moves): past the
     // helper's 10 s request timeout at load ~20 (three copies of the cluster files beside two busy processes). 60 s
     // is a hang guard, not a timing claim.
@@ -108,7 +120,7 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     console.log(
       `balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`,
     );
-    expect(plan.status).toBe('balanced');
+    expect(plan.status, JSON.stringify({ blockers: plan.blockers, reports: round.reports })).toBe('balanced');
     expect(round.results.length).toBe(plan.moves.length);
     for (const x of round.results) expect(x.ok, JSON.stringify(x)).toBe(true);
     for (const id of ['a', 'b', 'c']) {
