@@ -214,10 +214,7 @@ const takeOver = async (x: LeaseTickContext, worldId: string, token: number, fou
         'cluster: the store has not answered whether the copy restored at start is its last checkpoint; lease given back until a grant takes the answer',
       );
     }
-    if (stale) {
-      x.reads.mustAdopt.add(worldId);
-      kind = 'takeover';
-    }
+    if (stale) kind = 'takeover'; // marked stale below, where its adoption starts
   }
   if (kind === 'resumed' || !x.opts.adopt) {
     x.counters.failovers++;
