@@ -15,6 +15,9 @@ import { gate, setUp, sleep, tickEnds } from '../../helpers/tick-two-worlds.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
 
+/** w2's copy here is one a grant checks the stored record of (dropped when gone; nothing to drop in these cases). */
+const w2Droppable = { droppable: (id: string) => id === 'w2', drop: () => {} };
+
 describe('a new grant whose store read does not answer holds no control tick', () => {
   it("a failover's restore: the other leases are renewed, the world steps only once restored", async () => {
     const data = tempDataDir('wt-tick-reads-');
@@ -69,7 +72,7 @@ describe('a new grant whose store read does not answer holds no control tick', (
     let lookups = 0;
     try {
       const x = await setUp(store, {
-        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        staleCopies: w2Droppable,
         storedRecord: async (id) => {
           if (id !== 'w2') return true;
           lookups++;
@@ -209,7 +212,7 @@ describe('a new grant whose store read does not answer holds no control tick', (
       const x = await setUp(store, {
         logger,
         adopt: async () => true,
-        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        staleCopies: w2Droppable,
         storedRecord: async (id) => (id === 'w2' ? lookup.wait : true),
         restoredFromStore: (id) => id === 'w2',
         newerCheckpointStored: async (id) => {
@@ -276,7 +279,7 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
     try {
       const x = await setUp(store, {
         logger,
-        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        staleCopies: w2Droppable,
         storedRecord: async (id) => {
           if (id !== 'w2') return true;
           lookups++;
@@ -326,7 +329,7 @@ describe("a grant's store read unanswered tick after tick (a store outage)", () 
     try {
       const x = await setUp(store, {
         logger,
-        staleCopies: { droppable: (id) => id === 'w2', drop: () => {} },
+        staleCopies: w2Droppable,
         storedRecord: async (id) => {
           if (id === 'w2' && down) throw new Error('store down');
           return true;
