@@ -24,8 +24,10 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    // Lease TTL 2 s: the last case waits for a killed instance's presence and lease to lapse.
-    const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '2', '--stats-interval', '0', '--log-level', 'info'];
+    // Lease TTL 3 s. The last case waits for a killed instance's presence and lease to lapse (a second more than at
+    // 2 s), but the others hold clients on the owners for their length: at 2 s, a three-copy cluster run at load 20-25
+    // lapsed an owner's lease in the first case (its client closed 4015 `lease lost`).
+    const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c (loading their modules meanwhile) hold standby copies.
     await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
     expect((await inst[1].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);

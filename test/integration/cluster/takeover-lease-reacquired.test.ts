@@ -78,6 +78,14 @@ describe.skipIf(skip !== null)('cluster: a takeover whose lease lapses and is ta
       kind: string;
       fencingToken: number;
     }>;
-    expect(moves.find((m) => m.worldId === '1' && m.kind === 'failover')?.fencingToken).toBe(Number(again.fencingToken));
+    // The failover's record carries the token held when the restore ended: the re-acquired one. On a loaded machine
+    // b's 1 s lease can lapse again before that (a second re-acquire logged); the record then carries the token b held
+    // at that moment, or the takeover's own while the lease was not held (src/server/cluster-migration.ts `#adopted`).
+    const record = moves.find((m) => m.worldId === '1' && m.kind === 'failover')?.fencingToken;
+    const reacquired = taker.lines
+      .filter((l) => l.msg === 'cluster: world lease re-acquired after it lapsed' && l.world === '1')
+      .map((l) => Number(l.fencingToken));
+    if (reacquired.length === 1) expect(record).toBe(Number(again.fencingToken));
+    else expect([Number(first.fencingToken), ...reacquired], `lapsed ${reacquired.length} times`).toContain(record);
   });
 });
