@@ -28,7 +28,8 @@ export default defineConfig({
     // machine is ONE file at a time, while most integration files spend their time waiting on child
     // processes, sockets and timers: one at a time used ~41 % of the two cores, two ~64 %, three ~77 %.
     // Full run on 2 cores, coverage off (docs/CONTRIBUTING.md, "Suite time"): 2 workers 574 / 577 s,
-    // 3 workers 491 s, all passing; 4 workers 465 s with two load-sensitive failures, so not 4.
+    // 3 workers 491 s, all passing; 4 workers 465 s with two load-sensitive failures, so not 4. Fresh-clone CI with
+    // coverage on (December 5, those failures fixed): 3 workers 544 s, 4 workers 551 s, both cores busy either way.
     // Override with VITEST_MAX_WORKERS=1 to run files one by one: the `--maxWorkers` flag does NOT
     // reach the two projects below (measured: --maxWorkers=1 and =3 both ran 2 workers).
     maxWorkers: Math.max(3, availableParallelism() - 1),
