@@ -28,6 +28,8 @@ import { clusterServiceOptions } from '../../helpers/cluster-service-options.js'
 
 const { skip, pg: db } = await sharedBackendOrSkip('fence row locked');
 const TTL = 600;
+/** a's lease, held until b's first control tick has seen it. */
+const A_TTL = 3000;
 /** The store's own fence statement (src/store/postgres-store.ts `applyFence`). */
 const FENCE_UPSERT = `INSERT INTO fences (world_id, token) VALUES ($1, $2)
   ON CONFLICT (world_id) DO UPDATE SET token = GREATEST(fences.token, EXCLUDED.token) RETURNING token`;
@@ -82,7 +84,10 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
       // Instance a owned id2 (token announced) and was paused in the middle of a fenced write: it holds
       // id2's fence row and never renews its lease.
       const a = coordinator(prefix);
-      const granted = await a.acquire(id2, 'a', TTL);
+      // a's lease lasts long enough for b's first control tick to see it held (a takeover): with TTL (600 ms) it lapsed
+      // before b started at load 22-25, b's grant was a plain one, and the world stepped without `adopt` (a 700 ms pause
+      // before b.start() reproduces that).
+      const granted = await a.acquire(id2, 'a', A_TTL);
       if (!granted.ok) throw new Error('a was not granted the world');
       const oldToken = granted.fencingToken;
       await store.fence({ worldId: id2, token: oldToken });
@@ -109,7 +114,7 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
         expect(b.canStep(w1)).toBe(true);
         expect(b.canStep(w2)).toBe(false); // a's lease still runs
         // a's lease lapses; b is granted id2 with a new token and announces it: the row is locked.
-        await until('b granted the locked world', () => b.coordinator.heldLease(id2), 5000, 10);
+        await until('b granted the locked world', () => b.coordinator.heldLease(id2), 10_000, 10);
         const firstToken = b.coordinator.heldLease(id2)?.fencingToken ?? 0;
         expect(firstToken).toBeGreaterThan(oldToken);
         // The control tick goes on: w1 renewed several times more while id2's announce keeps giving up.
