@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -66,8 +66,8 @@ describe.skipIf(skip !== null)('cluster: an admin token rotation with --admin-to
     ctx.inst[0] = await startRuntimeInstance('a', [...args, '--admin-token', NEW, '--admin-token-previous', OLD]);
     ctx.inst[1] = await startRuntimeInstance('b', [...args, '--admin-token', OLD, '--admin-token-previous', NEW]);
     const [a, b] = ctx.inst;
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'wa', npcs: 5 })).status).toBe(201);
-    expect((await b.api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 5 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'wa', npcs: 5 }, '?placement=local')).status).toBe(201);
+    expect((await createWorld(b, { id: 'wb', npcs: 5 }, '?placement=local')).status).toBe(201);
     await until('both instances see each other and the owners', async () => {
       for (const i of ctx.inst) {
         if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 
@@ -25,7 +25,7 @@ describe.skipIf(skip !== null)('cluster: a draining instance refuses a handed wo
     const args = [...sharedStoreArgs(redis, sharedPg as PgServer), '--npcs', '100', '--lease-ttl', '600'];
     inst.push(await startRuntimeInstance('a', args), await startRuntimeInstance('b', args));
     // Created on a after b registered: a's control tick run for it refreshes a's view (b in it).
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'rw', npcs: 50 })).status).toBe(201);
+    expect((await createWorld(inst[0], { id: 'rw', npcs: 50 }, '?placement=local')).status).toBe(201);
     await until('a sees b and owns rw', async () => {
       const v = (await inst[0].api('GET', '/api/v1/cluster')).json;
       return v.instances.length === 2 && (await ownersFrom(inst[0])).rw === 'a';

@@ -12,7 +12,7 @@
  * default world over.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance, createWorld } from '../../helpers/cluster-instances.js';
 import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
@@ -75,7 +75,7 @@ describe.skipIf(skip !== null)('cluster: a world granted to an instance whose st
       { wrap: rl.wrap },
     );
     instances.push(a);
-    expect((await a.api('POST', '/api/v1/worlds', { id: W2, npcs: 10 })).status).toBe(201);
+    expect((await createWorld(a, { id: W2, npcs: 10 })).status).toBe(201);
     // Held: a steps it (the cluster view's `held` lists the worlds served here, with their tokens).
     const token = await until('a steps cw2, b owns the default world', async () => {
       const t = await heldToken(a, W2);

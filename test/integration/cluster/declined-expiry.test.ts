@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
-import { until } from '../../helpers/cluster-instances.js';
+import { until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { newerSchema } from '../../helpers/forge-checkpoint.js';
 import { forgePgCheckpoint, restorePgCheckpoint } from '../../helpers/forge-pg-checkpoint.js';
@@ -37,7 +37,7 @@ describe.skipIf(skip !== null)('cluster: a world declined as written by a newer 
     const url = (pg as PgServer).url;
     const a = await startRuntimeInstance('a', args);
     inst.push(a);
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'xw', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'xw', npcs: 20 }, '?placement=local')).status).toBe(201);
     await a.stop(); // final checkpoint; the leases are released
     const saved = await forgePgCheckpoint(url, 'xw', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
 

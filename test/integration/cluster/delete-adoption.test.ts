@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, type TestInstance, createWorld } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { controlTicks, sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
 import { withPgClient } from '../../helpers/shared-postgres.js';
@@ -105,7 +105,7 @@ describe.skipIf(backend.skip !== null)('cluster: a deleted world is not adopted 
 
   it('a failed record delete is retried under the lease until it succeeds', { timeout: 60_000 }, async () => {
     const [a, b] = ctx.inst;
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'dw2', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'dw2', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('b sees a owning dw2', async () => (await ownersFrom(b)).dw2 === 'a');
     await withPgClient(pgs.url, async (c) => {
       await c.query(`CREATE OR REPLACE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$

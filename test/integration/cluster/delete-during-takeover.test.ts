@@ -12,7 +12,14 @@
  * redis-server and a real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_TOKEN, ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import {
+  CLUSTER_TOKEN,
+  ownersFrom,
+  startDefaultOwnerThenRest,
+  until,
+  type TestInstance,
+  createWorld,
+} from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -42,7 +49,7 @@ describe.skipIf(skip !== null)('cluster: a delete waiting while another instance
       const about = (i: TestInstance): unknown[] => i.lines.filter((l) => l.world === 'w').map((l) => l.msg);
       throw new Error(`${err.message}: a: ${JSON.stringify(about(a))}; b: ${JSON.stringify(about(b))}`);
     };
-    expect((await b.api('POST', '/api/v1/worlds?placement=local', { id: 'w', capacity: 10, npcs: 0 })).status).toBe(201);
+    expect((await createWorld(b, { id: 'w', capacity: 10, npcs: 0 }, '?placement=local')).status).toBe(201);
     await until('a sees b owning w', async () => (await ownersFrom(a)).w === 'b').catch(explain);
     // b's checkpoints of w sleep in the store (its fence row held meanwhile); a's are not slowed.
     await sql(url, async (c) => {

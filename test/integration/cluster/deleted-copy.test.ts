@@ -12,7 +12,7 @@
  * on `b`; `a` drops its copy instead of taking the lease back and stepping it. Two child processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startDefaultOwnerThenRest, until, type TestInstance, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -86,7 +86,7 @@ describe.skipIf(skip !== null)('cluster: a standby copy of a world deleted elsew
     };
     const listed = async (i: TestInstance): Promise<Record<string, unknown> | undefined> =>
       ((await i.api('GET', '/api/v1/worlds')).json.worlds as Array<Record<string, unknown>>).find((w) => w.id === 'fo');
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'fo', npcs: 10 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'fo', npcs: 10 }, '?placement=local')).status).toBe(201);
     await until('b2 sees a2 owning fo', async () => (await ownersFrom(b)).fo === 'a2').catch(explain);
     // a2 stalls past its lease: b2 takes fo over from the store.
     a.child.kill('SIGSTOP');

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeWorld } from '../../../src/cluster/placement.js';
-import { until } from '../../helpers/cluster-instances.js';
+import { until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -25,7 +25,7 @@ describe.skipIf(skip !== null)('cluster: a drain retries a refused world on anot
     const args = ['--redis', redis.url, '--store', (pg as PgServer).url, '--lease-ttl', '600'];
     // b and c first: a's view (taken at its start) lists both; b owns the default world.
     for (const id of ['b', 'c', 'a']) inst.push(await startRuntimeInstance(id, args));
-    expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'dw', npcs: 30 })).status).toBe(201);
+    expect((await createWorld(inst[2], { id: 'dw', npcs: 30 }, '?placement=local')).status).toBe(201);
   }, 60_000);
   afterAll(async () => {
     for (const i of inst.slice().reverse()) await i.stop();

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeWorld } from '../../../src/cluster/placement.js';
-import { until } from '../../helpers/cluster-instances.js';
+import { until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -27,7 +27,7 @@ describe.skipIf(skip !== null)('cluster: a drain skips a target that runs with a
     inst.push(await startRuntimeInstance('b', [...args, '--admin-token', 'rotated-admin-token-0123456789abcdef']));
     inst.push(await startRuntimeInstance('c', args));
     inst.push(await startRuntimeInstance('a', args));
-    expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'dw', npcs: 30 })).status).toBe(201);
+    expect((await createWorld(inst[2], { id: 'dw', npcs: 30 }, '?placement=local')).status).toBe(201);
   }, 60_000);
   afterAll(async () => {
     for (const i of inst.slice().reverse()) await i.stop();

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip } from '../../helpers/shared-cluster.js';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { proxiedTakerPair, RECORD_QUERY } from '../../helpers/proxied-taker.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster failover store cut');
@@ -26,7 +26,7 @@ describe.skipIf(skip !== null)('cluster: a failover meeting a short store outage
   const pair = proxiedTakerPair(sharedPg as PgServer, ['--npcs', '20', '--lease-ttl', '2', '--checkpoint-interval', '1']);
 
   beforeAll(async () => {
-    expect((await pair.a.api('POST', '/api/v1/worlds?placement=local', { id: 'g1', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(pair.a, { id: 'g1', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('b sees a owning worlds 1 and g1', async () => {
       const owners = await ownersFrom(pair.b);
       return owners['1'] === 'a' && owners.g1 === 'a';

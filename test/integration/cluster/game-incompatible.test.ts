@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { ownersFrom, startInstance, until, type TestInstance, createWorld } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
@@ -49,7 +49,7 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
     // Both at once: which of them steps the default world "1" (no boss, fits either version) plays no part.
     const [a, b] = await Promise.all([start('a', 'v2'), start('b', 'v3')]);
     const created = await Promise.all(
-      ['arena', 'arena2', 'arena3'].map(async (id) => (await a.api('POST', '/api/v1/worlds?placement=local', { id, npcs: 0 })).status),
+      ['arena', 'arena2', 'arena3'].map(async (id) => (await createWorld(a, { id, npcs: 0 }, '?placement=local')).status),
     );
     expect(created).toEqual([201, 201, 201]);
     await until('both see each other, a owns the arenas', async () => {
@@ -115,7 +115,7 @@ describe.skipIf(backend.skip !== null)('cluster: an instance whose game cannot h
   it('failover: it declines the world; an instance whose game can hold it takes it over', { timeout: 150_000 }, async () => {
     const { a, b } = inst as { a: TestInstance; b: TestInstance };
     // A world never offered to b (the drain offered it the others).
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'arena4', npcs: 0 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'arena4', npcs: 0 }, '?placement=local')).status).toBe(201);
     await until('b sees a owning arena4', async () => (await ownersFrom(b)).arena4 === 'a');
     // What b must decline is arena4's checkpoint (the boss's hp 300). When a is killed before it wrote its
     // first one (seen at load ≈ 20: killed 1.2 s after the 201, none written yet), b rebuilds arena4 from

@@ -5,7 +5,7 @@
  * a real redis-server and a real PostgreSQL; `a` holds four worlds, only the two oldest labelled.
  */
 import { describe, expect, it } from 'vitest';
-import { until } from '../../helpers/cluster-instances.js';
+import { until, createWorld } from '../../helpers/cluster-instances.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoRuntimes } from '../../helpers/shared-cluster.js';
 
@@ -26,7 +26,7 @@ describe.skipIf(skip !== null)('cluster: --metrics-worlds limits the cluster per
     const [a] = inst;
     if (!a) throw new Error('instances not started');
     for (const id of ['ml-a', 'ml-b', 'ml-c']) {
-      const made = await a.api('POST', '/api/v1/worlds?placement=local', { id, npcs: 0, capacity: 20 });
+      const made = await createWorld(a, { id, npcs: 0, capacity: 20 }, '?placement=local');
       expect(made.status, made.text).toBe(201);
     }
     // a steps the three and (default world 1 anywhere) holds their leases.

@@ -12,7 +12,7 @@
  * and then cuts that one connection: the one fault here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -44,7 +44,7 @@ describe.skipIf(skip !== null)('cluster: a migration whose wait for an earlier c
     );
     inst.push(await startRuntimeInstance('b', args));
     const [a, b] = inst as [RuntimeInstance, RuntimeInstance];
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'mw', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'mw', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('both see a owning mw', async () => (await ownersFrom(a)).mw === 'a' && (await ownersFrom(b)).mw === 'a');
   }, 90_000);
 

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
-import { CLUSTER_TOKEN } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { newerSchema } from '../../helpers/forge-checkpoint.js';
 import { forgePgCheckpoint, pgRows } from '../../helpers/forge-pg-checkpoint.js';
@@ -34,7 +34,7 @@ describe.skipIf(skip !== null)('a world not started because a newer build wrote 
     const url = (pg as PgServer).url;
     const first = await startRuntimeInstance('first', ['--store', url]);
     started.push(first);
-    expect((await first.api('POST', '/api/v1/worlds', { id: 'nw', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(first, { id: 'nw', npcs: 20 })).status).toBe(201);
     await first.stop(); // its final checkpoint of nw
     await forgePgCheckpoint(url, 'nw', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
     const before = await pgRows(url, 'nw');

@@ -9,7 +9,14 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { LightBot } from '../../../src/bots/light-bot.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { CLUSTER_TOKEN, ownersFrom, startDefaultOwnerThenRest, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import {
+  CLUSTER_TOKEN,
+  ownersFrom,
+  startDefaultOwnerThenRest,
+  until,
+  type TestInstance,
+  createWorld,
+} from '../../helpers/cluster-instances.js';
 import { chromiumFor, HEADLESS_ARGS, launchChromium } from '../../helpers/chromium.js';
 
 const bin = findRedisServer();
@@ -30,8 +37,8 @@ describe.skipIf(!bin)('cluster: redirect and affinity', () => {
     const args = ['--redis', redis.url, '--npcs', '200', '--lease-ttl', '3', '--stats-interval', '0', '--log-level', 'info'];
     // a first, so it owns the default world "1"; b and c (loading their modules meanwhile) hold standby copies.
     await startDefaultOwnerThenRest(inst, ['a', 'b', 'c'], args);
-    expect((await inst[1].api('POST', '/api/v1/worlds?placement=local', { id: 'wb', npcs: 50 })).status).toBe(201);
-    expect((await inst[2].api('POST', '/api/v1/worlds?placement=local', { id: 'wc', npcs: 50 })).status).toBe(201);
+    expect((await createWorld(inst[1], { id: 'wb', npcs: 50 }, '?placement=local')).status).toBe(201);
+    expect((await createWorld(inst[2], { id: 'wc', npcs: 50 }, '?placement=local')).status).toBe(201);
     await until('every instance sees 3 instances and 3 leases', async () => {
       for (const i of inst) {
         const r = (await i.api('GET', '/api/v1/cluster')).json;

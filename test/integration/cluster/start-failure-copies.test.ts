@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
-import { CLUSTER_TOKEN, ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { CLUSTER_TOKEN, ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { collectJsonLines } from '../../helpers/log-lines.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
@@ -51,7 +51,7 @@ describe.skipIf(skip !== null)('cluster: a start that fails after restoring the 
     const args = [...sharedStoreArgs(redis, pg), '--lease-ttl', '1.5'];
     a = await startRuntimeInstance('a', args);
     const owner = a;
-    expect((await owner.api('POST', '/api/v1/worlds?placement=local', { id: 'w', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(owner, { id: 'w', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('a owns 1 and w', async () => {
       const o = await ownersFrom(owner);
       return o['1'] === 'a' && o.w === 'a';

@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster stop during a migration');
 
@@ -29,7 +29,7 @@ describe.skipIf(skip !== null)('cluster: stop during a migration', () => {
     const [a, b] = inst;
     await until('a stepped sm a while', async () => ((await a.api('GET', '/api/v1/worlds/sm')).json.step as number) > 10);
     // A second world a surely owns (the default world may be b's): the migration asked for during the stop.
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'sl', npcs: 10 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'sl', npcs: 10 }, '?placement=local')).status).toBe(201);
     const mark = a.lines.length;
     b.child.kill('SIGSTOP'); // b answers no adopt request until resumed: a's migration stays in flight
     try {

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -54,7 +54,7 @@ describe.skipIf(skip !== null)('cluster: instances with different ticket secrets
       [2, 'wc'],
       [3, 'wd'],
     ] as const)
-      expect((await inst[i].api('POST', '/api/v1/worlds?placement=local', { id: w, npcs: 5 })).status).toBe(201);
+      expect((await createWorld(inst[i], { id: w, npcs: 5 }, '?placement=local')).status).toBe(201);
     await until('every instance sees 3 instances and the owners', async () => {
       for (const i of inst) {
         if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 4) return false;

@@ -10,7 +10,7 @@
  * Real instances (in process), real redis-server, real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
@@ -44,7 +44,7 @@ describe.skipIf(skip !== null)('cluster: instances with different admin tokens',
     ctx.inst[0] = await startRuntimeInstance('a', args);
     ctx.inst[1] = await startRuntimeInstance('b', [...args, '--admin-token', OTHER]); // its `api` keeps the test token: not used on b
     const [a, b] = ctx.inst;
-    expect((await a.api('POST', '/api/v1/worlds?placement=local', { id: 'w', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(a, { id: 'w', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('both instances see each other and a owns w', async () => {
       if ((await a.api('GET', '/api/v1/cluster')).json.instances.length !== 2) return false;
       const bv = (await call(b.adminUrl, OTHER, 'GET', '/api/v1/cluster')).json;

@@ -7,7 +7,7 @@
  * Two in-process runtimes on real ports, a real redis-server, real SQLite files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownersFrom, until } from '../../helpers/cluster-instances.js';
+import { ownersFrom, until, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import { findRedisServer, startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 
@@ -21,7 +21,7 @@ describe.skipIf(skip !== null)('cluster without a shared store: a migration is r
     redis = await startRedisServer();
     const args = ['--redis', redis.url, '--npcs', '50', '--lease-ttl', '600'];
     inst.push(await startRuntimeInstance('a', args), await startRuntimeInstance('b', args));
-    expect((await inst[0].api('POST', '/api/v1/worlds?placement=local', { id: 'sep', npcs: 20 })).status).toBe(201);
+    expect((await createWorld(inst[0], { id: 'sep', npcs: 20 }, '?placement=local')).status).toBe(201);
     await until('a sees b and owns sep', async () => {
       const v = (await inst[0].api('GET', '/api/v1/cluster')).json;
       return v.instances.length === 2 && (await ownersFrom(inst[0])).sep === 'a';

@@ -5,7 +5,7 @@
  * list. Two in-process runtimes on a real redis-server and a real PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
-import { until } from '../../helpers/cluster-instances.js';
+import { until, createWorld } from '../../helpers/cluster-instances.js';
 import type { RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoRuntimes } from '../../helpers/shared-cluster.js';
@@ -25,8 +25,7 @@ describe.skipIf(skip !== null)('cluster: GET /api/v1/worlds pages the merged lis
       [a, ['w1', 'w4', 'w5', 'w8']],
       [b, ['w2', 'w3', 'w6', 'w7', 'w9']],
     ] as const)
-      for (const id of ids)
-        expect((await i.api('POST', '/api/v1/worlds?placement=local', { id, npcs: 0, capacity: 50 })).status, id).toBe(201);
+      for (const id of ids) expect((await createWorld(i, { id, npcs: 0, capacity: 50 }, '?placement=local')).status, id).toBe(201);
     const whole = async (i: RuntimeInstance): Promise<Entry[]> => (await i.api('GET', '/api/v1/worlds')).json.worlds;
     await until('each instance lists all 10 worlds with their owners', async () => {
       for (const i of inst) {
