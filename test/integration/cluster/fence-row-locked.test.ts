@@ -111,7 +111,9 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
       }, 10);
       try {
         await b.start();
-        expect(b.canStep(w1)).toBe(true);
+        // w1 steps once its token is announced: in start's first tick, or a later one when the store answers past
+        // the tick's wait (at load 25-31 it did; a 300 ms delay put into w1's announce reproduces it).
+        await until('b steps w1', () => b.canStep(w1), 10_000, 10);
         expect(b.canStep(w2)).toBe(false); // a's lease still runs
         // a's lease lapses; b is granted id2 with a new token and announces it: the row is locked.
         await until('b granted the locked world', () => b.coordinator.heldLease(id2), 10_000, 10);
