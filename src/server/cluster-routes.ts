@@ -114,7 +114,7 @@ export const createAdminIntercept =
     // refused by their routes (in a cluster after forwarding to an owner elsewhere) and by a create of their id.
     const ns = cluster.notStarted;
     if (req.pattern === '/api/v1/worlds' && req.method === 'GET') {
-      const listed = withNotStarted(await next(), ns, (id) => cluster.ownerOf(id)?.instanceId ?? null);
+      const listed = withNotStarted(await next(), ns, (id) => cluster.ownerOf(id)?.instanceId ?? null, cluster.instanceId);
       return cluster.enforce ? listClusterWorlds(cluster, listed, hasWorld, parseWorldsPage(req)) : listed;
     }
     const gate = notStartedGate(ns, hasWorld, req);

@@ -111,14 +111,24 @@ export const createNotStartedWorlds = (): NotStartedWorlds => {
   };
 };
 
-/** `notStarted` of `GET /api/v1/worlds`: the list, each with the world's owner elsewhere when one is known. */
-export const notStartedJson = (list: NotStartedWorlds, ownerOf: (worldId: string) => string | null) =>
-  list.list().map((w) => ({ ...w, owner: ownerOf(w.worldId) }));
+/** The owner of a world, by instance id (null: none known). */
+type OwnerOf = (worldId: string) => string | null;
 
-/** `GET /api/v1/worlds`'s answer with `notStarted` added (each with its owner elsewhere, if any). */
-export const withNotStarted = (res: RouteResponse, list: NotStartedWorlds, ownerOf: (worldId: string) => string | null): RouteResponse =>
+/**
+ * `notStarted` of `GET /api/v1/worlds`: the list, each with the world's owner elsewhere when one is known — never
+ * `self`, which runs none of them (it holds a declined world's lease until its release is answered: a listing in
+ * that window named this instance).
+ */
+export const notStartedJson = (list: NotStartedWorlds, ownerOf: OwnerOf, self: string | null = null) =>
+  list.list().map((w) => {
+    const owner = ownerOf(w.worldId);
+    return { ...w, owner: owner === self ? null : owner };
+  });
+
+/** `GET /api/v1/worlds`'s answer with `notStarted` added (each with its owner elsewhere, if any: {@link notStartedJson}). */
+export const withNotStarted = (res: RouteResponse, list: NotStartedWorlds, ownerOf: OwnerOf, self: string | null = null): RouteResponse =>
   res.status === undefined || res.status === 200
-    ? { ...res, json: { ...(res.json as object), notStarted: notStartedJson(list, ownerOf) } }
+    ? { ...res, json: { ...(res.json as object), notStarted: notStartedJson(list, ownerOf, self) } }
     : res;
 
 /**

@@ -5,7 +5,7 @@
  * changes — another build ran the world and wrote it, here: the checkpoint put back as a build that
  * reads it leaves it, and the record touched — the memory is dropped and the instance takes the world
  * over from the store. Two in-process runtimes in turn on a real redis-server and a real PostgreSQL,
- * lease TTL 0.6 s (a control tick every 200 ms); `b` keeps no standby copy, so it meets the world as an orphan.
+ * `b`'s lease TTL 0.6 s (a control tick every 200 ms); `b` keeps no standby copy, so it meets the world as an orphan.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
@@ -25,7 +25,7 @@ describe.skipIf(skip !== null)('cluster: a world declined as written by a newer 
   let args: string[] = [];
   beforeAll(async () => {
     redis = await startRedisServer();
-    args = ['--redis', redis.url, '--store', (pg as PgServer).url, '--lease-ttl', '0.6'];
+    args = ['--redis', redis.url, '--store', (pg as PgServer).url];
   }, 30_000);
   afterAll(async () => {
     for (const i of inst) await i.stop();
@@ -35,13 +35,17 @@ describe.skipIf(skip !== null)('cluster: a world declined as written by a newer 
 
   it('is not tried again while its record is unchanged, and is taken over once the record changed', async () => {
     const url = (pg as PgServer).url;
-    const a = await startRuntimeInstance('a', args);
+    // a runs alone before b (never beside it) and waits no lease out: 3 s, so that it keeps its lease and writes
+    // xw's checkpoints. With 0.6 s a three-copy cluster run at load 25-31 left no checkpoint of xw: the lease lapsed
+    // and was re-acquired (a busy-wait of 1 s before the stop reproduces the lapse: world 1's final checkpoint was
+    // not written, xw kept only its creation checkpoint).
+    const a = await startRuntimeInstance('a', [...args, '--lease-ttl', '3']);
     inst.push(a);
     expect((await createWorld(a, { id: 'xw', npcs: 20 }, '?placement=local')).status).toBe(201);
     await a.stop(); // final checkpoint; the leases are released
     const saved = await forgePgCheckpoint(url, 'xw', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
 
-    const b = await startRuntimeInstance('b', [...args, '--standby-copies', '0']);
+    const b = await startRuntimeInstance('b', [...args, '--lease-ttl', '0.6', '--standby-copies', '0']);
     inst.push(b);
     const c = b.runtime.cluster.counters;
     await until('b declined xw', () => c.checkpointTooNew === 1);
