@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { HelloRoute } from '../net/game-server.js';
 import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
-import { tokenMismatchMessage } from './peer-check.js';
+import { type ForwardWaits, forward, forwardWait, notAnswered } from './cluster-forward.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
 import { parseCreatePlacement, strictQuery } from '../admin/world-query.js';
@@ -95,9 +95,7 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
 const WORLD_PATH = '/api/v1/worlds/:id';
 
 /** Options of {@link createAdminIntercept}. */
-export interface InterceptOptions {
-  /** Longest wait (wall ms) for a request forwarded to another instance. Default 5 s. */
-  readonly timeoutMs?: number;
+export interface InterceptOptions extends ForwardWaits {
   /** Whether a stored record is of a create never confirmed (src/server/unconfirmed-create.ts): a create of its id is answered 503. */
   readonly unconfirmed?: (worldId: string) => Promise<boolean>;
 }
@@ -134,7 +132,7 @@ export const createAdminIntercept =
       if (pick && pick.id !== cluster.instanceId) {
         cluster.counters.forwardedAdmin++;
         try {
-          return await forward(cluster, req, pick.adminUrl, pick.id, o.timeoutMs ?? 5000);
+          return await forward(cluster, req, pick.adminUrl, pick.id, forwardWait(req, o));
         } catch (err) {
           logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
         }
@@ -172,12 +170,14 @@ export const createAdminIntercept =
     if (owner && owner.instanceId !== cluster.instanceId && owner.adminUrl) {
       cluster.counters.forwardedAdmin++;
       try {
-        const res = await forward(cluster, req, owner.adminUrl, owner.instanceId, o.timeoutMs ?? 5000);
+        const res = await forward(cluster, req, owner.adminUrl, owner.instanceId, forwardWait(req, o));
         if ((res.json as { code?: string } | undefined)?.code === ErrorCode.CLUSTER_TOKEN_MISMATCH)
           logger.warn({ world: id, owner: owner.instanceId }, "cluster: the owner refused this instance's admin token");
         return res;
       } catch (err) {
         logger.warn({ world: id, owner: owner.instanceId, err }, 'cluster: admin request could not be forwarded to the owner');
+        const timedOut = err instanceof Error && err.name === 'TimeoutError';
+        if (timedOut) return notAnswered(req, `the owner of world ${id} (${owner.instanceId})`, forwardWait(req, o));
         return unavailable(`the owner of world ${id} (${owner.instanceId}) did not answer`);
       }
     }
@@ -186,37 +186,6 @@ export const createAdminIntercept =
       return unavailable(`no instance can prove it owns world ${id} right now; retry`);
     return gate ?? next();
   };
-
-/** Send an admin request on to `adminUrl` (one hop, marked with this instance's id). */
-const forward = async (
-  cluster: ClusterService,
-  req: InterceptedRequest,
-  adminUrl: string,
-  to: string,
-  timeoutMs: number,
-): Promise<RouteResponse> => {
-  const qs = req.query.toString();
-  const res = await fetch(`${adminUrl}${req.path}${qs ? `?${qs}` : ''}`, {
-    method: req.method,
-    headers: {
-      authorization: req.authorization,
-      'x-worldtick-forwarded-by': cluster.instanceId,
-      ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  // The request passed this instance's token check (current or --admin-token-previous) and was sent on as received: a 401 is the owner not accepting it.
-  if (res.status === 401)
-    return {
-      status: 502,
-      json: { code: ErrorCode.CLUSTER_TOKEN_MISMATCH, message: tokenMismatchMessage(to, 'forwarded request') },
-      headers: { 'X-Worldtick-Owner': to },
-    };
-  const type = res.headers.get('content-type') ?? 'application/json';
-  return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': to } };
-};
 
 /** The cluster view as JSON (also read by the dashboard). */
 export const clusterStatus = (cluster: ClusterService) => {
