@@ -36,11 +36,14 @@ const boot = async (ledger?: unknown): Promise<RunningServer> => {
   return server;
 };
 
-const join = async (s: RunningServer, token: string): Promise<WorldtickClient> => {
+/** A client joined with `token`; `wallet`: its first wallet frame with coins, waited for from before the hello (docs/CONTRIBUTING.md). */
+const join = async (s: RunningServer, token: string): Promise<{ c: WorldtickClient; wallet: Promise<WalletMsg> }> => {
   const c = new WorldtickClient({ url: `ws://127.0.0.1:${s.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
   await c.connect();
+  const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 10_000) as Promise<WalletMsg>;
+  wallet.catch(() => undefined); // an anonymous player granted nothing never gets one
   await c.join('1', 'p', token, null);
-  return c;
+  return { c, wallet };
 };
 
 describe('defineGame({ anonymousStartingCoins })', () => {
@@ -48,10 +51,9 @@ describe('defineGame({ anonymousStartingCoins })', () => {
     timeout: 20_000,
   }, async () => {
     const s = await boot();
-    const named = await join(s, 'alice-token');
-    const wallet = named.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
-    expect(((await wallet) as WalletMsg).coins).toBe(100);
-    const anon = await join(s, '');
+    const { c: named, wallet } = await join(s, 'alice-token');
+    expect((await wallet).coins).toBe(100);
+    const { c: anon } = await join(s, '');
     expect(await anon.purchase('anon-buy', 'arrow', 1, 1)).toMatchObject({ status: 'rejected', code: 'TX_INSUFFICIENT_FUNDS' });
     anon.close();
     named.close();
@@ -59,9 +61,8 @@ describe('defineGame({ anonymousStartingCoins })', () => {
 
   it("the server config's ledger.anonymousStartingCoins wins over the game's", { timeout: 20_000 }, async () => {
     const s = await boot({ anonymousStartingCoins: 5 });
-    const anon = await join(s, '');
-    const wallet = anon.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
-    expect(((await wallet) as WalletMsg).coins).toBe(5);
+    const { c: anon, wallet } = await join(s, '');
+    expect((await wallet).coins).toBe(5);
     anon.close();
   });
 });

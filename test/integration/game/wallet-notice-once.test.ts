@@ -65,8 +65,9 @@ describe('wallet notices', () => {
     c.on((m) => {
       if (m.type === MsgType.WALLET) wallets.push(m);
     });
+    const granted = c.waitFor((m) => m.type === MsgType.WALLET && m.coins === 100, 10_000); // from before the hello (docs/CONTRIBUTING.md)
     await c.join('1', 'p', 'tok-wallet-once', null);
-    await c.waitFor((m) => m.type === MsgType.WALLET && m.coins === 100, 5000);
+    await granted;
     c.sendMessage('both', {});
     await c.waitFor((m) => m.type === MsgType.MESSAGE && m.name === 'done', 5000);
     await c.ping(); // anything sent before the pong has arrived

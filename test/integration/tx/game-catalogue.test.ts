@@ -45,9 +45,10 @@ const serve = async (
     if (!join) return { ids };
     const c = new WorldtickClient({ url: `ws://127.0.0.1:${server.port}`, WebSocket: WS as never });
     await c.connect();
+    // The start grant arrives as a wallet message (waited for from before the hello: docs/CONTRIBUTING.md).
+    const wallet = c.waitFor((x) => x.type === 22 && (x as { coins: number }).coins > 0, 10_000);
     await c.join('1', 'pat', 'pat-token');
-    // The start grant arrives as a wallet message.
-    const m = (await c.waitFor((x) => x.type === 22 && (x as { coins: number }).coins > 0, 5000)) as { coins: number };
+    const m = (await wallet) as { coins: number };
     const coins = m.coins;
     c.close();
     return { ids, coins };
