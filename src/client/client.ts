@@ -248,7 +248,8 @@ export class WorldtickClient {
   }
 
   /**
-   * Wait for the first message matching `pred`. Rejects with a `WorldtickError`: code
+   * Wait for the first message matching `pred` that arrives from now on (start it before what triggers the message:
+   * frames read together with a `welcome` are dispatched before `join` resumes; docs/GAME-API.md). Rejects with a `WorldtickError`: code
    * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket
    * closes (or `close()` is called; at once if it is already closed), with `details.closeCode` and
    * `details.closeReason` — for a wait started while the server is closing the socket, the server's. A socket left behind by a redirect does not end it.
