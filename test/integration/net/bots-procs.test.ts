@@ -164,8 +164,10 @@ describe.concurrent('bots CLI over several processes', () => {
       inconsistencies: 0,
     });
     expect(summarize(decodeHistogram(influx.histograms.join)).samples).toBe(9);
-    // Bot-seconds: the 3 steady bots for the whole window plus the late joiners' part of it.
-    expect(influx.clientSeconds).toBeGreaterThan(3 * influx.measuredSeconds);
+    // Bot-seconds: the 3 steady bots for the whole window plus the late joiners' part of it — none when their
+    // joins end after the window on a loaded machine (3.838 against 3 x 1.28 in a stress run: measuredSeconds is
+    // rounded to 10 ms, so the steady bots' share is at least 3 x (measuredSeconds - 0.005)).
+    expect(influx.clientSeconds).toBeGreaterThanOrEqual(3 * (influx.measuredSeconds - 0.005) - 0.001);
     expect(influx.clientSeconds).toBeLessThan(9 * influx.measuredSeconds);
     const churn = await runFleet({ ...base, scenario: 'churn', clients: 5, churnPerSecond: 10 });
     expect(churn.leavesMeasured).toBeGreaterThan(0);
