@@ -82,14 +82,14 @@ export const snapshotLayout = (snap: Snapshot) => {
 const FEEDBACK_VECTOR = 'system / FeedbackVector';
 
 /**
- * The strings of `snap` that contain `needle`, each with its retainer paths (see the module comment);
- * V8's inline-cache feedback ({@link FEEDBACK_VECTOR}) does not count as a retainer.
+ * The nodes of `snap` that `wanted` marks (indexed by node), each with its retainer paths (see the module
+ * comment); V8's inline-cache feedback ({@link FEEDBACK_VECTOR}) does not count as a retainer.
  * The walk keeps its state in typed arrays indexed by node (a snapshot has ~10^5-10^6 nodes and several
  * times as many edges); which nodes are wanted is decided once per node, not once per edge.
  */
-const held = (snap: Snapshot, needle: string): HeldString[] => {
+const heldNodes = (snap: Snapshot, wanted: Uint8Array): HeldString[] => {
   const { nodes, edges, strings } = snap;
-  const { NF, EF, nodeTypes, edgeTypes, T, N, EC, ET, EN, TO } = snapshotLayout(snap);
+  const { NF, EF, edgeTypes, N, EC, ET, EN, TO } = snapshotLayout(snap);
   const count = nodes.length / NF;
   const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
   const edgeName = (e: number): string => {
@@ -98,14 +98,11 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
   };
   // One breadth-first walk from the root (node 0) along strong edges (weak ones and the string table left
   // out): each node's parent on a shortest path (node and edge offset; -1: not reached); the retainers
-  // of the strings asked for are collected on the way.
+  // of the nodes asked for are collected on the way.
   const firstEdge = new Int32Array(count + 1);
-  const wanted = new Uint8Array(count);
-  const stringType = nodeTypes.map((t) => String(t).includes('string'));
   for (let i = 0, e = 0; i < count; i++) {
     firstEdge[i] = e;
     e += (nodes[i * NF + EC] ?? 0) * EF;
-    if (stringType[nodes[i * NF + T] ?? 0] && name(i).includes(needle)) wanted[i] = 1;
   }
   firstEdge[count] = edges.length;
   const weak = edgeTypes.indexOf('weak');
@@ -156,6 +153,18 @@ const held = (snap: Snapshot, needle: string): HeldString[] => {
   return out;
 };
 
+/** The strings of `snap` that contain `needle`, each with its retainer paths. */
+const held = (snap: Snapshot, needle: string): HeldString[] => {
+  const { nodes, strings } = snap;
+  const { NF, nodeTypes, T, N } = snapshotLayout(snap);
+  const count = nodes.length / NF;
+  const wanted = new Uint8Array(count);
+  const stringType = nodeTypes.map((t) => String(t).includes('string'));
+  for (let i = 0; i < count; i++)
+    if (stringType[nodes[i * NF + T] ?? 0] && String(strings[nodes[i * NF + N] ?? 0]).includes(needle)) wanted[i] = 1;
+  return heldNodes(snap, wanted);
+};
+
 /**
  * Signal `child` (started with {@link heapSnapshotEnv}`(dir)`) to write a heap snapshot, wait for it,
  * and return every string in it that contains `needle`, with what keeps it (the snapshot is deleted
@@ -187,16 +196,17 @@ const heapSnapshotOf = async (child: ChildProcess, dir: string, timeoutMs = 30_0
 };
 
 /**
- * How many world objects with id `worldId` the heap of `child` holds (started with
- * {@link heapSnapshotEnv}`(dir)`): objects with an `ingest` property that is an `IngestBuffers` and an
- * `id` property that is the string `worldId` (src/world/sim-world.ts builds every world so).
+ * The world objects with id `worldId` the heap of `child` holds (started with {@link heapSnapshotEnv}`(dir)`),
+ * each with what keeps it (`paths`; `value` is the object's constructor name): objects with an `ingest`
+ * property that is an `IngestBuffers` and an `id` property that is the string `worldId`
+ * (src/world/sim-world.ts builds every world so).
  */
-export const worldObjects = async (child: ChildProcess, dir: string, worldId: string, timeoutMs = 30_000): Promise<number> => {
+export const worldObjects = async (child: ChildProcess, dir: string, worldId: string, timeoutMs = 30_000): Promise<HeldString[]> => {
   const snap = await heapSnapshotOf(child, dir, timeoutMs);
   const { nodes, edges, strings } = snap;
   const { NF, EF, edgeTypes, N, EC, ET, EN, TO } = snapshotLayout(snap);
   const name = (i: number): string => String(strings[nodes[i * NF + N] ?? 0]);
-  let found = 0;
+  const wanted = new Uint8Array(nodes.length / NF);
   for (let i = 0, e = 0; i < nodes.length / NF; i++) {
     const end = e + (nodes[i * NF + EC] ?? 0) * EF;
     let ingest = false;
@@ -208,7 +218,7 @@ export const worldObjects = async (child: ChildProcess, dir: string, worldId: st
       if (prop === 'ingest' && name(to) === 'IngestBuffers') ingest = true;
       else if (prop === 'id' && name(to) === worldId) id = true;
     }
-    if (ingest && id) found++;
+    if (ingest && id) wanted[i] = 1;
   }
-  return found;
+  return heldNodes(snap, wanted);
 };

@@ -78,7 +78,16 @@ describe.skipIf(skip !== null)('a replaced or deleted world leaves nothing in me
     };
     await move(owner, other);
     await move(other, owner);
-    expect(await worldObjects(owner.child, dirs[inst.indexOf(owner)] ?? '', '1')).toBe(1);
+    // One world `1`: the owner's. A second copy still referenced by something in flight (seen once in a stress run,
+    // load ~25, not reproduced in 12 runs at load 19) is released within a few seconds; the leak this guards kept
+    // it for the life of the process. So, as below: what three more snapshots, a second apart, all hold is kept.
+    const dir = dirs[inst.indexOf(owner)] ?? '';
+    let worlds = await worldObjects(owner.child, dir, '1');
+    for (let n = 0; n < 3 && worlds.length !== 1; n++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      worlds = await worldObjects(owner.child, dir, '1');
+    }
+    expect(worlds.length, JSON.stringify(worlds, null, 1)).toBe(1);
   });
 
   it('create, join, scrape, migrate, fail over, delete: no string of a deleted world id is retained', { timeout: 90_000 }, async () => {
