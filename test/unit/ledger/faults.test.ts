@@ -80,9 +80,13 @@ for (const [name, make] of [
       const b = backend!;
       let store = await b.open();
       try {
-        const l = new LedgerService({ store, catalogue, worldId: 'w1', deadlineMs: 400, rateLimit: { perSecond: 0 } });
-        const acked = (await burst(l, 'before')).filter((r) => r.status === 'ok');
+        // The healthy burst gets a deadline no loaded machine crosses: with the outage's 400 ms, 0 of 200 were
+        // acknowledged once in a five-worker stress run (PostgreSQL; not reproduced: commits slower than the deadline).
+        const l0 = new LedgerService({ store, catalogue, worldId: 'w1', deadlineMs: 10_000, rateLimit: { perSecond: 0 } });
+        const acked = (await burst(l0, 'before')).filter((r) => r.status === 'ok');
         expect(acked.length).toBe(200);
+        await l0.close();
+        const l = new LedgerService({ store, catalogue, worldId: 'w1', deadlineMs: 400, rateLimit: { perSecond: 0 } });
 
         const reason = await b.break(store);
         // The store itself answers with a coded, retryable error.
