@@ -67,7 +67,9 @@ describe('churn: joins and leaves leave nothing behind', () => {
     cleanup.push(() => dir.remove());
     const store = new SqliteStore({ dataDir: dir.dir });
     cleanup.push(() => store.close());
-    const ts = await startTestServer({ store, capacity: 400, net: { resumeGraceSeconds: 1 } });
+    // The grace is wall time (parking uses performance.now()), so it is sized for a loaded machine: with 1 s, a leave
+    // and the hello that resumes it, 30 at a time, were once more than a second apart (a five-worker stress run).
+    const ts = await startTestServer({ store, capacity: 400, net: { resumeGraceSeconds: 3 } });
     cleanup.push(() => ts.stop());
     attachLedger(ts.world, { store, startingCoins: STARTING_COINS, rateLimit: { perSecond: 0 } });
     // Catch-ups and ledger results are applied by steps: the test steps the world meanwhile.
@@ -78,7 +80,7 @@ describe('churn: joins and leaves leave nothing behind', () => {
     const warm = await join(ts.url, 'warm-up', null);
     await leave(warm.c);
     const drained = async (): Promise<void> => {
-      for (let i = 0; i < 600; i++) {
+      for (let i = 0; i < 1500; i++) {
         const s = sizes(ts);
         if (s.connections === 0 && s.sessions === 0 && s.parked === 0 && s.joining === 0 && s.ledger?.startGrants === 0) break;
         await settle(10);
