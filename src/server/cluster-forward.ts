@@ -6,7 +6,7 @@
  * told 503 while the owner went on and moved the world (test/unit/server/forward-wait.test.ts).
  */
 import type { InterceptedRequest, RouteResponse } from '../admin/index.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
 import type { ClusterService } from './cluster-service.js';
 import { unavailable } from './create-stored-id.js';
 import { tokenMismatchMessage } from './peer-check.js';
@@ -60,4 +60,36 @@ export const forward = async (
     };
   const type = res.headers.get('content-type') ?? 'application/json';
   return { status: res.status, body: text, contentType: type, headers: { 'X-Worldtick-Owner': to } };
+};
+
+const withPlacedOn = (details: unknown, placedOn: string): Record<string, unknown> => ({
+  ...(typeof details === 'object' && details !== null && !Array.isArray(details) ? details : {}),
+  placedOn,
+});
+
+/**
+ * A create placed on `placedOn` that did not answer within `waitMs` is created here instead (`create`): the
+ * request reached that instance, or may have, and a create there still running takes the lease and stores the
+ * record first. Then this instance's create is refused (409, or 503 while the record is unconfirmed), and that
+ * refusal alone would tell the caller the id was taken by someone else. So a refusal here says the world may
+ * be the one the caller asked for, created there, and names the instance (`details.placedOn` on a 4xx).
+ */
+export const createdHereAfterUnansweredPlacement = async (
+  create: () => Promise<RouteResponse>,
+  worldId: string,
+  placedOn: string,
+  waitMs: number,
+): Promise<RouteResponse> => {
+  const note = `; the create was first sent to instance ${placedOn} (placement), which did not answer within ${waitMs / 1000} s and may have created world ${worldId} there: look (GET /api/v1/worlds/${worldId}) before sending it again`;
+  let res: RouteResponse;
+  try {
+    res = await create();
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    throw new WorldtickError(err.code, `${err.message}${note}`, { cause: err, details: withPlacedOn(err.details, placedOn) });
+  }
+  const body = res.json as { message?: unknown; details?: unknown } | undefined;
+  if ((res.status ?? 200) < 400 || typeof body?.message !== 'string') return res;
+  const json = { ...body, message: `${body.message}${note}` };
+  return { ...res, json: (res.status ?? 200) < 500 ? { ...json, details: withPlacedOn(body.details, placedOn) } : json };
 };

@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { HelloRoute } from '../net/game-server.js';
 import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
-import { type ForwardWaits, forward, forwardWait, notAnswered } from './cluster-forward.js';
+import { createdHereAfterUnansweredPlacement, type ForwardWaits, forward, forwardWait, notAnswered } from './cluster-forward.js';
 import { notStartedGate, registerNotStartedMetrics, withNotStarted } from './not-started.js';
 import { ownedIdAnswer, storedIdAnswer, unavailable } from './create-stored-id.js';
 import { parseCreatePlacement, strictQuery } from '../admin/world-query.js';
@@ -118,12 +118,26 @@ export const createAdminIntercept =
     const gate = notStartedGate(ns, hasWorld, req);
     if (!cluster.enforce || (gate && req.method === 'POST')) return gate ?? next();
     if (req.pattern === '/api/v1/worlds' && req.method === 'POST') {
-      // A world id is cluster-wide: creating one another instance owns would make a standby copy.
       const id = (req.body as { id?: unknown } | undefined)?.id;
+      /** The create made here: refused when another instance owns the id or the store holds it, else created. */
+      const createHere = async (): Promise<RouteResponse> => {
+        // A world id is cluster-wide: creating one another instance owns would make a standby copy.
+        const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
+        // 409, or 503 while its record is of a create not confirmed (being made or undone there, or its instance died).
+        if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId)
+          return ownedIdAnswer(logger, id, owner.instanceId, o.unconfirmed);
+        // A stored world hosted by nobody (not leased, or leased here while restored or removed) is a world all
+        // the same (409), unless its create was never confirmed (503): src/server/create-stored-id.ts.
+        if (typeof id === 'string' && !hasWorld(id)) {
+          const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed, owner?.instanceId ?? null);
+          if (refused) return refused;
+        }
+        // Created here: the answer names the owner as a placed (forwarded) create's does.
+        const created = await next();
+        return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
+      };
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
-      // 409, or 503 while its record is of a create not confirmed (being made or undone there, or its instance died).
-      if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId)
-        return ownedIdAnswer(logger, id, owner.instanceId, o.unconfirmed);
+      if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId) return createHere(); // refused there
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
       // A bad `?placement=` is refused here (400, counted on this instance), never forwarded.
@@ -131,21 +145,17 @@ export const createAdminIntercept =
       const pick = req.forwardedBy === '' && placement !== 'local' ? placeWorld(cluster.instances()) : null;
       if (pick && pick.id !== cluster.instanceId) {
         cluster.counters.forwardedAdmin++;
+        const waitMs = forwardWait(req, o);
         try {
-          return await forward(cluster, req, pick.adminUrl, pick.id, forwardWait(req, o));
+          return await forward(cluster, req, pick.adminUrl, pick.id, waitMs);
         } catch (err) {
           logger.warn({ peer: pick.id, err }, 'cluster: world creation could not be placed on the least-loaded instance; created here');
+          // Sent but not answered in time: created here, and a refusal says it may have been created there.
+          if (typeof id === 'string' && err instanceof Error && err.name === 'TimeoutError')
+            return createdHereAfterUnansweredPlacement(createHere, id, pick.id, waitMs);
         }
       }
-      // A stored world hosted by nobody (not leased, or leased here while restored or removed) is a world all
-      // the same (409), unless its create was never confirmed (503): src/server/create-stored-id.ts.
-      if (typeof id === 'string' && (owner === null || owner.instanceId === cluster.instanceId) && !hasWorld(id)) {
-        const refused = await storedIdAnswer(cluster, logger, id, o.unconfirmed, owner?.instanceId ?? null);
-        if (refused) return refused;
-      }
-      // Created here: the answer names the owner as a placed (forwarded) create's does.
-      const created = await next();
-      return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
+      return createHere();
     }
     if (!req.pattern.startsWith(WORLD_PATH)) return next();
     const id = req.params.id ?? '';

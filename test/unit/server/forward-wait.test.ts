@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
+import { isWorldtickError, type WorldtickError, worldNotDurable } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
@@ -20,10 +21,16 @@ const services: ClusterService[] = [];
 let server: Server | null = null;
 afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
-  server = null;
+  await closeServer();
 });
+
+const closeServer = async (): Promise<void> => {
+  const s = server;
+  server = null;
+  if (!s) return;
+  s.closeAllConnections();
+  await new Promise((r) => s.close(r));
+};
 
 /** b's admin server: answers every request `delayMs` after it arrived, with the path it got. */
 const lateOwner = async (delayMs: number): Promise<{ url: string; seen: string[] }> => {
@@ -39,8 +46,15 @@ const lateOwner = async (delayMs: number): Promise<{ url: string; seen: string[]
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 };
 
-/** a and b on one hub, b holding world w1's lease with `adminUrl` as its admin URL; the intercept of a. */
-const cluster = async (adminUrl: string, waits: { timeoutMs: number; longTimeoutMs: number }) => {
+/**
+ * a and b on one hub, b holding world w1's lease with `adminUrl` as its admin URL; the intercept of a. `a` varies a's
+ * options (a busy a: placement picks b; a stored world id).
+ */
+const cluster = async (
+  adminUrl: string,
+  waits: { timeoutMs: number; longTimeoutMs: number },
+  a0: Partial<Parameters<typeof clusterServiceOptions>[0]> = {},
+) => {
   const hub = new LocalHub();
   const b = new ClusterService(
     clusterServiceOptions({ coordinator: new LocalCoordinator({ hub }), instanceId: 'b', leaseTtlMs: 60_000, adminUrl: () => adminUrl }),
@@ -48,7 +62,9 @@ const cluster = async (adminUrl: string, waits: { timeoutMs: number; longTimeout
   services.push(b);
   await b.start();
   expect((await b.coordinator.acquire('w1', 'b', 60_000)).ok).toBe(true);
-  const a = new ClusterService(clusterServiceOptions({ coordinator: new LocalCoordinator({ hub }), instanceId: 'a', leaseTtlMs: 60_000 }));
+  const a = new ClusterService(
+    clusterServiceOptions({ coordinator: new LocalCoordinator({ hub }), instanceId: 'a', leaseTtlMs: 60_000, ...a0 }),
+  );
   services.push(a);
   await a.start();
   expect(a.ownerOf('w1')?.instanceId).toBe('b');
@@ -102,5 +118,53 @@ describe('cluster: the wait for an admin request forwarded to the owner', () => 
     const m = await slow(req('POST', '/api/v1/worlds/w1/migrate', '/api/v1/worlds/:id/migrate'), notHere);
     expect(m.status).toBe(503);
     expect((m.json as { message: string }).message).toContain('did not answer within 0.2 s; the request may still be applied there');
+  });
+
+  it('a placed create not answered in time is created here; refused here, the answer says it may have been created there', async () => {
+    const b = await lateOwner(400);
+    // a is busier than b: placement picks b.
+    const busy = { load: () => ({ sessions: 50, stepCostMs: 0, cpu: 0.5 }) };
+    const stored = new Set(['w3']);
+    const intercept = await cluster(
+      b.url,
+      { timeoutMs: 150, longTimeoutMs: 3000 },
+      { ...busy, storedRecord: async (id) => stored.has(id) },
+    );
+    const create = (id: string) => ({ ...req('POST', '/api/v1/worlds', '/api/v1/worlds'), params: {}, body: { id } });
+    const note = (id: string) =>
+      `; the create was first sent to instance b (placement), which did not answer within 0.15 s and may have created world ${id} there: look (GET /api/v1/worlds/${id}) before sending it again`;
+    // Created here: the 201 as it was, naming a.
+    const made = await intercept(create('w2'), async () => ({ status: 201, json: { id: 'w2' } }));
+    expect(made).toMatchObject({ status: 201, json: { id: 'w2' }, headers: { 'X-Worldtick-Owner': 'a' } });
+    // Refused here by the create (b took the lease first, say): the same code, the message says where to look.
+    const refused = await intercept(create('w2'), async () => {
+      throw worldNotDurable('w2', 'its lease is held by instance b');
+    }).catch((e: unknown) => e);
+    expect(isWorldtickError(refused, 'WT_ERR_WORLD_NOT_DURABLE')).toBe(true);
+    expect((refused as Error).message).toBe(`world "w2" could not be made durable: its lease is held by instance b${note('w2')}`);
+    expect((refused as WorldtickError).details).toEqual({ worldId: 'w2', reason: 'its lease is held by instance b', placedOn: 'b' });
+    // Refused by the intercept itself (the id is stored now): 409 with the note and `placedOn`.
+    const exists = await intercept(create('w3'), notHere);
+    expect(exists.status).toBe(409);
+    expect(exists.json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { worldId: 'w3', owner: null, placedOn: 'b' } });
+    expect((exists.json as { message: string }).message.endsWith(note('w3'))).toBe(true);
+    expect(b.seen).toEqual(['POST /api/v1/worlds', 'POST /api/v1/worlds', 'POST /api/v1/worlds']);
+  });
+
+  it('a placed create the picked instance cannot be reached for is created here, refused or not, without that note', async () => {
+    const closed = await lateOwner(0);
+    const url = closed.url;
+    await closeServer(); // nothing listens there now: the connection is refused
+    const intercept = await cluster(
+      url,
+      { timeoutMs: 150, longTimeoutMs: 3000 },
+      { load: () => ({ sessions: 50, stepCostMs: 0, cpu: 0.5 }) },
+    );
+    const create = { ...req('POST', '/api/v1/worlds', '/api/v1/worlds'), params: {}, body: { id: 'w2' } };
+    expect(await intercept(create, async () => ({ status: 201, json: { id: 'w2' } }))).toMatchObject({ status: 201 });
+    const refused = await intercept(create, async () => {
+      throw worldNotDurable('w2', 'x');
+    }).catch((e: unknown) => e);
+    expect((refused as Error).message).toBe('world "w2" could not be made durable: x');
   });
 });
