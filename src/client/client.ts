@@ -33,9 +33,8 @@ export class WorldtickClient {
   /** The last region frame received (net option `viewMode: 'regions'`), or null. */
   lastRegion: RegionMsg | null = null;
   /**
-   * The player's wallet: the last `wallet` message (sent after a join or resume once the wallet caught
-   * up from the ledger, and after a reward), or the balance of the last `txResult` that carried one.
-   * Null until the first; kept across a reconnect until the next one.
+   * The player's wallet: the last `wallet` message (sent after a join or resume once the wallet caught up from the ledger, and after a
+   * reward), or the balance of the last `txResult` that carried one. Null until the first; kept across a reconnect until the next one.
    */
   wallet: WalletMsg | null = null;
   closeCode = 0;
@@ -65,8 +64,7 @@ export class WorldtickClient {
   #closeAsked: CloseDetails | null = null;
   #seq = 0;
   readonly #acks = createAckClock();
-  /** The socket the last welcome came on (a `leave` is sent only on a welcomed socket). */
-  #welcomedOn: WebSocketLike | null = null;
+  #welcomedOn: WebSocketLike | null = null; // the socket the last welcome came on (a `leave` is sent only on a welcomed socket)
   #helloOn: WebSocketLike | null = null; // the socket the last hello was sent on (a purchase before it is refused)
 
   constructor(opts: ClientOptions) {
@@ -84,7 +82,7 @@ export class WorldtickClient {
 
   /** True while the socket is open. */
   get open(): boolean {
-    return this.#ws !== null && this.#ws.readyState === 1;
+    return this.#ws?.readyState === 1;
   }
 
   /** The underlying socket (tests use it to pause reading). */
@@ -92,10 +90,7 @@ export class WorldtickClient {
     return this.#ws;
   }
 
-  /**
-   * Open the socket. Resolves when open; rejects `WT_ERR_CLIENT_CONNECT_FAILED` when it cannot be
-   * opened (`could not connect to <url>: <reason>`), `WT_ERR_CLIENT_CLOSED` if it closes before it opens.
-   */
+  /** Open the socket. Rejects `WT_ERR_CLIENT_CONNECT_FAILED` (`could not connect to <url>: <why>`), closed first `WT_ERR_CLIENT_CLOSED`. */
   connect(): Promise<void> {
     return new Promise((resolve, reject) => {
       let ws: WebSocketLike;
@@ -248,11 +243,11 @@ export class WorldtickClient {
   }
 
   /**
-   * Wait for the first message matching `pred` that arrives from now on (start it before what triggers the message:
-   * frames read together with a `welcome` are dispatched before `join` resumes; docs/GAME-API.md). Rejects with a `WorldtickError`: code
-   * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket
-   * closes (or `close()` is called; at once if it is already closed), with `details.closeCode` and
-   * `details.closeReason` — for a wait started while the server is closing the socket, the server's. A socket left behind by a redirect does not end it.
+   * Wait for the first message matching `pred` that arrives from now on (start it before what triggers the message: frames read
+   * together with a `welcome` are dispatched before `join` resumes; docs/GAME-API.md). Rejects with a `WorldtickError`: code
+   * `WT_ERR_CLIENT_TIMEOUT` after `timeoutMs`, or `WT_ERR_CLIENT_CLOSED` as soon as the socket closes (or `close()` is called; at once
+   * if closed), with `details.closeCode` and `details.closeReason` (the server's when it closes the socket). A redirect's old socket
+   * does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
     return this.#wait(pred, timeoutMs, 'a message');
