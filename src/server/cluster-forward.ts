@@ -88,8 +88,9 @@ export const createdHereAfterUnansweredPlacement = async (
     if (!isWorldtickError(err)) throw err;
     throw new WorldtickError(err.code, `${err.message}${note}`, { cause: err, details: withPlacedOn(err.details, placedOn) });
   }
+  const status = res.status ?? 200;
   const body = res.json as { message?: unknown; details?: unknown } | undefined;
-  if ((res.status ?? 200) < 400 || typeof body?.message !== 'string') return res;
+  if (status < 400 || typeof body?.message !== 'string') return res;
   const json = { ...body, message: `${body.message}${note}` };
-  return { ...res, json: (res.status ?? 200) < 500 ? { ...json, details: withPlacedOn(body.details, placedOn) } : json };
+  return { ...res, json: status < 500 ? { ...json, details: withPlacedOn(body.details, placedOn) } : json };
 };

@@ -136,8 +136,9 @@ export const createAdminIntercept =
         const created = await next();
         return created.status === 201 ? { ...created, headers: { ...created.headers, 'X-Worldtick-Owner': cluster.instanceId } } : created;
       };
+      // An id owned elsewhere is refused before any placement (createHere answers it 409/503).
       const owner = typeof id === 'string' ? cluster.ownerOf(id) : null;
-      if (typeof id === 'string' && owner && owner.instanceId !== cluster.instanceId) return createHere(); // refused there
+      if (owner && owner.instanceId !== cluster.instanceId) return createHere();
       // Placement: a new world goes to the least-loaded live instance (measured load, as heartbeated),
       // unless asked to be created where it is sent (`?placement=local`).
       // A bad `?placement=` is refused here (400, counted on this instance), never forwarded.
