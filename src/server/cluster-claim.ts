@@ -7,8 +7,9 @@
  * world"). A new world's id is checked against the store by a lookup of that one record
  * (src/server/cluster-stored.ts).
  */
-import type { LeaseOwner } from '../cluster/coordinator.js';
-import { worldNotDurable } from '../errors.js';
+import type { LeaseOwner, LeaseResult } from '../cluster/coordinator.js';
+import { isWorldtickError, worldNotDurable } from '../errors.js';
+import { isLoggedOccurrence } from '../log.js';
 import type { Fence } from '../store/types.js';
 import type { FenceAnnouncer } from './cluster-fence-announce.js';
 import { isStoredWorld } from './cluster-stored.js';
@@ -26,6 +27,9 @@ export interface AdminLeasesContext {
   /** Forget what the service keeps of a world: stepping, step ranges, tokens announced and seen, load, its own lease in the view. */
   readonly drop: (worldId: string) => void;
 }
+
+/** Pause (wall ms) before a created world's unanswered lease acquire is sent again. */
+const ACQUIRE_RETRY_PAUSE_MS = 50;
 
 /** The leases of worlds being created or deleted here. A class: it owns these sets. */
 export class AdminWorldLeases {
@@ -52,14 +56,15 @@ export class AdminWorldLeases {
    * Acquire the lease of `worldId` and announce its token to the store; resolves the token. Throws
    * `WT_ERR_WORLD_NOT_DURABLE` (the lease given back) when the lease is someone else's, the store
    * refused the token, its fence row stayed locked past the bound or the store was unavailable (the
-   * reason says which), or a coordinator error. Without `enforce`: the held token or 0, nothing acquired.
+   * reason says which), or a coordinator error (an unanswered acquire is sent again for up to `retryForMs`
+   * wall ms from the first, when given). Without `enforce`: the held token or 0, nothing acquired.
    */
-  async claim(worldId: string): Promise<number> {
+  async claim(worldId: string, retryForMs?: number): Promise<number> {
     const { opts: o, fences } = this.#x;
     const c = o.coordinator;
     if (!o.enforce) return c.heldLease(worldId)?.fencingToken ?? 0;
     const id = o.instanceId;
-    const r = await c.acquire(worldId, id, o.leaseTtlMs, fences.minToken(worldId));
+    const r = await this.#acquire(worldId, retryForMs);
     if (!r.ok) throw worldNotDurable(worldId, `its lease is held by ${r.owner?.instanceId ?? 'another instance'}`);
     this.#x.counters.leaseAcquired++;
     this.#x.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
@@ -70,6 +75,29 @@ export class AdminWorldLeases {
     }
     o.logger.info({ world: worldId, fencingToken: r.fencingToken }, 'cluster: created world lease acquired');
     return r.fencingToken;
+  }
+
+  /**
+   * The coordinator's acquire of `worldId`'s lease for this instance. A coordinator that did not answer
+   * (`WT_ERR_CLUSTER_UNAVAILABLE`: a command past its timeout, a third of the lease TTL) is asked again
+   * for up to `retryForMs` from the first (none: once): the acquire is idempotent for its owner (a lost answer's
+   * grant is extended, same token), and a create on a loaded instance with a short TTL failed on one
+   * slow answer with most of its bound left.
+   */
+  async #acquire(worldId: string, retryForMs: number | undefined): Promise<LeaseResult> {
+    const { opts: o, fences } = this.#x;
+    const now = o.epochNow ?? Date.now;
+    const until = now() + (retryForMs ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await o.coordinator.acquire(worldId, o.instanceId, o.leaseTtlMs, fences.minToken(worldId));
+      } catch (err) {
+        if (!isWorldtickError(err, 'WT_ERR_CLUSTER_UNAVAILABLE') || now() + ACQUIRE_RETRY_PAUSE_MS >= until) throw err;
+        if (isLoggedOccurrence(attempt))
+          o.logger.warn({ world: worldId, attempt, err }, 'cluster: created world lease acquire unanswered; asking again');
+        await new Promise((resolve) => setTimeout(resolve, ACQUIRE_RETRY_PAUSE_MS));
+      }
+    }
   }
 
   /**

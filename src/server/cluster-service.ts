@@ -277,9 +277,9 @@ export class ClusterService implements Service {
     this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
-  /** A world created through the admin API: take its lease and announce its token before the `201` (`AdminWorldLeases.claim`). */
-  claim(worldId: string): Promise<number> {
-    return this.#admin.claim(worldId);
+  /** A world created through the admin API: take its lease and announce its token before the `201` (`AdminWorldLeases.claim`; an unanswered acquire asked again for up to `retryForMs`). */
+  claim(worldId: string, retryForMs?: number): Promise<number> {
+    return this.#admin.claim(worldId, retryForMs);
   }
 
   /** The world {@link claim}ed for an admin create joins the runner now: its lease renews as a hosted world's from here. */

@@ -61,7 +61,10 @@ export const makeCreatedWorldDurable = async (deps: CreatedWorldDurableDeps, wor
     return;
   }
   const run = async (): Promise<void> => {
-    await cluster.claim(worldId);
+    // An unanswered lease acquire (a coordinator command past its timeout on a loaded instance) is asked again for the
+    // first half of the bound: the last attempt (up to a command timeout, at most 1 s) still ends within it, so a
+    // coordinator that never answers refuses the create with its own error, not the bound's.
+    await cluster.claim(worldId, deps.timeoutMs / 2);
     await writeAndConfirm(checkpointer, worldId);
   };
   let timer: NodeJS.Timeout | undefined;
