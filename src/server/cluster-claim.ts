@@ -86,13 +86,13 @@ export class AdminWorldLeases {
    */
   async #acquire(worldId: string, retryForMs: number | undefined): Promise<LeaseResult> {
     const { opts: o, fences } = this.#x;
-    const now = o.epochNow ?? Date.now;
-    const until = now() + (retryForMs ?? 0);
+    // Monotonic: a span of wall time, not the epoch clock a test may set (`epochNow`).
+    const until = performance.now() + (retryForMs ?? 0);
     for (let attempt = 1; ; attempt++) {
       try {
         return await o.coordinator.acquire(worldId, o.instanceId, o.leaseTtlMs, fences.minToken(worldId));
       } catch (err) {
-        if (!isWorldtickError(err, 'WT_ERR_CLUSTER_UNAVAILABLE') || now() + ACQUIRE_RETRY_PAUSE_MS >= until) throw err;
+        if (!isWorldtickError(err, 'WT_ERR_CLUSTER_UNAVAILABLE') || performance.now() + ACQUIRE_RETRY_PAUSE_MS >= until) throw err;
         if (isLoggedOccurrence(attempt))
           o.logger.warn({ world: worldId, attempt, err }, 'cluster: created world lease acquire unanswered; asking again');
         await new Promise((resolve) => setTimeout(resolve, ACQUIRE_RETRY_PAUSE_MS));
