@@ -149,7 +149,7 @@ export const startDefaultOwnerThenRest = (into: TestInstance[], ids: string[], a
 export const startThreeAOwningF1 = async (into: TestInstance[], args: string[], f1Npcs: number): Promise<void> => {
   await startDefaultOwnerThenRest(into, ['a', 'b', 'c'], args);
   const [a, b] = into as [TestInstance, TestInstance];
-  const created = await a.api('POST', '/api/v1/worlds?placement=local', { id: 'f1', npcs: f1Npcs });
+  const created = await createWorld(a, { id: 'f1', npcs: f1Npcs }, '?placement=local');
   if (created.status !== 201) throw new Error(`creating f1 on a: ${created.status} ${created.text}`);
   await until('every instance sees 3 instances; a owns 1 and f1', async () => {
     for (const i of into) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
