@@ -80,7 +80,9 @@ export const createdHereAfterUnansweredPlacement = async (
   placedOn: string,
   waitMs: number,
 ): Promise<RouteResponse> => {
-  const note = `; the create was first sent to instance ${placedOn} (placement), which did not answer within ${waitMs / 1000} s and may have created world ${worldId} there: look (GET /api/v1/worlds/${worldId}) before sending it again`;
+  const note =
+    `; the create was first sent to instance ${placedOn} (placement), which did not answer within ${waitMs / 1000} s` +
+    ` and may have created world ${worldId} there: look (GET /api/v1/worlds/${worldId}) before sending it again`;
   let res: RouteResponse;
   try {
     res = await create();

@@ -277,7 +277,10 @@ export class ClusterService implements Service {
     this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
-  /** A world created through the admin API: take its lease and announce its token before the `201` (`AdminWorldLeases.claim`; an unanswered acquire asked again for up to `retryForMs`). */
+  /**
+   * A world created through the admin API: take its lease and announce its token before the `201`
+   * (`AdminWorldLeases.claim`; an unanswered acquire asked again for up to `retryForMs`).
+   */
   claim(worldId: string, retryForMs?: number): Promise<number> {
     return this.#admin.claim(worldId, retryForMs);
   }
