@@ -12,10 +12,10 @@
  * Stopped early (the coordinator's `stop` aborted: a SIGINT or SIGTERM), it sends each worker
  * `stop{reason}`; a worker stops the same way on a signal of its own (a terminal's Ctrl-C reaches the
  * whole process group), cancels its joins in flight and reports its partial part as usual, then ends
- * on its own; a second signal ends a worker at once.
+ * on its own. A later signal changes nothing in a worker: a second press ends the coordinator at once,
+ * and the worker with it when the IPC channel closes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
 import { runFleet } from './bot-fleet.js';
 import type { FleetOptions, FleetPhase } from './fleet-options.js';
 import type { ProcReport } from './report.js';
@@ -153,8 +153,12 @@ export const runWorker = (): void => {
     if (!reported) process.exit(1);
   });
   const stop = new AbortController();
-  // A second signal (not the same press repeated, nor the terminal's SIGINT after the coordinator's stop): at once.
-  watchBotsSignals({ stop, second: (sig) => process.exit(128 + (osConstants.signals[sig] ?? 0)) });
+  // A signal after the stop changes nothing here: ending the run at once is the coordinator's call. A second
+  // press reaches the coordinator too (Ctrl-C signals the whole group), which exits at once, and this process
+  // follows when the channel closes ('disconnect' above). A worker that exited on a late repeat of the first
+  // press (a relay's copy more than REPEAT_WINDOW_MS after the group's, on a loaded machine) lost its part of
+  // a stop that was meant to report.
+  watchBotsSignals({ stop, second: () => {} });
   let go: (() => void) | null = null;
   const goSignal = new Promise<void>((r) => {
     go = r;

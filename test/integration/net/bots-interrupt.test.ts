@@ -25,6 +25,9 @@ import { childNodeArgs } from '../../helpers/child-node.js';
 import { until } from '../../helpers/cluster-instances.js';
 import { fileTempDirs } from '../../helpers/data-dir.js';
 import type { AuthRequest, AuthResult } from '../../../src/net/hello-auth.js';
+import { attachLedger, detachLedger } from '../../../src/ledger/world-ledger.js';
+import { SqliteStore } from '../../../src/store/sqlite-store.js';
+import type { Store } from '../../../src/store/types.js';
 import { runWorld, serveStepped as serve, startTestServer, type TestServer } from './harness.js';
 
 let BOTS: string[] = [];
@@ -86,6 +89,37 @@ const serveHeld = async (onTestFinished: (fn: () => Promise<void>) => void) => {
     await ts.idle();
   };
   return { ts, release };
+};
+
+/**
+ * A running test server with a ledger on a real SQLite store whose commits of purchases are held (not
+ * answered) until `release()`: the fault of a slow store, which a bots run stopped meanwhile waits out.
+ */
+const serveHeldPurchases = async (onTestFinished: (fn: () => Promise<void>) => void) => {
+  const dir = tempDir('wt-bots-int-store-');
+  const real = new SqliteStore({ dataDir: dir });
+  let open = (): void => {};
+  const gate = new Promise<void>((r) => (open = r));
+  let held = 0;
+  const store: Store = Object.create(real) as Store;
+  store.commitLedger = async (entries, fence, expect) => {
+    if (entries.some((e) => e.kind === 'purchase')) {
+      held++;
+      await gate;
+    }
+    return real.commitLedger(entries, fence, expect);
+  };
+  const ts = await startTestServer({ store, net: { resumeGraceSeconds: 0 } });
+  attachLedger(ts.world, { store, startingCoins: 1000, rateLimit: { perSecond: 0 } });
+  const runner = runWorld(ts.world);
+  onTestFinished(async () => {
+    open();
+    runner.stop();
+    await ts.stop();
+    await detachLedger(ts.world);
+    await real.close();
+  });
+  return { ts, release: () => open(), commitsHeld: () => held };
 };
 
 describe.concurrent('bots CLI stopped by a signal', () => {
@@ -214,6 +248,38 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGINT', 'SIGINT']);
     expect(run.io.err).toContain('the same stop');
     await until('the bots closed their sessions', () => ts.server.stats().sessions === 0);
+  });
+
+  it("--procs 2: a relay's copy of the Ctrl-C reaching the children over a second late changes nothing there; the run reports", async ({
+    expect,
+    onTestFinished,
+  }) => {
+    // The children's stop waits for their purchases in flight, which the store holds: they are still stopping when
+    // the late copy comes (a loaded machine delayed it past the repeat window). Ending the run at once is the
+    // coordinator's call (it got no second signal), not a child's: a child that exited there lost its part.
+    const held = await serveHeldPurchases(onTestFinished);
+    const run = startBots(held.ts, ['--procs', '2', '--scenario', 'purchase-storm', '--purchase-hz', '5'], true);
+    await run.measuring();
+    await until('a purchase commit held', () => held.commitsHeld() > 0, 20_000, 20);
+    const kids = childPids(run.child);
+    expect(kids.length).toBe(2);
+    process.kill(-(run.child.pid ?? 0), 'SIGINT'); // the terminal: coordinator and children at once
+    await until('the stop began', () => run.io.err.includes('SIGINT: stopping'), 20_000, 10);
+    await sleep(REPEAT_WINDOW_MS + 300);
+    for (const kid of kids) process.kill(kid, 'SIGINT'); // the late copy, children only: still stopping (held purchases)
+    await sleep(200);
+    expect(run.child.exitCode, run.io.err).toBe(null);
+    held.release();
+    const [code] = await run.exited;
+    expect(code, run.io.err).toBe(130);
+    const report = JSON.parse(readFileSync(run.file, 'utf8')) as BotsReport;
+    expect(report).toMatchObject({ partial: true, stoppedBy: 'SIGINT', stoppedIn: 'measure', procs: 2, clients: 6, connected: 6 });
+    expect(report.perProc.map((p) => p.stopped)).toEqual(['SIGINT', 'SIGINT']);
+    expect(report.purchasesSent).toBeGreaterThan(0);
+    // Every counted purchase settled before the report (answered once let go, or refused TX_UNAVAILABLE by the
+    // server's ledger while its store was held): none dropped by a child that exited.
+    const settled = Object.values(report.purchaseResults).reduce((a, n) => a + n, 0);
+    expect(settled, JSON.stringify(report.purchaseResults)).toBe(report.purchasesSent);
   });
 
   it('a second SIGINT exits at once, without a report', async ({ expect, onTestFinished }) => {
