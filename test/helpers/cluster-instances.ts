@@ -251,7 +251,7 @@ export const until = async <T>(
 export interface ApiInstance {
   readonly id: string;
   readonly lines: Array<Record<string, unknown>>;
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; text: string; headers: Headers }>;
 }
 
 /** Owner instance id of each world, from one instance's `GET /api/v1/cluster`. */
@@ -262,16 +262,33 @@ export const ownersFrom = async (inst: ApiInstance): Promise<Record<string, stri
   return out;
 };
 
+/** The 503 codes a client retries after `Retry-After` (docs/ADMIN.md): the world was not created. */
+const RETRIED_CREATE_CODES = new Set(['WT_ERR_WORLD_NOT_DURABLE', 'WT_ERR_CLUSTER_UNAVAILABLE']);
+
 /**
- * Create a world through `i` (`POST /api/v1/worlds{query}`) as a client following docs/ADMIN.md "A create
- * answered 503" does: a `503 WT_ERR_WORLD_NOT_DURABLE` (the world was not created; on a loaded machine the
- * record or the lease's claim missed its bound) is tried again a second later, up to `tries` times.
- * Resolves the last answer; a test asserts its status (201) and sees the body when it is not.
+ * `POST {path}` with `body` on `inst`'s admin API as a client of `POST /api/v1/worlds` should do it: a
+ * `503 WT_ERR_WORLD_NOT_DURABLE` (the world was not created, nothing kept: docs/ADMIN.md "A create
+ * answered 503"; on a loaded machine the record or the lease's claim missed its bound) or `503
+ * WT_ERR_CLUSTER_UNAVAILABLE` is sent again, the same request, after its `Retry-After`, up to `attempts`
+ * times in all. Resolves the last answer and the 503s answered before it. Any other answer is final: a
+ * retry answered 409 means the refused create left its world behind.
  */
-export const createWorld = async (i: ApiInstance, body: unknown, query = '', tries = 3) => {
-  for (let k = 1; ; k++) {
-    const r = await i.api('POST', `/api/v1/worlds${query}`, body);
-    if (r.status !== 503 || k >= tries) return r;
-    await new Promise((res) => setTimeout(res, 1000));
+export const createRetrying = async (
+  inst: Pick<ApiInstance, 'api'>,
+  path: string,
+  body: unknown,
+  attempts = 5,
+): Promise<{ status: number; json: any; text: string; headers: Headers; refused: string[] }> => {
+  const refused: string[] = [];
+  for (;;) {
+    const r = await inst.api('POST', path, body);
+    const code = String(r.json?.code ?? '');
+    if (r.status !== 503 || !RETRIED_CREATE_CODES.has(code) || refused.length + 1 >= attempts) return { ...r, refused };
+    refused.push(`${code}: ${String(r.json?.message ?? '')}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(r.headers.get('retry-after') ?? 1)));
   }
 };
+
+/** {@link createRetrying} of `POST /api/v1/worlds{query}` through `i`, up to `tries` attempts; a test asserts the status (201). */
+export const createWorld = (i: Pick<ApiInstance, 'api'>, body: unknown, query = '', tries = 3) =>
+  createRetrying(i, `/api/v1/worlds${query}`, body, tries);

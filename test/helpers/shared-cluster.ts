@@ -163,29 +163,3 @@ export const controlTicks = async (inst: ApiInstance, n: number, timeoutMs = 30_
     50,
   );
 };
-
-/** The 503 codes a client retries after `Retry-After` (docs/ADMIN.md): the world was not created. */
-const RETRIED_CREATE_CODES = new Set(['WT_ERR_WORLD_NOT_DURABLE', 'WT_ERR_CLUSTER_UNAVAILABLE']);
-
-/**
- * `POST {path}` with `body` on `inst`'s admin API as a client of `POST /api/v1/worlds` should do it: a
- * `503 WT_ERR_WORLD_NOT_DURABLE` (the world was not created, nothing kept: docs/ADMIN.md "A create
- * answered 503") or `503 WT_ERR_CLUSTER_UNAVAILABLE` is sent again, the same request, after its
- * `Retry-After`, up to `attempts` times in all. Resolves the last answer and the 503s answered before
- * it. Any other answer is final: a retry answered 409 means the refused create left its world behind.
- */
-export const createRetrying = async (
-  inst: Pick<TestInstance, 'api'>,
-  path: string,
-  body: unknown,
-  attempts = 5,
-): Promise<{ status: number; json: any; headers: Headers; refused: string[] }> => {
-  const refused: string[] = [];
-  for (;;) {
-    const r = await inst.api('POST', path, body);
-    const code = String(r.json?.code ?? '');
-    if (r.status !== 503 || !RETRIED_CREATE_CODES.has(code) || refused.length + 1 >= attempts) return { ...r, refused };
-    refused.push(`${code}: ${String(r.json?.message ?? '')}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(r.headers.get('retry-after') ?? 1)));
-  }
-};

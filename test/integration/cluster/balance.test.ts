@@ -13,8 +13,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
-import { controlTicks, createRetrying, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { adminApi, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { adminApi, createRetrying, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
 

@@ -26,11 +26,11 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
-import { ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { createRetrying, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { heapSnapshotEnv, retainedStrings, worldObjects, type HeldString } from '../../helpers/heap-strings.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
-import { createRetrying, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
+import { sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
 
 const { skip, pg } = await sharedBackendOrSkip('deleted world heap (cluster)');
 
