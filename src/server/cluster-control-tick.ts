@@ -38,7 +38,21 @@ export interface ControlTickContext {
   readonly creating: ReadonlySet<string>;
   /** Store the refreshed view (before orphan failover reads it). */
   readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
+  /** Worlds whose lease step (a control tick's, or {@link renewHeldLeases}'s renewal) runs now: one at a time per world. */
+  readonly leaseSteps: Set<string>;
 }
+
+/** Run `step` as `worldId`'s lease step unless one runs already (then nothing: false). */
+const leaseStep = async (x: ControlTickContext, worldId: string, step: () => Promise<void>): Promise<boolean> => {
+  if (x.leaseSteps.has(worldId)) return false;
+  x.leaseSteps.add(worldId);
+  try {
+    await step();
+  } finally {
+    x.leaseSteps.delete(worldId);
+  }
+  return true;
+};
 
 /** This instance's presence record: capacity 0 while draining or stopping, flagged `draining` only for a drain. */
 export const instanceInfo = (o: ClusterServiceOptions, drain: DrainState): InstanceInfo => ({
@@ -81,8 +95,11 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   };
   const lease = async (w: SimWorld): Promise<void> => {
     if (x.drain() !== 'none' && c.heldLease(w.id) === null) return; // draining: renew what is held, take nothing
-    // A failed lease call is the tick's error too when it came first (the reachability line names it).
-    if (!(await tickWorldLease(x.leaseTick, w.id, (err) => void (error ??= err)))) failures++;
+    // A failed lease call is the tick's error too when it came first (the reachability line names it). A renewal of the
+    // world still in flight (renewHeldLeases, the tick before ran long) is this tick's renewal of it.
+    await leaseStep(x, w.id, async () => {
+      if (!(await tickWorldLease(x.leaseTick, w.id, (err) => void (error ??= err)))) failures++;
+    });
   };
   const refresh = async (): Promise<void> => {
     try {
@@ -109,11 +126,13 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   // created one's is kept from its claim until the runner hosts it or its failed create is undone.
   const keep = async (worldId: string): Promise<void> => {
     if (c.heldLease(worldId) === null) return;
-    try {
-      await c.renew(worldId, id, o.leaseTtlMs);
-    } catch (err) {
-      failed(err);
-    }
+    await leaseStep(x, worldId, async () => {
+      try {
+        await c.renew(worldId, id, o.leaseTtlMs);
+      } catch (err) {
+        failed(err);
+      }
+    });
   };
   const hosted = new Set(o.worlds().map((w) => w.id));
   x.meter.sample(performance.now());
@@ -123,6 +142,33 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && x.drain() === 'none')
     failures += await x.takeover.takeOrphans();
   return { failures, error };
+};
+
+/**
+ * While a control tick runs past its interval (a grant's bounded store reads and coordinator calls add up to
+ * ~70 % of the TTL: docs/CLUSTER.md "A store that does not answer"), run the lease step of every world whose
+ * lease is held here and whose step is not running: the tick waits for its slowest world, and the others'
+ * renewals must not wait with it (at a 2 s TTL an event loop slowed by the machine's load made a held world lapse
+ * after a slow takeover of another). The same step as the tick's ({@link tickWorldLease}: a renewal, and what a
+ * refused or lapsed one leads to), except for a world whose stepping is held (migrating, being adopted) or whose
+ * handed lease waits for its adopt request (its grace counts ticks): those are the tick's. A lease kept for a
+ * create or delete is renewed as the tick does. Failures are counted as there, not against reachability.
+ */
+export const renewHeldLeases = async (x: ControlTickContext): Promise<void> => {
+  const o = x.opts;
+  const c = o.coordinator;
+  const steps: Array<Promise<boolean>> = [];
+  const hosted = new Set<string>();
+  for (const w of o.worlds()) {
+    hosted.add(w.id);
+    if (c.heldLease(w.id) === null || x.leaseTick.held.has(w.id) || x.takeover.awaitingHandover(w.id)) continue;
+    steps.push(leaseStep(x, w.id, async () => void (await tickWorldLease(x.leaseTick, w.id))));
+  }
+  for (const worldId of new Set([...x.deleting, ...x.creating])) {
+    if (hosted.has(worldId) || c.heldLease(worldId) === null) continue;
+    steps.push(leaseStep(x, worldId, async () => void (await c.renew(worldId, o.instanceId, o.leaseTtlMs).catch(() => undefined))));
+  }
+  await Promise.all(steps);
 };
 
 /** The coordinator became unreachable (warn: which one, where, the first error) or answers again (info). */

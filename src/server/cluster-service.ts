@@ -28,7 +28,14 @@ import { StepRangeLog } from './cluster-step-ranges.js';
 import { WorldTakeover } from './cluster-takeover.js';
 import { ClusterView, type WorldOwner } from './cluster-view.js';
 import type { LeaseTickContext } from './cluster-lease-tick.js';
-import { instanceInfo, logReachability, runControlTick, type ControlTickContext, type DrainState } from './cluster-control-tick.js';
+import {
+  instanceInfo,
+  logReachability,
+  renewHeldLeases,
+  runControlTick,
+  type ControlTickContext,
+  type DrainState,
+} from './cluster-control-tick.js';
 import { FenceAnnouncer } from './cluster-fence-announce.js';
 import { AdminWorldLeases } from './cluster-claim.js';
 import { grantReads } from './cluster-stored.js';
@@ -55,7 +62,10 @@ export class ClusterService implements Service {
   readonly #granted = new Set<string>(); // `LeaseTickContext.granted`; a deleted world's forgotten (#drop)
   /** Instances and leases as of the last control tick (src/server/cluster-view.ts). */
   readonly #view: ClusterView;
-  readonly #control = new ControlTickTimer(() => this.#runTick());
+  readonly #control = new ControlTickTimer(
+    () => this.#runTick(),
+    () => this.#renewWhileOverdue(),
+  );
   #watchdog: NodeJS.Timeout | null = null;
   #reachable = true;
   /** Worlds whose stepping is held (migrating out, being adopted): not stepped, sessions kept. */
@@ -124,6 +134,7 @@ export class ClusterService implements Service {
       deleting: this.#admin.deleting,
       creating: this.#admin.creating,
       setView: (instances, leases) => this.#view.set(instances, leases),
+      leaseSteps: new Set(),
     };
   }
 
@@ -377,6 +388,13 @@ export class ClusterService implements Service {
 
   #watch(): void {
     watchStepping(this.#watchCtx);
+  }
+
+  /** The held leases renewed while a control tick runs past its interval (src/server/cluster-control-tick.ts `renewHeldLeases`). */
+  async #renewWhileOverdue(): Promise<void> {
+    if (!this.#o.enforce) return;
+    await renewHeldLeases(this.#tickCtx);
+    this.#watch();
   }
 
   async #runTick(): Promise<void> {
