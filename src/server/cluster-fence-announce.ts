@@ -17,8 +17,9 @@
  *
  * The control tick waits for an announce at most {@link FenceAnnouncer.tickWaitMs} (`announceInTick`): the
  * fence-row wait and 100 ms, at least a sixth of the TTL. A store whose connection the network dropped silently
- * does not answer before its whole query timeout (5 s), and the tick renews no other lease while it waits
- * (ticks never overlap): they would lapse (docs/CLUSTER.md "An instance cut off from the network"). Past
+ * does not answer before its whole query timeout (5 s), and ticks never overlap: the next tick's grants and checks
+ * would wait for it (the held leases are renewed meanwhile only by the interval's renewal pass, `renewHeldLeases`
+ * in src/server/cluster-control-tick.ts; docs/CLUSTER.md "An instance cut off from the network"). Past
  * the bound the announce stays in flight, the world is not stepped and gets no write fence (its token is
  * not recorded), and a later tick takes the answer: one announce per world in flight at most, so a silent
  * store never holds a second. Logged at the 1st, 10th, 100th… tick in a row that stopped waiting.

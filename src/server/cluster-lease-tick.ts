@@ -20,13 +20,14 @@
  *
  * The tick waits for these two reads of the store (the record's lookup, a resume's check) at most
  * `orphanScanWaitMs` (a sixth of the TTL): a store whose connection the network dropped silently answers only
- * at its query timeout (5 s), and the tick renews no other lease meanwhile (docs/CLUSTER.md "An instance cut
- * off from the network"). Past the bound the lease is given back (the world does not step), the read stays in
- * flight (one per world: `GrantReads`), the world is not acquired here again until it settled (each grant would give
- * the lease back again: a new token per tick), and the next grant of the world takes its answer — only when that grant's
- * token follows the one given back (tokens count grants: nobody else held the world meanwhile, so the store's
- * answer still holds); else the reads are sent again (`dropStaleReads`). A record's lookup that fails outright is
- * warned at the 1st, 10th, 100th… failure in a row, as the unanswered reads are.
+ * at its query timeout (5 s), and the next tick waits for this one (the held leases are renewed meanwhile only by
+ * the interval's renewal pass; docs/CLUSTER.md "An instance cut off from the network"). Past the bound the lease is
+ * given back (the world does not step), the read stays in flight (one per world: `GrantReads`), the world is not
+ * acquired here again until it settled (each grant would give the lease back again: a new token per tick), and the
+ * next grant of the world takes its answer — only when that grant's token follows the one given back (tokens count
+ * grants: nobody else held the world meanwhile, so the store's answer still holds); else the reads are sent again
+ * (`dropStaleReads`). A record's lookup that fails outright is warned at the 1st, 10th, 100th… failure in a row, as
+ * the unanswered reads are.
  *
  * Nor is a world acquired here again whose takeover gave its lease back while its fencing-token announce was still in
  * flight, until the store answered it (docs/CLUSTER.md "A store that does not answer").

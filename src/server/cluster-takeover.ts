@@ -222,7 +222,7 @@ export class WorldTakeover {
    * A failover's {@link adopt} for the control tick, counted (`failovers`) and `adopted` run once the world is
    * restored: the tick waits for it at most {@link TakeoverContext.tickWaitMs}. Its restore reads the store
    * (checkpoint, record), which on a connection the network dropped silently answers only at its query timeout
-   * (5 s), and the tick renews no other lease meanwhile. Past the bound the adoption goes on, the world held (not
+   * (5 s), and the next tick waits for this one. Past the bound the adoption goes on, the world held (not
    * stepped) until it ends; a later tick renews its lease. Rejects as the adoption does within the bound.
    */
   async adoptInTick(worldId: string, token: number, adopted: () => void = () => {}): Promise<void> {
