@@ -43,6 +43,8 @@ export interface TestServer {
   idle(): Promise<void>;
   /** Resolves once an input waits in the world's ingest for the next step (throws after `timeoutMs`). */
   inputQueued(timeoutMs?: number): Promise<void>;
+  /** Resolves once at least `n` join/leave facts wait in the world's ingest for the next step (throws after `timeoutMs`). */
+  sessionFactsQueued(n: number, timeoutMs?: number): Promise<void>;
   client(): Promise<WorldtickClient>;
   stop(): Promise<void>;
 }
@@ -100,6 +102,11 @@ export const startTestServer = async (
       // A fixed wait is not enough on a loaded machine: an input the step misses is never acknowledged.
       for (const end = Date.now() + timeoutMs; pending(INPUT_INGEST_TYPE) === 0; await settle(2))
         if (Date.now() > end) throw new Error(`no input reached the ingest within ${timeoutMs} ms`);
+    },
+    async sessionFactsQueued(n, timeoutMs = 10_000) {
+      // A fixed wait is not enough on a loaded machine: a join whose hello the server has not handled yet misses the step.
+      for (const end = Date.now() + timeoutMs; sessionFactsPending() < n; await settle(2))
+        if (Date.now() > end) throw new Error(`${n} join/leave facts did not reach the ingest within ${timeoutMs} ms`);
     },
     step: (n = 1) => {
       stepWorld(world, n);

@@ -161,7 +161,7 @@ describe('one identity is one player per world', () => {
     const b = await openRaw(ts.url);
     open.push(a, b);
     a.send([1, 1, 'w1', 'erin', 'erin-secret', null]);
-    await settle(30);
+    await ts.sessionFactsQueued(1); // a's join in flight (a fixed wait: not on a loaded machine)
     b.send([1, 1, 'w1', 'erin', 'erin-secret', null]);
     b.send([2, 1, 1, 0, 0]); // an input before the welcome: held, applied to the player taken over
     await settle(30);

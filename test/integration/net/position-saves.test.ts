@@ -144,7 +144,7 @@ describe('durable session writes are batched', () => {
     ts.hold = true; // every disconnect is applied by the same step
     for (const c of clients) c.close();
     await Promise.all(clients.map((c) => c.closed()));
-    await settle(50);
+    await ts.sessionFactsQueued(clients.length); // every disconnect waits for the step (a fixed wait: not on a loaded machine)
     ts.hold = false;
     await ts.idle();
     await settle(50);

@@ -264,10 +264,10 @@ describe('entity identity', () => {
     ts.hold = true; // a's leave and c's join are applied by the same step below
     a.close();
     await a.closed();
-    await settle(20);
+    await ts.sessionFactsQueued(1); // a's leave
     const c = await ts.client();
     const joined = c.join('w1', 'c');
-    await settle(20);
+    await ts.sessionFactsQueued(2); // and c's join: a fixed 20 ms was once too short for the hello (fresh-clone CI)
     ts.step(1);
     const wc = await joined;
     expect(wc.playerId).toBe(wa.playerId); // bitecs recycles the id at once
