@@ -146,10 +146,10 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
 
 /**
  * While a control tick runs past its interval (a grant's bounded store reads and coordinator calls add up to
- * ~70 % of the TTL: docs/CLUSTER.md "A store that does not answer"), run the lease step of every world whose
- * lease is held here and whose step is not running: the tick waits for its slowest world, and the others'
- * renewals must not wait with it (at a 2 s TTL an event loop slowed by the machine's load made a held world lapse
- * after a slow takeover of another). The same step as the tick's ({@link tickWorldLease}: a renewal, and what a
+ * ~70 % of the TTL: docs/CLUSTER.md "An instance cut off from the network"), run the lease step of every world
+ * whose lease is held here and whose step is not running: the tick waits for its slowest world, and the others'
+ * renewals must not wait with it (at a 2 s TTL that left ~0.37 s for an event loop slowed by the machine's load;
+ * at the CLI's shortest TTL, nothing). The same step as the tick's ({@link tickWorldLease}: a renewal, and what a
  * refused or lapsed one leads to), except for a world whose stepping is held (migrating, being adopted) or whose
  * handed lease waits for its adopt request (its grace counts ticks): those are the tick's. A lease kept for a
  * create or delete is renewed as the tick does. Failures are counted as there, not against reachability.

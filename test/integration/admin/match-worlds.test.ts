@@ -11,8 +11,11 @@ import { defineGame, grantPlayerReward, playerIdOf, query, setWorldTimer, startS
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { call, sleep, type Started, useRuntime } from './harness.js';
 
-/** Wait until `f` is true (a bounded poll, not a timing assertion). */
-const until = async (f: () => Promise<boolean> | boolean, ms = 4000): Promise<void> => {
+/**
+ * Wait until `f` is true (a bounded poll, not a timing assertion: it ends when `f` holds). 20 s: the 4 s this had was a
+ * timing threshold a stress run crossed (the created world's first checkpoint not read back within it).
+ */
+const until = async (f: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(25)) if (await f()) return;
   throw new Error('condition not reached');
 };
@@ -36,7 +39,7 @@ describe('short-lived worlds: create, play, delete, again', () => {
 
   it('measures a world created again under a deleted id afresh (no load of the deleted one)', async () => {
     expect((await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'match-b', npcs: 300, capacity: 400 } })).status).toBe(201);
-    await until(async () => ((await load(s, 'match-b')) ?? 0) > 0, 8000);
+    await until(async () => ((await load(s, 'match-b')) ?? 0) > 0);
     expect((await call(s.base, 'DELETE', '/api/v1/worlds/match-b')).status).toBe(200);
     // Paused: the new world never steps, so nothing of its own is ever measured.
     const body = { id: 'match-b', npcs: 0, capacity: 100, config: { simulation: { pauseSimulation: true } } };
