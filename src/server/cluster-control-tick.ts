@@ -54,6 +54,27 @@ const leaseStep = async (x: ControlTickContext, worldId: string, step: () => Pro
   return true;
 };
 
+/**
+ * Leases held for worlds not hosted here: a deleted world's lease outlives it until its record is gone
+ * (src/server/cluster-service.ts `forget`); a created one's is kept from its claim until the runner hosts it or its
+ * failed create is undone. Renewed, nothing more ({@link renewKept}).
+ */
+const keptLeases = (x: ControlTickContext, hosted: ReadonlySet<string>): string[] =>
+  [...new Set([...x.deleting, ...x.creating])].filter((w) => !hosted.has(w));
+
+/** Renew a kept lease (when still held) as its lease step; a failed call is told to `onError`. */
+const renewKept = async (x: ControlTickContext, worldId: string, onError: (err: unknown) => void): Promise<void> => {
+  const o = x.opts;
+  if (o.coordinator.heldLease(worldId) === null) return;
+  await leaseStep(x, worldId, async () => {
+    try {
+      await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
+    } catch (err) {
+      onError(err);
+    }
+  });
+};
+
 /** This instance's presence record: capacity 0 while draining or stopping, flagged `draining` only for a drain. */
 export const instanceInfo = (o: ClusterServiceOptions, drain: DrainState): InstanceInfo => ({
   id: o.instanceId,
@@ -122,22 +143,10 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
       failed(err);
     }
   };
-  // A deleted world's lease outlives it until its record is gone (src/server/cluster-service.ts `forget`); a
-  // created one's is kept from its claim until the runner hosts it or its failed create is undone.
-  const keep = async (worldId: string): Promise<void> => {
-    if (c.heldLease(worldId) === null) return;
-    await leaseStep(x, worldId, async () => {
-      try {
-        await c.renew(worldId, id, o.leaseTtlMs);
-      } catch (err) {
-        failed(err);
-      }
-    });
-  };
   const hosted = new Set(o.worlds().map((w) => w.id));
   x.meter.sample(performance.now());
-  const kept = [...new Set([...x.deleting, ...x.creating])].filter((w) => !hosted.has(w));
-  await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...kept.map(keep)]);
+  const kept = keptLeases(x, hosted).map((worldId) => renewKept(x, worldId, failed));
+  await Promise.all([presence(), refresh(), ...o.worlds().map(lease), ...kept]);
   // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && x.drain() === 'none')
     failures += await x.takeover.takeOrphans();
@@ -152,21 +161,17 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
  * at the CLI's shortest TTL, nothing). The same step as the tick's ({@link tickWorldLease}: a renewal, and what a
  * refused or lapsed one leads to), except for a world whose stepping is held (migrating, being adopted) or whose
  * handed lease waits for its adopt request (its grace counts ticks): those are the tick's. A lease kept for a
- * create or delete is renewed as the tick does. Failures are counted as there, not against reachability.
+ * create or delete is renewed as the tick does. Failures are counted as there, not against reachability. Nothing
+ * without `enforce` (one instance: nothing is gated).
  */
 export const renewHeldLeases = async (x: ControlTickContext): Promise<void> => {
   const o = x.opts;
-  const c = o.coordinator;
-  const steps: Array<Promise<boolean>> = [];
-  const hosted = new Set<string>();
-  for (const w of o.worlds()) {
-    hosted.add(w.id);
-    if (c.heldLease(w.id) === null || x.leaseTick.held.has(w.id) || x.takeover.awaitingHandover(w.id)) continue;
-    steps.push(leaseStep(x, w.id, async () => void (await tickWorldLease(x.leaseTick, w.id))));
-  }
-  for (const worldId of new Set([...x.deleting, ...x.creating])) {
-    if (hosted.has(worldId) || c.heldLease(worldId) === null) continue;
-    steps.push(leaseStep(x, worldId, async () => void (await c.renew(worldId, o.instanceId, o.leaseTtlMs).catch(() => undefined))));
+  if (!o.enforce) return;
+  const hosted = new Set(o.worlds().map((w) => w.id));
+  const steps: Array<Promise<unknown>> = keptLeases(x, hosted).map((worldId) => renewKept(x, worldId, () => {}));
+  for (const worldId of hosted) {
+    if (o.coordinator.heldLease(worldId) === null || x.leaseTick.held.has(worldId) || x.takeover.awaitingHandover(worldId)) continue;
+    steps.push(leaseStep(x, worldId, () => tickWorldLease(x.leaseTick, worldId).then(() => undefined)));
   }
   await Promise.all(steps);
 };

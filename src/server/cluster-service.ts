@@ -62,9 +62,10 @@ export class ClusterService implements Service {
   readonly #granted = new Set<string>(); // `LeaseTickContext.granted`; a deleted world's forgotten (#drop)
   /** Instances and leases as of the last control tick (src/server/cluster-view.ts). */
   readonly #view: ClusterView;
+  // While a tick runs past its interval, the held leases whose step is done are renewed (`renewHeldLeases`).
   readonly #control = new ControlTickTimer(
     () => this.#runTick(),
-    () => this.#renewWhileOverdue(),
+    () => renewHeldLeases(this.#tickCtx).then(() => this.#watch()),
   );
   #watchdog: NodeJS.Timeout | null = null;
   #reachable = true;
@@ -288,10 +289,7 @@ export class ClusterService implements Service {
     this.#ranges.record(world, this.#o.instanceId, token, this.#epochNow());
   }
 
-  /**
-   * A world created through the admin API: take its lease and announce its token before the `201`
-   * (`AdminWorldLeases.claim`; an unanswered acquire asked again for up to `retryForMs`).
-   */
+  /** An admin-created world: its lease taken, its token announced before the `201` (`AdminWorldLeases.claim`: `retryForMs`). */
   claim(worldId: string, retryForMs?: number): Promise<number> {
     return this.#admin.claim(worldId, retryForMs);
   }
@@ -388,13 +386,6 @@ export class ClusterService implements Service {
 
   #watch(): void {
     watchStepping(this.#watchCtx);
-  }
-
-  /** The held leases renewed while a control tick runs past its interval (src/server/cluster-control-tick.ts `renewHeldLeases`). */
-  async #renewWhileOverdue(): Promise<void> {
-    if (!this.#o.enforce) return;
-    await renewHeldLeases(this.#tickCtx);
-    this.#watch();
   }
 
   async #runTick(): Promise<void> {

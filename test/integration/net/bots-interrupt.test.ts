@@ -307,28 +307,25 @@ describe.concurrent('bots CLI stopped by a signal', () => {
     expect(existsSync(run.file)).toBe(false);
     expect(run.io.out).toBe('');
     for (const pid of kids) process.kill(pid, 'SIGCONT');
-    await until('the children exited', () => kids.every((pid) => !existsSync(`/proc/${pid}`) || /\) Z/.test(statOf(pid))), 20_000);
+    await until(
+      'the children exited',
+      () => kids.every((pid) => !existsSync(`/proc/${pid}`) || /\) Z/.test(procFile(pid, 'stat'))),
+      20_000,
+    );
   });
 });
 
 /** Whether `sig` is pending for process `pid`, generated but not yet delivered (Linux /proc: SigPnd, ShdPnd). */
 const signalPending = (pid: number, sig: NodeJS.Signals): boolean => {
   const bit = 1n << BigInt((osConstants.signals[sig] ?? 0) - 1);
-  const masks = [...statusOf(pid).matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
+  const masks = [...procFile(pid, 'status').matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
   return masks.some((m) => (m & bit) !== 0n);
 };
 
-const statusOf = (pid: number): string => {
+/** `/proc/<pid>/<file>` (`stat`, `status`), or '' once the process is gone. */
+const procFile = (pid: number, file: string): string => {
   try {
-    return readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return '';
-  }
-};
-
-const statOf = (pid: number): string => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
     return '';
   }
