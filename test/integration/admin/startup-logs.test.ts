@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { tempDataDir } from '../../helpers/data-dir.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -16,9 +17,7 @@ describe('npm start: admin URL, generated token, debug step summaries', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'src/cli/main.ts',
+        ...(await childNodeArgs('src/cli/main.ts')),
         '--data-dir',
         tempDataDir().dir,
         '--npcs',

@@ -117,8 +117,8 @@ describe('npm start: stopping', () => {
   it.concurrent('--version prints worldtick first, then node, the native packages loaded and the schemas, one `name version` a line; exit 0', async ({
     expect,
   }) => {
-    // Not execFileSync: the ~3 s tsx start would hold the event loop the concurrent tests read their children on.
-    const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], {
+    // Not execFileSync: the child's start would hold the event loop the concurrent tests read their children on.
+    const { stdout: out } = await promisify(execFile)(process.execPath, [...(await childNodeArgs('src/cli/main.ts')), '--version'], {
       cwd: ROOT,
       encoding: 'utf8',
     });

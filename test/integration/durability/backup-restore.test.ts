@@ -13,9 +13,11 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupSqliteStore } from '../../../src/cli/backup.js';
 import { startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+const BACKUP = await childNodeArgs('src/cli/backup-main.ts');
 const PLAYER = `t:${'ab'.repeat(16)}`;
 
 describe('backup of the SQLite store while the server runs, and restore from it', () => {
@@ -57,11 +59,8 @@ describe('backup of the SQLite store while the server runs, and restore from it'
     // Both commands run at once (each is a process start), with the restore below.
     const cli = (file: string): Promise<{ status: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', 'src/cli/backup-main.ts', '--data-dir', src.dir, '--out', file],
-          { cwd: ROOT },
-          (err, stdout, stderr) => resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
+        execFile(process.execPath, [...BACKUP, '--data-dir', src.dir, '--out', file], { cwd: ROOT }, (err, stdout, stderr) =>
+          resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
         );
       });
     const ackedBeforeCli = acked;

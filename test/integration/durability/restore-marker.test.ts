@@ -25,6 +25,7 @@ const SERVER_ARGS = ['--port', '0', '--admin-port', '0', '--npcs', '10', '--stat
 
 /** The server (`npm start`'s program; its refusal is the subject), compiled once per run (test/helpers/child-node.ts). */
 const MAIN = await childNodeArgs('src/cli/main.ts');
+const BACKUP = await childNodeArgs('src/cli/backup-main.ts');
 
 /** `npm start` on `dataDir`, run to its exit (a server that starts instead is stopped after `timeout` ms: status null). */
 const startToExit = (dataDir: string, timeout = 45_000): SpawnSyncReturns<string> =>
@@ -125,7 +126,7 @@ describe('the restore marker', () => {
     writeFileSync(marker, `${JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), host: hostname() })}\n`);
     try {
       const out = join(src.dir, 'during-restore.sqlite');
-      const bk = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/backup-main.ts', '--data-dir', data.dir, '--out', out], {
+      const bk = spawnSync(process.execPath, [...BACKUP, '--data-dir', data.dir, '--out', out], {
         cwd: ROOT,
         encoding: 'utf8',
       });

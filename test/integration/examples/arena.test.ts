@@ -6,6 +6,7 @@
  * field replicated (in enter entries and as a changed field); and `examples/arena/main.ts` run
  * as a process that logs its bound ports.
  */
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -126,9 +127,7 @@ describe('examples/arena/main.ts', () => {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'examples/arena/main.ts',
+        ...(await childNodeArgs('examples/arena/main.ts')),
         '--data-dir',
         tempDataDir().dir,
         '--port',

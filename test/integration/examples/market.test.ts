@@ -14,6 +14,7 @@ import { startServer, type RunningServer } from '../../../src/index.js';
 import { createMarketGame } from '../../../examples/market/game.js';
 import { choose, MarketPlayer } from '../../../examples/market/bot.js';
 import { CATALOGUE, MSG } from '../../../examples/market/rules.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 const dataDir = tempDataDir('wt-market-');
@@ -119,13 +120,10 @@ describe('examples/market', () => {
   });
 
   it('the headless bot (examples/market/bot.ts) joins, buys what is in stock and prints its receipts', async () => {
-    const bot = fileURLToPath(new URL('../../../examples/market/bot.ts', import.meta.url));
+    const bot = await childNodeArgs(fileURLToPath(new URL('../../../examples/market/bot.ts', import.meta.url)));
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', bot, '--url', url, '--name', 'erin', '--buys', '2'],
-        { timeout: 20_000 },
-        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      execFile(process.execPath, [...bot, '--url', url, '--name', 'erin', '--buys', '2'], { timeout: 20_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
       ),
     );
     const lines = out

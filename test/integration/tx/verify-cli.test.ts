@@ -15,8 +15,10 @@ import { parseOptions } from '../../../src/cli/options.js';
 import { runVerifyCli, verifyOffline } from '../../../src/cli/verify.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime } from '../../../src/server/runtime.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/cli/verify-main.ts', import.meta.url));
+/** The verify command (src/cli/verify-main.ts) as a child runs it: compiled in a vitest run (test/helpers/child-node.ts). */
+const VERIFY = await childNodeArgs(fileURLToPath(new URL('../../../src/cli/verify-main.ts', import.meta.url)));
 
 it('verify: the admin route and the CLI report 0 mismatches after purchases; offline too', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wt-verify-'));
@@ -93,7 +95,7 @@ it('verify: the admin route and the CLI report 0 mismatches after purchases; off
     // mistyped directory: three processes at once.
     const cli = (args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
       new Promise((resolve) => {
-        execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], (err, stdout, stderr) =>
+        execFile(process.execPath, [...VERIFY, ...args], (err, stdout, stderr) =>
           resolve({ status: err ? Number(err.code) : 0, stdout, stderr }),
         );
       });

@@ -22,6 +22,7 @@ import { replayLog } from '../../../src/replay/replayer.js';
 import { runStep } from '../../../src/world/step.js';
 import type { SimWorld } from '../../../src/world/sim-world.js';
 import { Score, SCORE_SESSION, scoreGame } from '../../helpers/score-game.js';
+import { childNodeArgs } from '../../helpers/child-node.js';
 import { recipeOfTestWorld } from '../../helpers/world-recipe.js';
 
 const run = promisify(execFile);
@@ -78,7 +79,7 @@ describe('record and replay a game world', () => {
     ]);
     expect(ok.stdout).toMatch(/world g of game score, from checkpoint running\.wtlog\.start\.wtck/);
     expect(ok.stdout).toMatch(/^OK: 30 steps replayed, 11\/11 hashes matched$/m);
-    const bad = await run('node', ['--import', 'tsx', 'src/replay/main.ts', ckLog, '--quiet']).then(
+    const bad = await run('node', [...(await childNodeArgs('src/replay/main.ts')), ckLog, '--quiet']).then(
       () => null,
       (e: { code: number; stderr: string }) => e,
     );
