@@ -70,9 +70,24 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
 
   it("the owner stops (SIGTERM): closed 1001, the bots reconnect to the URL they were given and reach the world's new owner", async () => {
     const [a, b] = inst;
-    // After the first case b owns the world: moved back to a, where the bots join (given b's URL).
-    if ((await ownersFrom(b))[W] === 'b') expect((await b.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'a' })).status).toBe(200);
-    await until('a owns the world', async () => (await ownersFrom(b))[W] === 'a', 20_000);
+    // After the first case b owns the world: moved back to a, where the bots join (given b's URL). This move
+    // is the case's setup (the first case asserts a migration): one refused is asked again, and said. In one of
+    // eight runs of two copies of test/integration/cluster beside a busy process it answered 409 (its body was
+    // not printed then), as a lease that lapses under such load does ("no longer owned here", TTL note above).
+    const refusals: string[] = [];
+    await until(
+      'a owns the world',
+      async () => {
+        if ((await ownersFrom(b))[W] === 'b') {
+          const back = await b.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'a' });
+          if (back.status !== 200) refusals.push(`${back.status} ${back.text}`);
+        }
+        return (await ownersFrom(b))[W] === 'a';
+      },
+      30_000,
+      250,
+    );
+    if (refusals.length > 0) console.warn(`bots-moves: moving ${W} back to a was refused first: ${refusals.join('; ')}`);
     // The window only has to include the close (the stop follows the bots' join at once): a move the close
     // starts is followed to its end after the window (the report waits for the moves in flight).
     const run = await runBots(b.gameUrl, ['--duration', '3']);
