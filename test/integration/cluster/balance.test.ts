@@ -18,6 +18,7 @@ import { adminApi, createRetrying, ownersFrom, startInstance, until, type TestIn
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
 
+const LEASE_LOST = 'cluster: cannot prove ownership of the world, stopped stepping';
 const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster balance');
 
@@ -132,9 +133,17 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     for (const r of round.reports as Array<{ instance: string; worlds: Array<{ worldId: string }> }>)
       for (const w of r.worlds) expected[w.worldId] = r.instance;
     for (const m of plan.moves as Array<{ worldId: string; to: string }>) expected[m.worldId] = m.to;
+    let seen: Record<string, string> = {};
     const owners = await until('ownership as planned', async () => {
-      const o = await ownersFrom(a);
+      const o = (seen = await ownersFrom(a));
       return Object.entries(expected).every(([w, i]) => o[w] === i) ? o : null;
+    }).catch((err: Error) => {
+      // Said on a failure: which worlds are elsewhere, and any lease an instance lost meanwhile (a stall past the TTL).
+      const off = Object.entries(expected).filter(([w, i]) => seen[w] !== i);
+      const lost = inst.flatMap((i) => i.lines.filter((l) => l.msg === LEASE_LOST).map((l) => `${i.id}:${String(l.world)}`));
+      throw new Error(
+        `${err.message}: ${off.map(([w, i]) => `${w} planned ${i}, owner ${seen[w]}`).join('; ')}; leases lost: ${lost.join(', ') || 'none'}`,
+      );
     });
     expect(new Set(Object.values(owners)).size).toBe(3);
     // Hysteresis: measured again, nothing moved in the first round moves again.
