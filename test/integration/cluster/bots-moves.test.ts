@@ -72,8 +72,8 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
     const [a, b] = inst;
     // After the first case b owns the world: moved back to a, where the bots join (given b's URL). This move
     // is the case's setup (the first case asserts a migration): one refused is asked again, and said. In one of
-    // eight runs of two copies of test/integration/cluster beside a busy process it answered 409 (its body was
-    // not printed then), as a lease that lapses under such load does ("no longer owned here", TTL note above).
+    // twelve copies of test/integration/cluster (six runs of two at once beside a busy process) it answered 409;
+    // its body was not printed then. A lease lapsing under such load answers so (TTL note above); the next says.
     const refusals: string[] = [];
     await until(
       'a owns the world',
