@@ -226,6 +226,10 @@ const listening = async ({ id, child, lines, closed, stderr }: Spawned): Promise
   };
 };
 
+/** An instance's log line saying it stopped stepping a world whose lease it cannot prove (src/server/cluster-watchdog.ts). */
+export const leaseLostLine = (m: Record<string, unknown>): boolean =>
+  m.msg === 'cluster: cannot prove ownership of the world, stopped stepping';
+
 /** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
 export const until = async <T>(
   what: string,

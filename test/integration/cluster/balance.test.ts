@@ -14,11 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisTestServer } from '../../helpers/redis-server.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { controlTicks, sharedBackendOrSkip, sharedStoreArgs } from '../../helpers/shared-cluster.js';
-import { adminApi, createRetrying, ownersFrom, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import {
+  adminApi,
+  createRetrying,
+  leaseLostLine,
+  ownersFrom,
+  startInstance,
+  until,
+  type TestInstance,
+} from '../../helpers/cluster-instances.js';
 import type { InstanceRecord } from '../../../src/cluster/coordinator.js';
 import { placeWorld } from '../../../src/cluster/placement.js';
 
-const LEASE_LOST = 'cluster: cannot prove ownership of the world, stopped stepping';
 const NPCS = [2000, 1800, 1600, 1400, 1200, 1000, 900, 800, 700, 600, 500, 400];
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster balance');
 
@@ -140,7 +147,7 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     }).catch((err: Error) => {
       // Said on a failure: which worlds are elsewhere, and any lease an instance lost meanwhile (a stall past the TTL).
       const off = Object.entries(expected).filter(([w, i]) => seen[w] !== i);
-      const lost = inst.flatMap((i) => i.lines.filter((l) => l.msg === LEASE_LOST).map((l) => `${i.id}:${String(l.world)}`));
+      const lost = inst.flatMap((i) => i.lines.filter(leaseLostLine).map((l) => `${i.id}:${String(l.world)}`));
       throw new Error(
         `${err.message}: ${off.map(([w, i]) => `${w} planned ${i}, owner ${seen[w]}`).join('; ')}; leases lost: ${lost.join(', ') || 'none'}`,
       );

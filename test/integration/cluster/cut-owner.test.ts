@@ -31,7 +31,7 @@ import WebSocket from 'ws';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import type { StepRange } from '../../../src/server/cluster-service.js';
-import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { leaseLostLine, ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance } from '../../helpers/cluster-instances.js';
 import { startPlayer, type TestPlayer } from '../../helpers/cluster-players.js';
 import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
@@ -251,9 +251,7 @@ const failoverCase = async (name: string, l: CaseLinks, cut: NetnsLink): Promise
   const cutAt = Date.now();
   // a notices by itself (nothing tells it): it stops stepping the world and closes its sessions.
   const stopped = await until('a stopped stepping', () =>
-    a.lines.find(
-      (m, i) => i >= x.linesBefore && m.msg === 'cluster: cannot prove ownership of the world, stopped stepping' && m.world === WORLD,
-    ),
+    a.lines.find((m, i) => i >= x.linesBefore && leaseLostLine(m) && m.world === WORLD),
   );
   // Cut off, a refuses new players of the world (it cannot prove it owns it).
   const late = new WorldtickClient({ url: a.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
@@ -323,16 +321,15 @@ const storeCutCase = async (name: string, l: CaseLinks): Promise<void> => {
   await l.pg.cut();
   const cutAt = Date.now();
   // Purchases cannot be made durable: every player is answered TX_UNAVAILABLE (and retries its key).
-  const stopLine = (m: Record<string, unknown>): boolean => m.msg === 'cluster: cannot prove ownership of the world, stopped stepping';
   await until(
     'every player refused TX_UNAVAILABLE (or a stopped)',
-    () => x.players.every((p) => p.log.unavailable > 0) || a.lines.slice(x.linesBefore).some(stopLine),
+    () => x.players.every((p) => p.log.unavailable > 0) || a.lines.slice(x.linesBefore).some(leaseLostLine),
     20_000,
   );
   const refusedAt = Date.now();
   await controlTicks(b, 7); // longer than a TTL: a lease a stopped renewing would have lapsed, b would have taken it
   const lines = a.lines.slice(x.linesBefore);
-  expect(lines.filter(stopLine)).toEqual([]);
+  expect(lines.filter(leaseLostLine)).toEqual([]);
   expect(lines.filter((m) => m.msg === 'cluster: coordinator unreachable')).toEqual([]);
   expect(await heldToken(a)).toBe(x.tokenA);
   expect((await ownersFrom(b))[WORLD]).toBe('a');
@@ -343,7 +340,7 @@ const storeCutCase = async (name: string, l: CaseLinks): Promise<void> => {
   const flowingAt = Date.now();
   expect(await heldToken(a)).toBe(x.tokenA);
   // a kept the world throughout, cut and heal: never stopped for want of a lease, every step under its token.
-  expect(a.lines.slice(x.linesBefore).filter(stopLine)).toEqual([]);
+  expect(a.lines.slice(x.linesBefore).filter(leaseLostLine)).toEqual([]);
   const ranges = ((await a.api('GET', '/api/v1/cluster')).json.stepRanges as StepRange[]).filter(
     (r) => r.worldId === WORLD && r.endMs >= cutAt,
   );

@@ -12,7 +12,15 @@
  * default world over.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { ownersFrom, ownsDefaultWorld, startInstance, until, type TestInstance, createWorld } from '../../helpers/cluster-instances.js';
+import {
+  leaseLostLine,
+  ownersFrom,
+  ownsDefaultWorld,
+  startInstance,
+  until,
+  type TestInstance,
+  createWorld,
+} from '../../helpers/cluster-instances.js';
 import { createNetnsLink, type NetnsLink, startPostgresOnLinks } from '../../helpers/netns-link.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { findRedisServer, type RedisTestServer, startRedisServer } from '../../helpers/redis-server.js';
@@ -55,8 +63,6 @@ const heldToken = async (i: TestInstance, worldId: string): Promise<number | und
   ((await i.api('GET', '/api/v1/cluster')).json.held as Array<{ worldId: string; fencingToken: number }>).find((h) => h.worldId === worldId)
     ?.fencingToken;
 
-const stopLine = (m: Record<string, unknown>): boolean => m.msg === 'cluster: cannot prove ownership of the world, stopped stepping';
-
 describe.skipIf(skip !== null)('cluster: a world granted to an instance whose store is cut off', () => {
   it('does not hold the control tick: the instance keeps its other world; the new one steps after the heal', async () => {
     const [rl, pl, fl] = links;
@@ -93,7 +99,7 @@ describe.skipIf(skip !== null)('cluster: a world granted to an instance whose st
     );
     await controlTicks(a, 7); // longer than a TTL: a lease the tick stopped renewing would have lapsed
     const during = a.lines.slice(linesBefore);
-    expect(during.filter(stopLine)).toEqual([]);
+    expect(during.filter(leaseLostLine)).toEqual([]);
     expect(await heldToken(a, W2)).toBe(token);
     expect(
       during.some(
@@ -120,7 +126,7 @@ describe.skipIf(skip !== null)('cluster: a world granted to an instance whose st
     );
     const steppingAt = Date.now();
     const after = a.lines.slice(linesBefore);
-    expect(after.filter(stopLine)).toEqual([]);
+    expect(after.filter(leaseLostLine)).toEqual([]);
     expect(await heldToken(a, W2)).toBe(token);
     expect(a.child.exitCode).toBe(null);
     const loud = after.filter((l) => Number(l.level) >= 40);
