@@ -12,17 +12,37 @@ import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.
 import { CloseCode } from '../../../src/errors.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoInstancesOwning } from '../../helpers/shared-cluster.js';
-import { ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
+import { leaseLostLine, ownersFrom, until, type TestInstance } from '../../helpers/cluster-instances.js';
 
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster operator state');
 
-/** A new session to `world` through `gameUrl` is refused with close 4013 (MAINTENANCE). */
-const expectRefused = async (gameUrl: string, world: string): Promise<void> => {
-  const c = new WorldtickClient({ url: gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
-  await c.connect();
-  await expect(c.join(world, 'newcomer')).rejects.toThrow(/maintenance/);
-  await c.closed();
-  expect(c.closeCode).toBe(CloseCode.MAINTENANCE);
+/**
+ * A new session to `world` through `gameUrl` is refused with close 4013 (MAINTENANCE). A join answered
+ * NOT_OWNER (close 4015, "retry": the owner's short lease near its end on a starved machine, seen once in a
+ * double run of test/integration/cluster at load 15) is sent again as a client does, for up to 15 s, and
+ * printed with the lease-lost lines of `owner` (the instance behind `gameUrl`).
+ */
+const expectRefused = async (owner: TestInstance, world: string): Promise<void> => {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const c = new WorldtickClient({ url: owner.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
+    await c.connect();
+    const err = await c.join(world, 'newcomer').then(
+      () => new Error('joined a world in maintenance'),
+      (e: unknown) => e as Error,
+    );
+    await c.closed();
+    if (c.closeCode === CloseCode.LEASE_LOST && Date.now() < deadline) {
+      console.log(
+        `ops-handover: join refused for now (${err.message}); lease-lost lines: ${JSON.stringify(owner.lines.filter(leaseLostLine))}`,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    expect(err.message).toMatch(/maintenance/);
+    expect(c.closeCode).toBe(CloseCode.MAINTENANCE);
+    return;
+  }
 };
 
 /** The operator state of `world` as `inst` (its owner) reports it. */
@@ -47,7 +67,7 @@ describe.skipIf(skip !== null)('cluster: operator state moves with the world', (
     expect((await a.api('PUT', '/api/v1/worlds/o1/controller/override', { mode: 'degraded', seconds: 3600 })).json.durable).toBe(true);
     const t = await a.api('POST', '/api/v1/worlds/o1/periodic', { name: 'nightly', intervalSeconds: 86_400, clock: 'wall' });
     expect(t.json.durable, JSON.stringify(t.json)).toBe(true);
-    await expectRefused(a.gameUrl, 'o1');
+    await expectRefused(a, 'o1');
 
     // Migration a → b.
     const m = await a.api('POST', '/api/v1/worlds/o1/migrate', { to: 'b' });
@@ -56,7 +76,7 @@ describe.skipIf(skip !== null)('cluster: operator state moves with the world', (
     expect(onB.maintenance).toMatchObject({ on: true, world: { on: true, reason: 'rebalancing' }, periodicHeld: true });
     expect(onB.override).toMatchObject({ mode: 'degraded', override: { mode: 'degraded' } });
     expect(onB.task).toMatchObject({ declared: true, intervalSeconds: 86_400, clock: 'wall' });
-    await expectRefused(b.gameUrl, 'o1');
+    await expectRefused(b, 'o1');
 
     // Failover b → a (SIGKILL: nothing is written on the way out).
     b.child.kill('SIGKILL');
@@ -70,6 +90,6 @@ describe.skipIf(skip !== null)('cluster: operator state moves with the world', (
     expect(onA.maintenance).toMatchObject({ on: true, world: { on: true, reason: 'rebalancing' } });
     expect(onA.override.override).toMatchObject({ mode: 'degraded' });
     expect(onA.task).toMatchObject({ declared: true });
-    await expectRefused(a.gameUrl, 'o1');
+    await expectRefused(a, 'o1');
   }, 90_000);
 });
