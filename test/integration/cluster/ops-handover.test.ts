@@ -17,10 +17,10 @@ import { leaseLostLine, ownersFrom, until, type TestInstance } from '../../helpe
 const { skip, pg: sharedPg } = await sharedBackendOrSkip('cluster operator state');
 
 /**
- * A new session to `world` through `gameUrl` is refused with close 4013 (MAINTENANCE). A join answered
+ * A new session to `world` on `owner`'s game port is refused with close 4013 (MAINTENANCE). A join answered
  * NOT_OWNER (close 4015, "retry": the owner's short lease near its end on a starved machine, seen once in a
  * double run of test/integration/cluster at load 15) is sent again as a client does, for up to 15 s, and
- * printed with the lease-lost lines of `owner` (the instance behind `gameUrl`).
+ * printed with `owner`'s lease-lost lines.
  */
 const expectRefused = async (owner: TestInstance, world: string): Promise<void> => {
   const deadline = Date.now() + 15_000;
