@@ -57,12 +57,16 @@ export const startGameProcess = async (o: GameProcessOptions): Promise<GameProce
 /**
  * Start `main` ahead of its turn (test/helpers/warm-main.ts): the process loads its modules now and
  * runs `main` on `go()`, which resolves as {@link startGameProcess} does. Say go only once the
- * process before it on the same data dir has exited. `kill()` ends one that is not needed after all.
+ * process before it on the same data dir has exited. `kill()` ends one that is not needed after all; `lines`
+ * are its log lines, also while it starts.
  */
-export const launchGameProcess = async (o: GameProcessOptions): Promise<{ go: () => Promise<GameProcess>; kill: () => void }> => {
+export const launchGameProcess = async (
+  o: GameProcessOptions,
+): Promise<{ go: () => Promise<GameProcess>; kill: () => void; lines: Line[] }> => {
   const s = spawnGame(o, await childNodeArgs('test/helpers/warm-main.ts'), { WT_WARM_ENTRY: o.main });
   s.child.stdin.on('error', () => {}); // killed before its go: EPIPE
   return {
+    lines: s.lines, // its log lines so far, also before go() resolves
     go: () => {
       s.child.stdin.end('go\n');
       return ready(o, s);

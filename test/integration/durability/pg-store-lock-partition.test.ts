@@ -4,8 +4,8 @@
  * test cuts silently (test/helpers/netns-link.ts: no FIN, RST or ICMP crosses; neither side is told).
  *
  * - A killed during the cut: PostgreSQL still holds A's session (and the lock) until its server-side
- *   keepalives end it; server B, started meanwhile on the host, waits for that idle holder (warn)
- *   and starts once the session is gone.
+ *   keepalives end it; server B, started meanwhile on the host (A stopped before, so B's start may be
+ *   slow), waits for that idle holder (warn) and starts once the session is gone.
  * - A partitioned but alive: it must notice on its own that its lock connection is dead (before, the
  *   lock client had no timeout that ended the connection: its heartbeat queries hung behind the
  *   unanswered one and A noticed nothing until TCP gave up or a retransmission after the heal met a
@@ -114,19 +114,28 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
     const link = linkOf(0);
     const { local, ...db } = await database('killed_in_cut', link);
     const { a, pid } = await startA(link, { local, ...db });
-    // B's process loads now and runs its main on go(): its lock check follows go() closely.
+    // B's process loads now and runs its main on go().
     const b = await launchGameProcess({ main: 'src/cli/main.ts', args: serverArgs(local), dataDir: '/nonexistent-unused', token: TOKEN });
     try {
-      await link.cut();
-      const cutAt = Date.now();
-      await killHard(a); // its FIN is lost in the cut: PostgreSQL keeps the session
+      // A stops (SIGSTOP) before the cut: its heartbeats end, its session goes idle, and its kernel still
+      // answers PostgreSQL's keepalives, so the session lasts however long B's start takes. (Killed during
+      // the cut at once, A's session ended ~11 s after its last heartbeat, and B had to check between 6 s
+      // of idleness (below: refused at once) and then: in a stress run at load ~12 its start took longer,
+      // it found the lock free and never waited.)
+      process.kill(a.child.pid ?? 0, 'SIGSTOP');
       // A holder active within 6 s refuses a start at once: start B once A's session has been idle longer.
       await waitFor(async () => ((await holders(local)).find((h) => h.pid === pid && h.idle > 6.5) ? true : undefined), 20_000);
-      const bp = await b.go();
+      const started = b.go();
+      started.catch(() => undefined); // awaited below; a failed start is thrown there
+      const waitLine = (l: Record<string, unknown>): boolean =>
+        l.level === 40 && String(l.msg).includes('held by a session that has been idle: waiting for it to end');
+      await waitFor(() => (b.lines.some(waitLine) ? true : undefined), 20_000); // B waits (20 s at most) for the idle holder
+      await link.cut();
+      const cutAt = Date.now();
+      await killHard(a); // its FIN is lost in the cut: PostgreSQL keeps the session until its keepalives end it
+      const bp = await started;
       children.push(bp);
-      const waited = bp.lines.filter(
-        (l) => l.level === 40 && String(l.msg).includes('held by a session that has been idle: waiting for it to end'),
-      );
+      const waited = bp.lines.filter(waitLine);
       expect(waited).toHaveLength(1);
       expect(await sessionAlive(local, pid)).toBe(false); // PostgreSQL ended A's session
       const now = await holders(local);
