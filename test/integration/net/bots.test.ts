@@ -85,7 +85,12 @@ describe.concurrent('load-test bots', () => {
       fullDecodeClients: 5,
       lightClients: 15,
     });
-    expect(r.updateLatencyMs.samples).toBeGreaterThan(20);
+    // One latency sample per snapshot of the window, and the per-client rate from the same count. How many
+    // snapshots a 0.6 s window holds is the server's speed (240 quiet; 20 in a stress run at load ~12, where
+    // `> 20` failed once), not the report's correctness.
+    expect(r.updateLatencyMs.samples).toBeGreaterThan(0);
+    expect(r.updateLatencyMs.samples).toBe(r.snapshots);
+    expect(r.snapshotsPerClientPerSecond).toBeCloseTo(r.snapshots / r.clientSeconds, 1);
     expect(r.inputAckRttMs.samples).toBeGreaterThan(0);
     expect(r.snapshotsPerClientPerSecond).toBeGreaterThan(0);
     expect(err).toContain('update latency ms: p50');
