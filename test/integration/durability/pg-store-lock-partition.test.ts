@@ -122,7 +122,8 @@ describe.skipIf(skip !== null)('the single-instance lock across a real network p
       // the cut at once, A's session ended ~11 s after its last heartbeat, and B had to check between 6 s
       // of idleness (below: refused at once) and then: in a stress run at load ~12 its start took longer,
       // it found the lock free and never waited.)
-      process.kill(a.child.pid ?? 0, 'SIGSTOP');
+      if (a.child.pid === undefined) throw new Error('server A has no pid');
+      process.kill(a.child.pid, 'SIGSTOP');
       // A holder active within 6 s refuses a start at once: start B once A's session has been idle longer.
       await waitFor(async () => ((await holders(local)).find((h) => h.pid === pid && h.idle > 6.5) ? true : undefined), 20_000);
       const started = b.go();
