@@ -148,8 +148,25 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
       // Said on a failure: which worlds are elsewhere, and any lease an instance lost meanwhile (a stall past the TTL).
       const off = Object.entries(expected).filter(([w, i]) => seen[w] !== i);
       const lost = inst.flatMap((i) => i.lines.filter(leaseLostLine).map((l) => `${i.id}:${String(l.world)}`));
+      // And what each off-plan world went through: its move in the round, who reported it, every instance's log lines about it
+      // (seen once in a double run: `w1 planned b, owner c; leases lost: none`, which says no more).
+      const story = off.map(([w]) => {
+        const move = JSON.stringify(round.results.find((x: { worldId: string }) => x.worldId === w) ?? null);
+        const by = (round.reports as Array<{ instance: string; worlds: Array<{ worldId: string }> }>)
+          .filter((r) => r.worlds.some((x) => x.worldId === w))
+          .map((r) => r.instance);
+        const lines = inst.flatMap((i) =>
+          i.lines
+            .filter((l) => l.world === w || l.worldId === w)
+            .map((l) => `${i.id} ${new Date(Number(l.time)).toISOString().slice(11, 23)} ${String(l.level)} ${String(l.msg)}`),
+        );
+        return `\n${w}: move ${move}; reported by ${by.join(',') || 'none'}; lines:\n  ${lines
+          .sort((x, y) => x.slice(2).localeCompare(y.slice(2)))
+          .slice(-40)
+          .join('\n  ')}`;
+      });
       throw new Error(
-        `${err.message}: ${off.map(([w, i]) => `${w} planned ${i}, owner ${seen[w]}`).join('; ')}; leases lost: ${lost.join(', ') || 'none'}`,
+        `${err.message}: ${off.map(([w, i]) => `${w} planned ${i}, owner ${seen[w]}`).join('; ')}; leases lost: ${lost.join(', ') || 'none'}${story.join('')}`,
       );
     });
     expect(new Set(Object.values(owners)).size).toBe(3);
