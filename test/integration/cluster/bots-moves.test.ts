@@ -30,8 +30,10 @@ describe.skipIf(skip !== null)('bots: following a move of the world', () => {
     const [a, b] = inst;
     // Given b's URL: redirected to a at the join, then moved to b by the migration. A second run, the
     // same bots with --no-follow-moves, goes through the same migration.
-    const run = await runBots(b.gameUrl, ['--duration', '5']);
-    const still = await runBots(b.gameUrl, ['--duration', '5', '--no-follow-moves']);
+    // 12 s windows: with 5 s, at load ~15 the first run's window ended while the second run's bots were still
+    // joining, and the migration moved 5 sessions, not 10 (a double run of test/integration/cluster).
+    const run = await runBots(b.gameUrl, ['--duration', '12']);
+    const still = await runBots(b.gameUrl, ['--duration', '12', '--no-follow-moves']);
     await until('the 10 bots play on a', async () => (await sessionsOn(a)) === 10, 20_000);
     const m = await a.api('POST', `/api/v1/worlds/${W}/migrate`, { to: 'b' });
     expect(m.status, m.text).toBe(200);
