@@ -81,9 +81,17 @@ export const edgeField = (rng: Rng): unknown => {
 
 /** A well-shaped message (right type code, right arity mostly) with boundary field values. */
 export const shapedFrame = (rng: Rng, worldId: string): unknown[] => {
-  const t = rng.pick([1, 1, 2, 2, 2, 3, 3, 4, 0, 5, 15, 16, 20, -1, 2 ** 32, 1.5]);
+  const t = rng.pick([1, 1, 2, 2, 2, 3, 3, 4, 0, 5, 6, 15, 16, 20, -1, 2 ** 32, 1.5]);
   const arity =
-    t === 1 ? rng.pick([5, 6, 6, 4, 7]) : t === 2 ? rng.pick([5, 5, 5, 4, 6]) : t === 3 ? rng.pick([2, 2, 1, 3]) : rng.int(1, 6);
+    t === 1
+      ? rng.pick([5, 6, 6, 4, 7])
+      : t === 2
+        ? rng.pick([5, 5, 5, 4, 6])
+        : t === 3
+          ? rng.pick([2, 2, 1, 3])
+          : t === 6
+            ? rng.pick([1, 1, 2])
+            : rng.int(1, 6);
   const a: unknown[] = [t];
   for (let i = 1; i < arity; i++) a.push(edgeField(rng));
   if (t === 1 && rng.chance(0.6)) {

@@ -127,6 +127,8 @@ interface RoundTotals {
   connections: number;
   scripted: number;
   resumed: number;
+  /** Scripted connections that left (`leave` after their welcome: closed 1000, player removed). */
+  left: number;
 }
 
 const addErrors = (t: RoundTotals, r: ConnResult): void => {
@@ -263,6 +265,7 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
       lane.parked.delete(expected.resumes);
       t.resumed++;
     }
+    if (expected.left) t.left++;
     if (r.welcome && !expected.left) lane.parked.set(r.welcome.token, r.welcome.playerId);
   }
 };
@@ -273,7 +276,7 @@ describe('fuzz: game protocol against the real runtime', () => {
     const lanes: LaneState[] = Array.from({ length: LANES }, () => ({ parked: new Map() }));
     const mem: number[] = [await retainedBytes()];
     const statsBefore = rt.gameServer.stats();
-    const totals: RoundTotals = { errors: new Map(), closes4002: 0, connections: 0, scripted: 0, resumed: 0 };
+    const totals: RoundTotals = { errors: new Map(), closes4002: 0, connections: 0, scripted: 0, resumed: 0, left: 0 };
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const laneRngs = lanes.map(() => createRng(rng.int(0, 2 ** 32 - 1)));
@@ -312,6 +315,7 @@ describe('fuzz: game protocol against the real runtime', () => {
     }
     // The good client: never an error, one snapshot per step with no gap, consistent view.
     expect(totals.resumed, 'resume tokens of parked players were exercised').toBeGreaterThan(0);
+    expect(totals.left, 'a joined connection left (`leave`)').toBeGreaterThan(0);
     expect(goodErrors).toEqual([]);
     expect(good.open).toBe(true);
     for (let i = 1; i < goodSteps.length; i++)
@@ -333,7 +337,7 @@ describe('fuzz: game protocol against the real runtime', () => {
     // Memory: what the later rounds added after forced GC stays small next to the first round.
     const growthLater = mem[ROUNDS] - mem[1];
     console.log(
-      `game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`,
+      `game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed, ${totals.left} left), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`,
     );
     expect(growthLater).toBeLessThan(8 * 1024 * 1024);
   }, 60_000);

@@ -41,6 +41,9 @@ const documented = (r: Extract<DecodeResult, { ok: true }>): string | null => {
       return null;
     case 5:
       return strIn(m.name, 1, 64) ? null : 'game message name';
+    case 6:
+      // leave: no fields (a trailing element is refused, so nothing else may come through).
+      return Object.keys(m).length === 1 ? null : 'leave fields';
     default:
       return `type ${String(m.type)}`;
   }
@@ -55,6 +58,7 @@ describe('fuzz: server codec', () => {
       const hello = pack([1, 1, 'w1', 'bob', '', null]);
       const input = pack([2, 7, 0.5, -1, 3]);
       let ok = 0;
+      const accepted = new Set<number>();
       const codes = new Map<string, number>();
       for (let i = 0; i < FRAMES; i++) {
         const frame = hostileFrame(rng, 'w1', MAX_PAYLOAD);
@@ -62,6 +66,7 @@ describe('fuzz: server codec', () => {
         const r = codec.decode(frame); // a throw fails the test with the frame's bytes
         if (r.ok) {
           ok++;
+          accepted.add(r.msg.type);
           const bad = documented(r);
           if (bad) throw new Error(`accepted an undocumented message (${bad}): ${JSON.stringify(r.msg).slice(0, 200)}`);
         } else {
@@ -82,6 +87,9 @@ describe('fuzz: server codec', () => {
       }
       // The generator reaches both outcomes and the main codes.
       expect(ok).toBeGreaterThan(100);
+      // Every client message type of PROTOCOL.md is accepted at least once (`leave`, added later, was not generated:
+      // seeds 71231, 90417 and 55123 at WT_FUZZ_SCALE=3 found the oracle above without it).
+      expect([...accepted].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
       for (const c of ['BAD_FRAME', 'UNKNOWN_TYPE', 'BAD_FIELD', 'OUT_OF_RANGE']) expect(codes.get(c) ?? 0, c).toBeGreaterThan(50);
     });
   });
