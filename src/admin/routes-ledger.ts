@@ -11,7 +11,7 @@ import { worldNotFound } from '../errors.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { verifyLedger, type VerifyReport } from '../ledger/verify.js';
 import type { HeldBalance } from '../ledger/apply.js';
-import { KEY_PATTERN } from '../ledger/decide.js';
+import { KEY_PATTERN, MAX_REWARD_COINS } from '../ledger/decide.js';
 import { grantReward, liveWallets, walletOf, worldLedgerStats } from '../ledger/world-ledger.js';
 import type { Store } from '../store/types.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -29,6 +29,19 @@ export interface LedgerRoutesOptions {
 }
 
 const HTTP_OF_CODE: Record<string, number> = { TX_UNAVAILABLE: 503, TX_KEY_CONFLICT: 409, TX_RATE_LIMITED: 429 };
+
+/**
+ * What the ledger's refusal of a reward means, as the answer's `message` (its result carries only a code). A code not
+ * listed here gets a generic message naming it.
+ */
+const REWARD_REFUSAL: Record<string, string> = {
+  TX_BAD_QUANTITY: `a reward grants coins (an integer in 0..${MAX_REWARD_COINS}) and/or an item (quantity an integer in 1..the catalogue's maxQuantity), and not nothing`,
+  TX_UNKNOWN_ITEM: "no such item in the world's catalogue",
+  TX_BAD_REQUEST: 'playerId and key must be 1..128 visible ASCII characters (0x21-0x7E)',
+  TX_KEY_CONFLICT: 'this key was used before for this player with another reward: the first one stands',
+  TX_RATE_LIMITED: 'too many transactions for this player just now: retry later with the same key',
+  TX_UNAVAILABLE: 'the store could not commit in time: retry with the same key (if it did commit, that result is answered)',
+};
 
 /** Verify the ledger against every world's live wallets (and the last snapshot's, if given). */
 export const verifyAll = async (
@@ -145,8 +158,11 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
           ...(o.item !== undefined ? { item: o.item as string } : {}),
           ...(o.quantity !== undefined ? { quantity: o.quantity as number } : {}),
         });
-        const status = result.status === 'ok' ? 200 : (HTTP_OF_CODE[result.code ?? ''] ?? 422);
-        return { status, json: { result } };
+        if (result.status === 'ok') return { json: { result } };
+        // A refusal: the ledger's result, and the `{code, message}` every admin error has (docs/ADMIN.md "Errors").
+        const code = result.code ?? 'TX_UNAVAILABLE';
+        const message = REWARD_REFUSAL[code] ?? `the ledger refused the reward (${code})`;
+        return { status: HTTP_OF_CODE[code] ?? 422, json: { code, message, result } };
       },
     },
   ];

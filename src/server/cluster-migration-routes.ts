@@ -147,6 +147,8 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
       const worldId = body?.worldId;
       if (typeof worldId !== 'string' || worldId === '')
         return { status: 400, json: { code: ErrorCode.OPTION_INVALID, message: '`worldId` must be a world id' } };
+      // Only another instance's migration sends this; without a cluster there is none (before: 503 'lease of … is not ours').
+      if (!d.cluster.enforce) return failed(409, 'not in cluster mode (--redis)');
       if (mover.stopping || d.cluster.draining) return refuseHandover(d, worldId, body?.from, mover.stopping ? 'stopping' : 'draining');
       try {
         const fencingToken = await mover.track(worldId, d.cluster.takeHandover(worldId));

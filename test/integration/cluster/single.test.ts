@@ -37,6 +37,26 @@ describe('single instance (no --redis)', () => {
     expect(metrics).toMatch(/^worldtick_cluster_world_fencing_token\{world="1"\} 1$/m);
   });
 
+  it('the cluster-only requests answer 409 "not in cluster mode" and change nothing', async () => {
+    const held = async (): Promise<unknown> =>
+      ((await call(s.base, 'GET', '/api/v1/cluster')).json.held as Array<{ worldId: string; fencingToken: number }>).map(
+        ({ worldId, fencingToken }) => ({ worldId, fencingToken }),
+      );
+    const before = await held();
+    for (const [path, body, code] of [
+      ['/api/v1/worlds/1/migrate', {}, 'WT_ERR_MIGRATION_FAILED'],
+      ['/api/v1/cluster/balance', { dryRun: true }, 'WT_ERR_MIGRATION_FAILED'],
+      ['/api/v1/cluster/adopt', { worldId: '1' }, 'WT_ERR_MIGRATION_FAILED'],
+      ['/api/v1/cluster/adopt', { worldId: 'nope' }, 'WT_ERR_MIGRATION_FAILED'],
+      ['/api/v1/cluster/drain', undefined, 'WT_ERR_ADMIN_CONFLICT'],
+    ] as const) {
+      const r = await call(s.base, 'POST', path, body === undefined ? {} : { body });
+      expect([r.status, r.json.code], path).toEqual([409, code]);
+      expect(r.json.message, path).toMatch(/not in cluster mode \(--redis\)/);
+    }
+    expect(await held()).toEqual(before);
+  });
+
   it('cluster mode refuses a bad Redis URL and a short ticket secret, naming the options', () => {
     const options = parseOptions(['--redis', 'http://x', '--admin-token', 'short', '--port', '0', '--admin-port', '0'], {});
     expect(() => createRuntime(options, createLogger('silent'))).toThrow(
