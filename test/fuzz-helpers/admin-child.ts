@@ -1,7 +1,7 @@
 /**
  * A real runtime in a child process for the admin fuzz test (a native crash shows up as an exit
- * of this process, not of the test runner). Prints one JSON line `{ admin, game }` with the
- * bound ports once started; answers each `stats` line on stdin with a JSON line of the admin
+ * of this process, not of the test runner). Prints one JSON line `{ admin, game, routes }` with the
+ * bound ports and the admin routes (`METHOD /pattern`) once started; answers each `stats` line on stdin with a JSON line of the admin
  * server's counters; stops on `stop` or stdin end.
  */
 import { createInterface } from 'node:readline';
@@ -36,7 +36,9 @@ const rt = createRuntime(
   createLogger('silent'),
 );
 await rt.start();
-process.stdout.write(`${JSON.stringify({ admin: rt.admin.port, game: rt.gameServer.port })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ admin: rt.admin.port, game: rt.gameServer.port, routes: rt.admin.routes.map((r) => `${r.method} ${r.pattern}`) })}\n`,
+);
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {
   if (line === 'stats')

@@ -196,6 +196,87 @@ const bodyFor = (rng: Rng, created: string[]): string => {
   return created.length ? JSON.stringify({ id: rng.pick(created) }) : '{}';
 };
 
+/** Values for a route's `:param` segments: plausible ones and hostile ones (some already percent-encoded, some raw). */
+const PARAM_VALUES: Record<string, readonly string[]> = {
+  player: ['t:nobody', `t:${'0'.repeat(32)}`, 't:', '0', '1', '%00', 'x'.repeat(300), '__proto__', 'constructor', '%F0%9F%98%80', 't%3Aa'],
+  key: ['stats', 'settings', 'k'.repeat(300), '__proto__', 'constructor', '%2F', '%00', '.', '%20'],
+  eid: ['0', '1', '5', '150', '-1', '1.5', '4294967295', '4294967296', '1e3', 'x', '0x10', '%00'],
+  task: ['heartbeat', 'runtime.stats', 'market', 'nope', '__proto__', 'a'.repeat(200), '%2E%2E'],
+  zoneId: ['z1', 'zone-a', '__proto__', 'z'.repeat(200), '%00', '-'],
+};
+
+/** A body shaped for the route (its documented fields, with edge values), or any body. */
+const routeBody = (rng: Rng, pattern: string, created: string[]): string => {
+  if (rng.chance(0.35)) return bodyFor(rng, created);
+  const edge = (): unknown => rng.pick<unknown>([...EDGE_NUMBERS, 'x', '', null, true, [], {}, 'x'.repeat(300)]);
+  const maybe = (v: unknown): unknown => (rng.chance(0.7) ? v : edge());
+  if (pattern.endsWith('/ledger/rewards'))
+    return JSON.stringify({
+      playerId: maybe(rng.pick(PARAM_VALUES.player)),
+      key: maybe(`fz-${rng.int(0, 20)}`),
+      ...(rng.chance(0.7) ? { coins: maybe(rng.int(-5, 50)) } : {}),
+      ...(rng.chance(0.4) ? { item: maybe(rng.pick(['apple', 'sword', ''])), quantity: maybe(rng.int(-1, 5)) } : {}),
+    });
+  if (pattern.endsWith('/tiers/zones') || pattern.endsWith('/tiers/zones/:zoneId')) {
+    const zone = (): unknown => ({
+      id: maybe(rng.pick(PARAM_VALUES.zoneId)),
+      x: maybe(rng.int(-10, 500)),
+      y: maybe(rng.int(-10, 500)),
+      radius: maybe(rng.pick([0, 1, 50, 1e9])),
+      tier: maybe(rng.pick(['detailed', 'active', 'ambient', 'dormant', 'nope'])),
+    });
+    return JSON.stringify(
+      pattern.endsWith(':zoneId') ? zone() : rng.chance(0.8) ? { zones: Array.from({ length: rng.int(0, 6) }, zone) } : edge(),
+    );
+  }
+  if (pattern.endsWith('/pin')) return JSON.stringify(rng.chance(0.5) ? {} : { tier: maybe(rng.pick(['detailed', 'active', 'x'])) });
+  if (pattern.endsWith('/maintenance'))
+    return JSON.stringify({ on: maybe(rng.chance(0.5)), ...(rng.chance(0.5) ? { reason: maybe('fz') } : {}) });
+  if (pattern.endsWith('/controller/override'))
+    return JSON.stringify({
+      mode: maybe(rng.pick(['normal', 'degraded', 'emergency'])),
+      seconds: maybe(rng.pick([1, 60, 86400, 86401, 0])),
+    });
+  if (pattern.endsWith('/migrate')) return JSON.stringify({ to: maybe(rng.pick(['a', 'b', 'self', ''])) });
+  if (pattern.endsWith('/periodic'))
+    return JSON.stringify({
+      name: maybe(rng.pick(['market', 'fz-task', 'heartbeat'])),
+      intervalSeconds: maybe(rng.pick([1, 60, 86400, 0, -1])),
+    });
+  if (pattern.endsWith('/kick')) return JSON.stringify(rng.chance(0.5) ? {} : { reason: maybe('fz'.repeat(rng.int(1, 80))) });
+  if (pattern.endsWith('/balance')) return JSON.stringify({ dryRun: maybe(true) });
+  if (pattern.endsWith('/adopt')) return JSON.stringify({ worldId: maybe(rng.pick(['1', ...created, 'nope'])) });
+  return rng.chance(0.5) ? '{}' : bodyFor(rng, created);
+};
+
+/**
+ * A request to one of the server's own routes (`routes`: `METHOD /pattern`, as the runtime registered them), its
+ * `:params` filled with plausible and hostile values, mostly with the route's method, the token and a JSON body
+ * shaped for it: every route is reached, not only the ones a list in this file names.
+ */
+export const genRouteRequest = (rng: Rng, routes: readonly string[], created: string[]): Gen => {
+  const [own, pattern] = rng.pick(routes).split(' ');
+  const path = pattern
+    .split('/')
+    .map((seg) => {
+      if (!seg.startsWith(':')) return seg;
+      const name = seg.slice(1);
+      if (name === 'id') return rng.chance(0.6) ? '1' : created.length && rng.chance(0.5) ? rng.pick(created) : rng.pick(IDS);
+      const values = PARAM_VALUES[name === 'playerId' ? 'player' : name] ?? IDS;
+      return rng.pick(values);
+    })
+    .join('/');
+  const method = rng.chance(0.85) ? own : rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
+  const headers: Array<[string, string]> = rng.chance(0.92) ? [auth()] : [];
+  const req: RawRequest = { method, path: path + (rng.chance(0.8) ? '' : rng.pick(QUERIES)), headers };
+  if (method !== 'GET' && method !== 'DELETE' ? rng.chance(0.9) : rng.chance(0.1)) {
+    const body = routeBody(rng, pattern, created);
+    headers.push(['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]);
+    req.body = body;
+  }
+  return { req, world: method === 'PUT' && pattern.endsWith('/scheduler/config') ? path.split('/')[4] : null };
+};
+
 /** One random request (`created`: ids of worlds the run created, to aim at). */
 export const genRequest = (rng: Rng, created: string[]): Gen => {
   const method = rng.pick(['GET', 'GET', 'POST', 'POST', 'PUT', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'FOO']);
