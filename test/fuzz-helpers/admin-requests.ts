@@ -250,25 +250,26 @@ const routeBody = (rng: Rng, pattern: string, created: string[]): string => {
 };
 
 /**
- * A request to one of the server's own routes (`routes`: `METHOD /pattern`, as the runtime registered them), its
+ * A request to one of the server's own routes (`route`: `METHOD /pattern`, as the runtime registered it), its
  * `:params` filled with plausible and hostile values, mostly with the route's method, the token and a JSON body
- * shaped for it: every route is reached, not only the ones a list in this file names.
+ * shaped for it: every route is reached, not only the ones a list in this file names. `plain`: the route's own
+ * method, the token and the first (plausible) value of each parameter, so the request reaches the route's handler.
  */
-export const genRouteRequest = (rng: Rng, routes: readonly string[], created: string[]): Gen => {
-  const [own, pattern] = rng.pick(routes).split(' ');
+export const genRouteRequest = (rng: Rng, route: string, created: string[], plain = false): Gen => {
+  const [own, pattern] = route.split(' ');
   const path = pattern
     .split('/')
     .map((seg) => {
       if (!seg.startsWith(':')) return seg;
       const name = seg.slice(1);
-      if (name === 'id') return rng.chance(0.6) ? '1' : created.length && rng.chance(0.5) ? rng.pick(created) : rng.pick(IDS);
+      if (name === 'id') return plain || rng.chance(0.6) ? '1' : created.length && rng.chance(0.5) ? rng.pick(created) : rng.pick(IDS);
       const values = PARAM_VALUES[name === 'playerId' ? 'player' : name] ?? IDS;
-      return rng.pick(values);
+      return plain ? values[0] : rng.pick(values);
     })
     .join('/');
-  const method = rng.chance(0.85) ? own : rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
-  const headers: Array<[string, string]> = rng.chance(0.92) ? [auth()] : [];
-  const req: RawRequest = { method, path: path + (rng.chance(0.8) ? '' : rng.pick(QUERIES)), headers };
+  const method = plain || rng.chance(0.85) ? own : rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
+  const headers: Array<[string, string]> = plain || rng.chance(0.92) ? [auth()] : [];
+  const req: RawRequest = { method, path: path + (plain || rng.chance(0.8) ? '' : rng.pick(QUERIES)), headers };
   if (method !== 'GET' && method !== 'DELETE' ? rng.chance(0.9) : rng.chance(0.1)) {
     const body = routeBody(rng, pattern, created);
     headers.push(['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(body))]);
