@@ -12,6 +12,10 @@ import { coerceOption, schemaOf } from './option-schema.js';
 import { OPTION_SPECS, SPECS_BY_FLAG } from './option-specs.js';
 import { emptyConfigFile, readConfigFile } from './config-file.js';
 import { didYouMean } from './did-you-mean.js';
+import { physicsGridProblems, resolvePhysicsConfig, type PhysicsOptions } from '../physics/physics-config.js';
+
+/** An option's default (from its spec). */
+const SPECS_BY_KEY_DEFAULT = (key: string): unknown => OPTION_SPECS.find((s) => s.key === key)?.default;
 
 /** What `--instance-id` may be (a generated id, `<hostname>-<pid>-<hex>`, always is). */
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -133,6 +137,14 @@ export const parseOptionSources = (
   // a rotation the operator meant to start would silently accept only the current token. (Empty env values are unset.)
   if (fromFlags.get('adminTokenPrevious') === '' || fromFile.get('adminTokenPrevious') === '')
     problems.push('--admin-token-previous must not be empty (leave it out when no rotation is in progress)');
+  // The default world's physics grids for its size (a world of size 100,000 with the default 4-unit cells would ask for
+  // 625 million cells of each): said here with the option names, not at the world's creation.
+  if (problems.length === 0 && (pick('physics') ?? SPECS_BY_KEY_DEFAULT('physics')) === 'on') {
+    const size = (pick('worldSize') ?? SPECS_BY_KEY_DEFAULT('worldSize')) as number;
+    const tuning = (physicsConfig as { tuning?: PhysicsOptions } | undefined)?.tuning;
+    for (const p of physicsGridProblems(size, resolvePhysicsConfig(tuning), 'physicsConfig.tuning'))
+      problems.push(`${tuning ? 'config file: ' : ''}--world-size ${size} with --physics on: ${p}`);
+  }
   if (problems.length) throw optionInvalid(problems);
   const out: Record<string, unknown> = { scheduler, net, periodic, ledger, playerData, tierZones, physicsConfig };
   const given = new Set([...fromFlags.keys(), ...fromEnv.keys(), ...fromFile.keys()]);

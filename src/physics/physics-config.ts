@@ -74,3 +74,42 @@ export const resolvePhysicsConfig = (opts: PhysicsOptions = {}): PhysicsConfig =
   if (p.length) throw optionInvalid(p);
   return c;
 };
+
+/**
+ * Most cells of a world's collision grid (`cellSize`): 2048 × 2048, as the spatial grid (`simulation.spatialCellSize`).
+ * It is allocated whole when the world is made (~8 bytes a cell) and every step passes over its rows.
+ */
+export const MAX_PHYSICS_GRID_CELLS = 2048 * 2048;
+
+/**
+ * Most cells of a world's navigation raster (`navCellSize`): 8192 × 8192. With the pathfinder's arrays a cell costs
+ * ~117 bytes, allocated when the world is made: ~29 MB for the default 2,000-unit world (500 × 500), ~1.1 GB for the
+ * million bench's 50,000-unit world at `navCellSize` 16 (3,125 × 3,125), ~7.8 GB at this bound. Past ~23,000 × 23,000
+ * the allocation itself fails (a typed array over 2^32 elements).
+ */
+export const MAX_NAV_RASTER_CELLS = 8192 * 8192;
+
+/**
+ * Problems of physics cell sizes on a world whose side is `extent` world units: a collision grid over
+ * {@link MAX_PHYSICS_GRID_CELLS} or a navigation raster over {@link MAX_NAV_RASTER_CELLS}, each named
+ * `${where}.cellSize` / `${where}.navCellSize` with the smallest size that fits. Empty when both fit. Before this check a
+ * world of size 100,000 with the default 4-unit cells asked for 625 million of each and failed with a RangeError.
+ */
+export const physicsGridProblems = (
+  extent: number,
+  cells: { readonly cellSize: number; readonly navCellSize: number },
+  where = 'physics.tuning',
+): string[] => {
+  const out: string[] = [];
+  for (const [key, cell, what, maxSide] of [
+    ['cellSize', cells.cellSize, 'collision grid', Math.sqrt(MAX_PHYSICS_GRID_CELLS)],
+    ['navCellSize', cells.navCellSize, 'navigation raster', Math.sqrt(MAX_NAV_RASTER_CELLS)],
+  ] as const) {
+    const side = Math.max(1, Math.ceil(extent / cell));
+    if (side > maxSide)
+      out.push(
+        `${where}.${key} ${cell} gives ${side}×${side} ${what} cells for a world of size ${extent} (at most ${maxSide}×${maxSide}: use ${key} >= ${Math.ceil(extent / maxSide)})`,
+      );
+  }
+  return out;
+};

@@ -16,6 +16,7 @@
  *
  * src/shards/sharded-physics.ts runs the same phases split over shard workers.
  */
+import { configInvalid } from '../errors.js';
 import type { Obstacles, ObstacleRect } from './obstacles.js';
 import { buildObstacles } from './obstacles.js';
 import { commitRows } from './copy-back.js';
@@ -23,7 +24,7 @@ import { buildRows, planRows } from './grid-build.js';
 import { type GridScratch, gridScratch } from './grid-scratch.js';
 import { GUARDED_STRIDE, guardStageIds, STAGE_STRIDE } from './guard-stage.js';
 import { restoreQuarantined } from './quarantine.js';
-import { resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
+import { physicsGridProblems, resolvePhysicsConfig, type PhysicsConfig, type PhysicsOptions } from './physics-config.js';
 import { C, MAX_ID_PARTS, MAX_PARTITIONS, P, rowWords, type Bounds, type PhysicsShared } from './physics-types.js';
 
 /** The stores physics reads and writes (the world's own SharedArrayBuffer views). */
@@ -117,11 +118,18 @@ const i32 = (n: number, fill = 0): Int32Array => {
   return a;
 };
 
-/** Create the physics state of a world. Throws `WT_ERR_OPTION_INVALID` on bad options. */
+/**
+ * Create the physics state of a world. Throws `WT_ERR_OPTION_INVALID` on bad options, `WT_ERR_CONFIG_INVALID` when a
+ * cell size gives a grid over `MAX_PHYSICS_GRID_CELLS` (physics-config.ts) for the world (checked before anything is allocated).
+ */
 export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   const config = resolvePhysicsConfig(opts.physics);
   const b = opts.bounds;
-  const side = Math.max(1, Math.ceil(Math.max(b.maxX - b.minX, b.maxY - b.minY) / config.cellSize));
+  const extent = Math.max(b.maxX - b.minX, b.maxY - b.minY);
+  // Before anything is allocated: a grid too large for the world is a coded refusal, not a RangeError.
+  const tooLarge = physicsGridProblems(extent, config);
+  if (tooLarge.length) throw configInvalid(tooLarge);
+  const side = Math.max(1, Math.ceil(extent / config.cellSize));
   const n = opts.capacity + 1;
   const K = config.perceptionListSize;
   const obstacles = buildObstacles(

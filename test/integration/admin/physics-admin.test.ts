@@ -54,7 +54,7 @@ describe('physics in the runtime and the admin API', () => {
     expect(w.physics?.pool).toBeNull();
   });
 
-  it('a bad physics block is 400 listing every problem; a map file path is refused', async () => {
+  it('a bad physics block is 400 listing every problem; a map file path is refused; grids too large for the world are 400', async () => {
     const r = await call(s.base, 'POST', '/api/v1/worlds', {
       body: { id: 'bad', physics: { shards: 'many', mode: 'warp', map: '/etc/passwd', obstacles: [{ minX: 1 }] } },
     });
@@ -66,6 +66,15 @@ describe('physics in the runtime and the admin API', () => {
     const r2 = await call(s.base, 'POST', '/api/v1/worlds', { body: { id: 'bad2', physics: { map: '/etc/passwd' } } });
     expect(r2.status).toBe(400);
     expect(JSON.stringify(r2.json)).toMatch(/physics\.map is not allowed here/);
-    expect(s.runtime.runner.has('bad') || s.runtime.runner.has('bad2')).toBe(false);
+    // Grids too large for the world's size: a coded 400 (was a 500: a RangeError from the allocation).
+    for (const body of [
+      { id: 'huge', size: 100_000, physics: {} },
+      { id: 'fine-nav', physics: { tuning: { navCellSize: 0.01 } } },
+    ]) {
+      const r3 = await call(s.base, 'POST', '/api/v1/worlds', { body });
+      expect([r3.status, r3.json.code], JSON.stringify(r3.json)).toEqual([400, 'WT_ERR_CONFIG_INVALID']);
+      expect(r3.json.message).toMatch(/physics\.tuning\.(cellSize|navCellSize) [\d.]+ gives \d+×\d+ .* cells for a world of size/);
+    }
+    for (const id of ['bad', 'bad2', 'huge', 'fine-nav']) expect(s.runtime.runner.has(id), id).toBe(false);
   });
 });

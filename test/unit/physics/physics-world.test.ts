@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isWorldtickError } from '../../../src/errors.js';
 import { autoShards, physicsStatsOf, resolveWorldPhysics } from '../../../src/physics/physics-world.js';
+import { physicsGridProblems } from '../../../src/physics/physics-config.js';
 import { populateNpcs } from '../../../src/world/populate.js';
 import { createSimWorld, spawnPlayer } from '../../../src/world/sim-world.js';
 import { hashWorldState } from '../../../src/world/state-hash.js';
@@ -109,6 +110,57 @@ describe('world physics options', () => {
     );
     expect(off.defaultWorld.physics).toBeNull();
     expect(() => parseOptions(['--shards', '17'], {})).toThrow(/--shards must be one of auto, 0, 1/);
+  });
+
+  it('a collision grid over 2048 × 2048 cells or a navigation raster over 8192 × 8192 for the world is refused before any allocation', () => {
+    // Before: a RangeError (Array buffer allocation failed / Invalid typed array length) from the allocation itself,
+    // exit 1 for `npm start -- --world-size 100000` and a 500 for such an admin create.
+    const problems = (fn: () => unknown): string[] => {
+      try {
+        fn();
+        return [];
+      } catch (err) {
+        if (isWorldtickError(err)) return (err.details as { problems: string[] }).problems;
+        throw err;
+      }
+    };
+    const refused = (size: number, physics: unknown): string[] => problems(() => createSimWorld({ id: 'g', capacity: 10, size, physics }));
+    expect(refused(100_000, {})).toEqual([
+      'physics.tuning.cellSize 4 gives 25000×25000 collision grid cells for a world of size 100000 (at most 2048×2048: use cellSize >= 49)',
+      'physics.tuning.navCellSize 4 gives 25000×25000 navigation raster cells for a world of size 100000 (at most 8192×8192: use navCellSize >= 13)',
+    ]);
+    expect(refused(2000, { tuning: { navCellSize: 0.01 } })).toEqual([
+      'physics.tuning.navCellSize 0.01 gives 200000×200000 navigation raster cells for a world of size 2000 (at most 8192×8192: use navCellSize >= 1)',
+    ]);
+    expect(refused(2000, { tuning: { cellSize: 0.5, npcRadius: 0.1, playerRadius: 0.1 } })).toEqual([
+      'physics.tuning.cellSize 0.5 gives 4000×4000 collision grid cells for a world of size 2000 (at most 2048×2048: use cellSize >= 1)',
+    ]);
+    // The bounds themselves (no allocation: a raster cell costs ~117 bytes with the pathfinder) and the benches' setups.
+    expect(physicsGridProblems(8192, { cellSize: 4, navCellSize: 1 })).toEqual([]);
+    expect(physicsGridProblems(8193, { cellSize: 4, navCellSize: 1 })).toHaveLength(2);
+    expect(physicsGridProblems(50_000, { cellSize: 32, navCellSize: 16 })).toEqual([]); // bench/million-physics.ts
+    expect(physicsGridProblems(20_000, { cellSize: 32, navCellSize: 4 })).toEqual([]); // bench/physics-lod.bench.ts at 1M
+    // Worlds at the bound and at the size a message advises are made (small rasters here).
+    expect(createSimWorld({ id: 'edge', capacity: 10, size: 8192, physics: { tuning: { navCellSize: 64 } } }).physics?.state.side).toBe(
+      2048,
+    );
+    expect(refused(2000, { tuning: { cellSize: 1, npcRadius: 0.1, playerRadius: 0.1, navCellSize: 8 } })).toEqual([]);
+    expect(
+      createSimWorld({ id: 'advised', capacity: 10, size: 100_000, physics: { tuning: { cellSize: 49, navCellSize: 200 } } }).physics,
+    ).not.toBeNull();
+    // The command line says it with the option names, before any world is made; --physics off needs no grid.
+    expect(problems(() => parseOptions(['--world-size', '100000'], {}))).toEqual([
+      expect.stringMatching(
+        /^--world-size 100000 with --physics on: physicsConfig\.tuning\.cellSize 4 gives 25000×25000 collision grid cells/,
+      ),
+      expect.stringMatching(/^--world-size 100000 with --physics on: physicsConfig\.tuning\.navCellSize 4 gives/),
+    ]);
+    expect(parseOptions(['--world-size', '100000', '--physics', 'off'], {}).worldSize).toBe(100_000);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-physgrid-'));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ physicsConfig: { tuning: { navCellSize: 0.2 } } }));
+    expect(problems(() => parseOptions(['--config', join(dir, 'c.json')], {}))).toEqual([
+      'config file: --world-size 2000 with --physics on: physicsConfig.tuning.navCellSize 0.2 gives 10000×10000 navigation raster cells for a world of size 2000 (at most 8192×8192: use navCellSize >= 1)',
+    ]);
   });
 
   it('shards: auto is cores - 1 (at most 4), numbers are accepted', () => {
