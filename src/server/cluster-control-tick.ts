@@ -57,10 +57,13 @@ const leaseStep = async (x: ControlTickContext, worldId: string, step: () => Pro
 /**
  * Leases held for worlds not hosted here: a deleted world's lease outlives it until its record is gone
  * (src/server/cluster-service.ts `forget`); a created one's is kept from its claim until the runner hosts it or its
- * failed create is undone. Renewed, nothing more ({@link renewKept}).
+ * failed create is undone; a world being adopted (a migration's target or a failover restoring it: held, and hosted
+ * only once restored) keeps the lease it was handed or granted through a restore longer than the TTL — before, it was
+ * renewed once when the adopt began and lapsed under a slow restore, and another instance took the world over
+ * (test/unit/server/adopt-lease-renewal.test.ts). Renewed, nothing more ({@link renewKept}; only while held here).
  */
 const keptLeases = (x: ControlTickContext, hosted: ReadonlySet<string>): string[] =>
-  [...new Set([...x.deleting, ...x.creating])].filter((w) => !hosted.has(w));
+  [...new Set([...x.deleting, ...x.creating, ...x.leaseTick.held])].filter((w) => !hosted.has(w));
 
 /** Renew a kept lease (when still held) as its lease step; a failed call is told to `onError`. */
 const renewKept = async (x: ControlTickContext, worldId: string, onError: (err: unknown) => void): Promise<void> => {
