@@ -15,7 +15,7 @@ import { didYouMean } from './did-you-mean.js';
 import { physicsGridProblems, resolvePhysicsConfig, type PhysicsOptions } from '../physics/physics-config.js';
 
 /** An option's default (from its spec). */
-const SPECS_BY_KEY_DEFAULT = (key: string): unknown => OPTION_SPECS.find((s) => s.key === key)?.default;
+const optionDefault = (key: string): unknown => OPTION_SPECS.find((s) => s.key === key)?.default;
 
 /** What `--instance-id` may be (a generated id, `<hostname>-<pid>-<hex>`, always is). */
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -139,8 +139,8 @@ export const parseOptionSources = (
     problems.push('--admin-token-previous must not be empty (leave it out when no rotation is in progress)');
   // The default world's physics grids for its size (a world of size 100,000 with the default 4-unit cells would ask for
   // 625 million cells of each): said here with the option names, not at the world's creation.
-  if (problems.length === 0 && (pick('physics') ?? SPECS_BY_KEY_DEFAULT('physics')) === 'on') {
-    const size = (pick('worldSize') ?? SPECS_BY_KEY_DEFAULT('worldSize')) as number;
+  if (problems.length === 0 && (pick('physics') ?? optionDefault('physics')) === 'on') {
+    const size = (pick('worldSize') ?? optionDefault('worldSize')) as number;
     const tuning = (physicsConfig as { tuning?: PhysicsOptions } | undefined)?.tuning;
     for (const p of physicsGridProblems(size, resolvePhysicsConfig(tuning), 'physicsConfig.tuning'))
       problems.push(`${tuning ? 'config file: ' : ''}--world-size ${size} with --physics on: ${p}`);

@@ -120,7 +120,8 @@ const i32 = (n: number, fill = 0): Int32Array => {
 
 /**
  * Create the physics state of a world. Throws `WT_ERR_OPTION_INVALID` on bad options, `WT_ERR_CONFIG_INVALID` when a
- * cell size gives a grid over `MAX_PHYSICS_GRID_CELLS` (physics-config.ts) for the world (checked before anything is allocated).
+ * cell size gives a collision grid or navigation raster over its bound for the world (`physicsGridProblems` in
+ * physics-config.ts; checked before anything is allocated).
  */
 export const createPhysics = (opts: CreatePhysicsOptions): PhysicsState => {
   const config = resolvePhysicsConfig(opts.physics);
