@@ -361,7 +361,13 @@ export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
   const cfg = { ...NET_DEFAULTS, ...rest } as NetConfig;
   if (cfg.viewMode === 'regions' && cfg.regionCellSize === 0 && !(cfg.interestRadius > 0))
     problems.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
-  if (cfg.skipBufferedBytes >= cfg.maxBackpressure) problems.push('net.skipBufferedBytes must be below net.maxBackpressure');
+  if (cfg.skipBufferedBytes >= cfg.maxBackpressure) {
+    // Name the values: one of the two is often a default the operator never set (config-blocks fuzz, December 6).
+    const given = (k: string): string => (Object.hasOwn(rest, k) ? '' : ' (the default)');
+    problems.push(
+      `net.skipBufferedBytes must be below net.maxBackpressure (got ${cfg.skipBufferedBytes}${given('skipBufferedBytes')} and ${cfg.maxBackpressure}${given('maxBackpressure')})`,
+    );
+  }
   problems.push(...trustedProxiesProblems(trustedProxies));
   if (problems.length || !r.ok) throw optionInvalid(problems);
   return { ...r.value, trustedProxies: Object.freeze([...trustedProxies]) };

@@ -102,7 +102,13 @@ describe('net config validation', () => {
     expect(() => resolveNetConfig({ idleTimeoutSeconds: 4, maxStrikes: 0, bogus: 1 } as never)).toThrow(
       /net\.bogus is not a known option.*net\.maxStrikes must be an integer between 1 and 1000000.*net\.idleTimeoutSeconds must be 0 or 8\.\.960/,
     );
-    expect(() => resolveNetConfig({ skipBufferedBytes: 2048, maxBackpressure: 1024 })).toThrow(/skipBufferedBytes must be below/);
+    expect(() => resolveNetConfig({ skipBufferedBytes: 2048, maxBackpressure: 1024 })).toThrow(
+      'net.skipBufferedBytes must be below net.maxBackpressure (got 2048 and 1024)',
+    );
+    // A default the operator never set is named as such.
+    expect(() => resolveNetConfig({ maxBackpressure: 1027 })).toThrow(
+      /must be below net\.maxBackpressure \(got \d+ \(the default\) and 1027\)/,
+    );
     expect(resolveNetConfig({}).positionScale).toBe(16);
   });
 });
