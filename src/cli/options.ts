@@ -9,13 +9,10 @@ import { resolveStoreTarget } from '../store/open-store.js';
 import { checkOption } from '../config/schema.js';
 import type { ServerOptions } from './server-options.js';
 import { coerceOption, schemaOf } from './option-schema.js';
-import { OPTION_SPECS, SPECS_BY_FLAG } from './option-specs.js';
+import { OPTION_SPECS, SPECS_BY_FLAG, SPECS_BY_KEY } from './option-specs.js';
 import { emptyConfigFile, readConfigFile } from './config-file.js';
 import { didYouMean } from './did-you-mean.js';
 import { physicsGridProblems, resolvePhysicsConfig, type PhysicsOptions } from '../physics/physics-config.js';
-
-/** An option's default (from its spec). */
-const optionDefault = (key: string): unknown => OPTION_SPECS.find((s) => s.key === key)?.default;
 
 /** What `--instance-id` may be (a generated id, `<hostname>-<pid>-<hex>`, always is). */
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -138,9 +135,11 @@ export const parseOptionSources = (
   if (fromFlags.get('adminTokenPrevious') === '' || fromFile.get('adminTokenPrevious') === '')
     problems.push('--admin-token-previous must not be empty (leave it out when no rotation is in progress)');
   // The default world's physics grids for its size (a world of size 100,000 with the default 4-unit cells would ask for
-  // 625 million cells of each): said here with the option names, not at the world's creation.
-  if (problems.length === 0 && (pick('physics') ?? optionDefault('physics')) === 'on') {
-    const size = (pick('worldSize') ?? optionDefault('worldSize')) as number;
+  // 625 million cells of each): said here with the option names, not at the world's creation. The crowd scenario's
+  // world has no physics and a size of its own (src/scenarios/crowd.ts).
+  const inForce = (key: string): unknown => pick(key) ?? SPECS_BY_KEY.get(key)?.default;
+  if (problems.length === 0 && inForce('physics') === 'on' && inForce('scenario') !== 'crowd') {
+    const size = inForce('worldSize') as number;
     const tuning = (physicsConfig as { tuning?: PhysicsOptions } | undefined)?.tuning;
     for (const p of physicsGridProblems(size, resolvePhysicsConfig(tuning), 'physicsConfig.tuning'))
       problems.push(`${tuning ? 'config file: ' : ''}--world-size ${size} with --physics on: ${p}`);

@@ -156,6 +156,8 @@ describe('world physics options', () => {
       expect.stringMatching(/^--world-size 100000 with --physics on: physicsConfig\.tuning\.navCellSize 4 gives/),
     ]);
     expect(parseOptions(['--world-size', '100000', '--physics', 'off'], {}).worldSize).toBe(100_000);
+    // The crowd scenario's world has no physics (and a size of its own): nothing to refuse.
+    expect(parseOptions(['--world-size', '100000', '--scenario', 'crowd'], {}).scenario).toBe('crowd');
     const dir = mkdtempSync(join(tmpdir(), 'wt-physgrid-'));
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ physicsConfig: { tuning: { navCellSize: 0.2 } } }));
     expect(problems(() => parseOptions(['--config', join(dir, 'c.json')], {}))).toEqual([
