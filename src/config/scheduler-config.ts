@@ -223,15 +223,15 @@ export const SCHEDULER_CONFIG_SPEC: ObjectSpec = {
 export const defaultSchedulerConfig = (): SchedulerConfig => defaultsOf(SCHEDULER_CONFIG_SPEC) as SchedulerConfig;
 
 /**
- * Merge a partial update over `current`, validate the result and return it. Throws
- * `WT_ERR_CONFIG_INVALID` listing every problem; `current` is never modified.
- */
-/**
  * Keys read only when a world is created (they size its spatial grid and intent queue): on a
  * running world a change is refused (never stored without effect).
  */
 export const CREATION_TIME_KEYS: readonly (keyof SimulationConfig)[] = ['spatialCellSize', 'intentQueueCapacity'];
 
+/**
+ * Merge a partial update over `current`, validate the result and return it. Throws
+ * `WT_ERR_CONFIG_INVALID` listing every problem; `current` is never modified.
+ */
 export const mergeSchedulerConfig = (current: SchedulerConfig, patch: unknown): SchedulerConfig => {
   const r = mergeAndCheck(SCHEDULER_CONFIG_SPEC, current, patch);
   if (!r.ok) throw configInvalid(r.problems);

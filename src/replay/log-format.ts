@@ -19,6 +19,7 @@ import { Packr, unpackMultiple } from 'msgpackr';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
+import { frameProblem, recipeProblem } from './log-checks.js';
 import { isPlayerList } from './replay-players.js';
 import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
@@ -106,6 +107,27 @@ export const BUDGET_KEYS = [
   'interestQuality',
 ] as const satisfies readonly (keyof StepBudgets)[];
 
+/** Least value of each budget: the two scales are >= 1 (StepBudgets), the rest >= 0. */
+const BUDGET_MIN: Readonly<Record<(typeof BUDGET_KEYS)[number], number>> = {
+  npcTicks: 0,
+  ingestDrain: 0,
+  jobOps: 0,
+  tierFrequencyScale: 1,
+  farReplicationEvery: 1,
+  interestQuality: 0,
+};
+
+/** Problem of a step frame's budgets (at most one per key, in order; older logs have fewer), or null. */
+const budgetsProblem = (b: unknown): string | null => {
+  if (!Array.isArray(b) || b.length > BUDGET_KEYS.length) return 'budgets are malformed';
+  for (let i = 0; i < b.length; i++) {
+    const key = BUDGET_KEYS[i];
+    const v: unknown = b[i];
+    if (typeof v !== 'number' || !(v >= BUDGET_MIN[key])) return `budget ${key} is ${JSON.stringify(v)?.slice(0, 40)}`;
+  }
+  return null;
+};
+
 export interface StepFrame {
   t: 'step';
   step: number;
@@ -164,13 +186,19 @@ export const readLog = (path: string): ReadLog => {
   if (header.start !== undefined && !isStartCheckpoint(header.start))
     throw invalid(`${path}: the header's starting checkpoint is malformed`);
   if (header.players !== undefined && !isPlayerList(header.players)) throw invalid(`${path}: the header's player bindings are malformed`);
-  const gameVersion: unknown = (header.recipe as { gameVersion?: unknown } | undefined)?.gameVersion;
+  if (!Number.isSafeInteger(header.hashEvery) || header.hashEvery < 1) throw invalid(`${path}: the header's hash period is malformed`);
+  const recipe = recipeProblem(header.recipe);
+  if (recipe !== null) throw invalid(`${path}: ${recipe}`);
+  const gameVersion: unknown = (header.recipe as { gameVersion?: unknown }).gameVersion;
   if (gameVersion !== undefined && !(Number.isInteger(gameVersion) && (gameVersion as number) >= 1))
     throw invalid(`${path}: the recipe's game version is malformed (${JSON.stringify(gameVersion)})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {
     const f = frames[i];
+    const problem = frameProblem(f, budgetsProblem);
+    if (problem !== null) throw invalid(`${path}: frame ${i} is malformed: ${problem}`);
+    if (end !== null) throw invalid(`${path}: frame ${i} follows the end frame`);
     if (f.t === 'step') steps.push(f);
     else if (f.t === 'end') end = f;
   }

@@ -12,7 +12,7 @@
 import { hashWorldState } from '../game/hash.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, installGame } from '../game/world.js';
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
 import type { StepContext } from '../core/step-context.js';
 import { runStep } from '../core/step.js';
 import { createScenePool, enableScenes } from '../content/scene-job.js';
@@ -21,7 +21,8 @@ import { defineSessionIngest, SESSION_INGEST_TYPE, type SessionFact } from '../n
 import { populateNpcs } from '../world/populate.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
 import { restoreWorld } from '../persist/world-snapshot.js';
-import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
+import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
+import { recordedPhysics } from './log-checks.js';
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
@@ -48,24 +49,16 @@ export interface ReplayResult {
 }
 
 /**
- * Rebuild the recorded world (physics inline: results are identical with any shard count): from
- * the recipe (seed), or restored from `start` (the log's starting checkpoint bytes). Throws
- * `WT_ERR_CHECKPOINT_CORRUPT` when the checkpoint cannot be read.
+ * The recorded world built from its recipe (seed, NPCs). A recipe the world's creation refuses
+ * (an id, capacity, size or seed out of range) is a bad log: `WT_ERR_REPLAY_LOG_INVALID` with the refusal.
  */
-export const buildRecordedWorld = async (
-  recipe: WorldRecipe,
-  start?: Uint8Array,
-  game?: GameDefinition,
-): Promise<{ world: SimWorld; close: () => Promise<void> }> => {
-  const physics = recipe.physics ? resolvePhysicsOption({ ...recipe.physics, shards: 0, resolved: true }) : false;
-  let world: SimWorld;
-  if (start)
-    world = await restoreWorld(start, { physics, ...(game ? { systems: game.pipeline, install: (w) => installGame(game, w) } : {}) });
-  else if (game) {
-    const { id, capacity, seed, size, config, npcs } = recipe;
-    world = createGameWorld(game, { id, capacity, seed, size, config, npcs, physics });
-  } else {
-    world = createSimWorld({
+const worldFromSeed = (recipe: WorldRecipe, physics: CreateWorldOptions['physics'], game?: GameDefinition): SimWorld => {
+  try {
+    if (game) {
+      const { id, capacity, seed, size, config, npcs } = recipe;
+      return createGameWorld(game, { id, capacity, seed, size, config, npcs, physics });
+    }
+    const world = createSimWorld({
       id: recipe.id,
       capacity: recipe.capacity,
       seed: recipe.seed,
@@ -74,7 +67,29 @@ export const buildRecordedWorld = async (
       physics,
     });
     populateNpcs(world, { count: recipe.npcs });
+    return world;
+  } catch (err) {
+    if (!isWorldtickError(err)) throw err;
+    throw new WorldtickError(ErrorCode.REPLAY_LOG_INVALID, `the log's recipe cannot build its world: ${err.code}: ${err.message}`);
   }
+};
+
+/**
+ * Rebuild the recorded world (physics inline: results are identical with any shard count): from
+ * the recipe (seed), or restored from `start` (the log's starting checkpoint bytes). Throws
+ * `WT_ERR_CHECKPOINT_CORRUPT` when the checkpoint cannot be read, `WT_ERR_REPLAY_LOG_INVALID` when
+ * the recipe cannot build a world.
+ */
+export const buildRecordedWorld = async (
+  recipe: WorldRecipe,
+  start?: Uint8Array,
+  game?: GameDefinition,
+): Promise<{ world: SimWorld; close: () => Promise<void> }> => {
+  const physics = recipe.physics ? resolvePhysicsOption({ ...recordedPhysics(recipe.physics), resolved: true }) : false;
+  let world: SimWorld;
+  if (start)
+    world = await restoreWorld(start, { physics, ...(game ? { systems: game.pipeline, install: (w) => installGame(game, w) } : {}) });
+  else world = worldFromSeed(recipe, physics, game);
   let close = async (): Promise<void> => {};
   if (recipe.scenes || game) {
     // The pool is never used (replayed jobs do not run); its threads start on first use only.
@@ -217,6 +232,13 @@ class ReplayHook implements StepHook {
   }
 }
 
+/** The first recorded fact whose type the replayed world has no ingest type for (it could not be applied), or null. */
+const unknownFactType = (log: ReadLog, world: SimWorld): { step: number; type: string } | null => {
+  for (const f of log.steps)
+    for (const [type] of f.facts) if (type !== PLAYER_BIND_FACT && !world.ingest.has(type)) return { step: f.step, type };
+  return null;
+};
+
 /** Options of {@link replayLog}. */
 export interface ReplayOptions {
   /** The starting checkpoint's bytes, when the log names one (default: read from the file next to `log.path`, hash checked). */
@@ -251,6 +273,15 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
   let startBytes: Uint8Array | undefined;
   if (start) startBytes = o.startCheckpoint ?? (await loadStartCheckpoint(log.path ?? '', start));
   const { world, close } = await buildRecordedWorld(log.header.recipe, startBytes, o.game);
+  const unknown = unknownFactType(log, world);
+  if (unknown !== null) {
+    world.jobs.close();
+    await close();
+    throw new WorldtickError(
+      ErrorCode.REPLAY_LOG_INVALID,
+      `step ${unknown.step} records a fact of type ${JSON.stringify(unknown.type).slice(0, 80)}, which the replayed world does not define (a damaged log, or a world built by other code)`,
+    );
+  }
   const bound = world.game?.replay;
   if (bound) for (const [eid, id] of log.header.players ?? []) bindReplayed(bound, eid, id);
   const hook = new ReplayHook(world);
