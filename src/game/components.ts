@@ -64,21 +64,19 @@ const CTORS: { [K in FieldType]: new (b: SharedArrayBuffer) => FieldArrayOf[K] }
 const BYTES: Record<FieldType, number> = { f64: 8, f32: 4, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1 };
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-/**
- * Define a component: `defineComponent('Health', { hp: { type: 'u16', default: 100 }, regen: 'f32' })`.
- * Throws `WT_ERR_OPTION_INVALID` listing every problem (bad name, unknown type, non-finite default).
- */
-export const defineComponent = <F extends ComponentFields>(name: string, fields: F): ComponentDef<F> => {
-  const problems: string[] = [];
-  if (typeof name !== 'string' || !NAME_RE.test(name)) problems.push(`component name ${JSON.stringify(name)} must match ${NAME_RE}`);
+/** The checked fields of a component named `name` (`{ type, default }` each); problems pushed. */
+const checkedFields = (given: unknown, fields: unknown, problems: string[]): Record<string, { type: FieldType; default: number }> => {
+  const name = typeof given === 'string' ? given : `(${typeof given})`; // a name that is no string is not printed: any object may come here
+  if (typeof given !== 'string' || !NAME_RE.test(given))
+    problems.push(`component name ${typeof given === 'string' ? JSON.stringify(given) : name} must match ${NAME_RE}`);
   const out: Record<string, { type: FieldType; default: number }> = {};
   if (typeof fields !== 'object' || fields === null || Object.keys(fields).length === 0)
     problems.push(`component ${name}: fields must be a non-empty object`);
   else
     for (const [key, raw] of Object.entries(fields)) {
-      const spec: FieldSpec = typeof raw === 'string' ? { type: raw } : raw;
+      const spec = (typeof raw === 'string' ? { type: raw } : raw) as FieldSpec | null;
       if (!NAME_RE.test(key)) problems.push(`component ${name}: field name ${JSON.stringify(key)} must match ${NAME_RE}`);
-      if (typeof spec !== 'object' || spec === null || !(spec.type in CTORS)) {
+      if (typeof spec !== 'object' || spec === null || typeof spec.type !== 'string' || !Object.hasOwn(CTORS, spec.type)) {
         problems.push(`component ${name}.${key}: type must be one of ${Object.keys(CTORS).join(', ')}`);
         continue;
       }
@@ -86,8 +84,30 @@ export const defineComponent = <F extends ComponentFields>(name: string, fields:
       if (typeof d !== 'number' || !Number.isFinite(d)) problems.push(`component ${name}.${key}: default must be a finite number`);
       out[key] = { type: spec.type, default: d };
     }
+  return out;
+};
+
+/**
+ * Define a component: `defineComponent('Health', { hp: { type: 'u16', default: 100 }, regen: 'f32' })`.
+ * Throws `WT_ERR_OPTION_INVALID` listing every problem (bad name, unknown type, non-finite default).
+ */
+export const defineComponent = <F extends ComponentFields>(name: string, fields: F): ComponentDef<F> => {
+  const problems: string[] = [];
+  const out = checkedFields(name, fields, problems);
   if (problems.length) throw optionInvalid(problems);
   return { name, fields: Object.freeze(out) };
+};
+
+/**
+ * Problems of a value given where a component is expected (a game's `components`, a replicated
+ * field's `component`): what {@link defineComponent} would refuse of its name and fields. Empty
+ * for a component it made.
+ */
+export const componentProblems = (c: unknown): string[] => {
+  if (typeof c !== 'object' || c === null) return ['not a component of defineComponent'];
+  const problems: string[] = [];
+  checkedFields(Reflect.get(c, 'name'), Reflect.get(c, 'fields'), problems);
+  return problems;
 };
 
 /** Allocate a component's store for `rows` rows; row 0 (never a live entity) holds the defaults. */

@@ -14,14 +14,14 @@ import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
 import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
 import type { SessionClassName } from '../net/session-priority.js';
 import type { SimWorld } from '../world/sim-world.js';
-import type { ComponentDef } from './components.js';
+import { componentProblems, type ComponentDef } from './components.js';
 import { resolvePipeline, type GameWorld, type SystemDef } from './pipeline.js';
 import { compileServerMessages, type CompiledServerMessage, type ServerMessageDef } from './server-messages.js';
 import { compileTimers, type CompiledTimers, type TimerDef } from './timers.js';
 import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
-import { unknownGameKeys } from './option-keys.js';
+import { gameShapeProblems, unknownGameKeys } from './option-keys.js';
 import { economyProblems, gameDefaultsProblems } from './game-defaults.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
@@ -296,6 +296,11 @@ const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItem
  * fact, catalogue (`catalogue: items[0].price must be ...`) or starting coins.
  */
 export const defineGame = (opts: GameOptions): GameDefinition => {
+  const shape = gameShapeProblems(opts);
+  if (shape.length) {
+    if (typeof opts === 'object' && opts !== null) unknownGameKeys(opts, shape);
+    throw optionInvalid(shape);
+  }
   const problems: string[] = [];
   unknownGameKeys(opts, problems);
   if (typeof opts.name !== 'string' || !NAME_RE.test(opts.name)) problems.push(`game name must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
@@ -313,7 +318,12 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const modules = opts.modules ?? [];
   const components = opts.components ?? [];
   const seen = new Set<string>();
-  for (const c of components) {
+  for (const [i, c] of components.entries()) {
+    const bad = componentProblems(c);
+    if (bad.length) {
+      problems.push(...bad.map((p) => `components[${i}]: ${p}`));
+      continue;
+    }
     if (seen.has(c.name)) problems.push(`component ${c.name} is listed twice`);
     seen.add(c.name);
   }
@@ -350,8 +360,8 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
     const list: { name: string; def: ReplicatedFieldDef }[] = [];
     for (const [name, f] of Object.entries(fields ?? {})) {
       const where = `replicate.${key}.${name}`;
-      if (!f || typeof f !== 'object' || !f.component) {
-        problems.push(`${where}: needs { component, field }`);
+      if (!f || typeof f !== 'object' || componentProblems(f.component).length > 0) {
+        problems.push(`${where}: needs { component, field } (a component of defineComponent)`);
         continue;
       }
       if (!seen.has(f.component.name)) problems.push(`${where}: component ${f.component.name} is not in the game's components`);
