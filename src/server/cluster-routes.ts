@@ -338,6 +338,11 @@ export const registerClusterMetrics = (
     () => k.leasesLost,
   );
   total(
+    'worldtick_cluster_lease_lapses_recovered_total',
+    "Lapses of a world's lease validity (its renewal late: the event loop held, the machine starved) that the renewal ended under the same token: the world paused, its sessions kept.",
+    () => k.leaseLapsesRecovered,
+  );
+  total(
     'worldtick_cluster_fence_refusals_total',
     'New fencing tokens the store refused (it had seen a higher one; the world not stepped with it).',
     () => k.fenceRefusals,

@@ -122,7 +122,17 @@ export class ClusterService implements Service {
       reads: grantReads(opts),
     };
     const canStep = (w: SimWorld): boolean => this.canStep(w);
-    this.#watchCtx = { opts, counters: this.counters, held: this.#held, serving: this.#serving, ranges: this.#ranges, canStep };
+    this.#watchCtx = {
+      opts,
+      counters: this.counters,
+      held: this.#held,
+      serving: this.#serving,
+      ranges: this.#ranges,
+      canStep,
+      guardMs: this.#guard,
+      servedTokens: new Map(),
+      lapsed: new Map(),
+    };
     this.#tickCtx = {
       opts,
       counters: this.counters,

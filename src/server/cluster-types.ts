@@ -127,6 +127,11 @@ export interface ClusterCounters {
   leaseAcquired: number;
   /** Worlds this instance stopped serving because its lease lapsed or was refused. */
   leasesLost: number;
+  /**
+   * Lapses of a served world's lease validity (its renewal late) that the renewal ended within the grace, under the
+   * same token: the world paused and stepped on with its sessions (src/server/cluster-watchdog.ts).
+   */
+  leaseLapsesRecovered: number;
   /** Worlds taken over after another instance had held them (a higher token than we ever saw). */
   failovers: number;
   /** Worlds handed to another instance by migration (this instance was the source). */
@@ -164,6 +169,7 @@ export const emptyClusterCounters = (): ClusterCounters => ({
   leaseFailures: 0,
   leaseAcquired: 0,
   leasesLost: 0,
+  leaseLapsesRecovered: 0,
   failovers: 0,
   migrations: 0,
   redirects: 0,

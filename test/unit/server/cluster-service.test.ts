@@ -2,7 +2,9 @@
  * The cluster service over the in-process coordinator with a synthetic clock and a real
  * SQLite store: the step gate follows the lease validity (minus the step guard), a new owner
  * announces its token to the store before stepping, a stale owner's write is refused, and a
- * refused renewal closes the world's sessions with 4015.
+ * refused renewal closes the world's sessions with 4015. A lapse of the lease's validity (its renewal
+ * late) pauses the world but keeps its sessions while the renewal that ends it keeps the token, for
+ * half a TTL (src/server/cluster-watchdog.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +88,69 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
       expect(a.counters.leasesLost).toBe(1);
       expect(closedA).toEqual([['w', 4015]]);
       expect(a.ownerOf('w')).toMatchObject({ instanceId: 'b', fencingToken: 2 });
+    } finally {
+      await a.stop();
+      await b.stop();
+      await store.close();
+    }
+  });
+
+  it("a late renewal under the same token keeps the world's sessions; a lapse past the grace, or a takeover, closes them", async () => {
+    let t = 0;
+    const hub = new LocalHub(() => t);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const closed: Array<[string, number]> = [];
+    const w = createSimWorld({ id: 'w' });
+    const wb = createSimWorld({ id: 'w' });
+    const a = service(hub, 'a', w, store, closed);
+    const b = service(hub, 'b', wb, store, []);
+    // A watchdog pass with no renewal before it (as after an event loop held past the renewal's time).
+    const watch = (): void => a.unhold('w');
+    try {
+      await a.kick(); // token 1, valid until 988; steps until 888 (guard 100)
+      expect(a.canStep(w)).toBe(true);
+      t = 900;
+      watch();
+      expect(a.canStep(w)).toBe(false); // not stepped while its validity is not renewed
+      expect(closed).toEqual([]);
+      expect(a.counters.leasesLost).toBe(0);
+      t = 950; // the renewal comes late, before the hub's expiry at 1000: the same token
+      await a.kick();
+      expect(a.canStep(w)).toBe(true);
+      expect(a.fence('w')).toEqual({ worldId: 'w', token: 1 });
+      expect(closed).toEqual([]);
+      expect(a.counters).toMatchObject({ leasesLost: 0, leaseLapsesRecovered: 1 });
+
+      // Valid until 950 + 988 = 1938: lapsed at 1900, and no renewal within the grace (500 ms): a loss.
+      t = 1900;
+      watch();
+      t = 2350;
+      watch();
+      expect(closed).toEqual([]);
+      t = 2401;
+      watch();
+      expect(closed).toEqual([['w', 4015]]);
+      expect(a.counters).toMatchObject({ leasesLost: 1, leaseLapsesRecovered: 1 });
+
+      // a takes the world again (its lease expired in the hub at 1950: a new token), lapses again, and this time b
+      // takes the world before a's renewal: a's renewal is refused, the sessions are closed at once.
+      await a.kick();
+      expect(a.canStep(w)).toBe(true);
+      const token = a.fence('w')?.token;
+      t = 2401 + 900;
+      watch();
+      expect(closed).toHaveLength(1);
+      t = 2401 + 1000;
+      await b.kick();
+      expect(b.fence('w')?.token).toBeGreaterThan(token ?? 0);
+      await a.kick();
+      expect(closed).toEqual([
+        ['w', 4015],
+        ['w', 4015],
+      ]);
+      expect(a.counters).toMatchObject({ leasesLost: 2, leaseLapsesRecovered: 1 });
     } finally {
       await a.stop();
       await b.stop();
