@@ -116,6 +116,9 @@ export class Recorder implements StepHook {
     this.path = opts.path;
     this.name = `recorder:${this.#world.id}`;
     this.hashEvery = opts.hashEvery ?? 20;
+    // A log's reader refuses a hash period below 1 (log-checks.ts): a recorder never writes one.
+    if (!Number.isSafeInteger(this.hashEvery) || this.hashEvery < 1)
+      throw new WorldtickError(ErrorCode.OPTION_INVALID, `hashEvery must be an integer >= 1 (got ${String(opts.hashEvery)})`);
     const recipe = opts.recipe;
     this.#recipeOf = typeof recipe === 'function' ? recipe : () => recipe;
     this.#flushMs = opts.flushMs ?? 100;

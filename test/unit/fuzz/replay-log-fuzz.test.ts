@@ -152,6 +152,13 @@ const KNOWN_BAD: ReadonlyArray<[string, (frames: unknown[], rng: Rng) => void]> 
 describe('fuzz: damaged input logs', () => {
   it(`${LOGS} damaged logs: refused with a code, or replayed to an answer with no system failing`, async () => {
     await withSeed('replay-log', fuzzSeed(0x10c5), async (rng, ctx) => {
+      // A recorder never writes a hash period the reader refuses.
+      const some = newWorld();
+      for (const hashEvery of [0, -1, 1.5])
+        expect(() => new Recorder(some, { path: join(dir, 'no.wtlog'), recipe: () => ({}) as never, hashEvery })).toThrow(
+          expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
+        );
+      some.jobs.close();
       const logs = await recordings();
       for (const l of logs) {
         const base = await replayLog(readLog(l.file));
