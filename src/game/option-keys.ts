@@ -46,18 +46,18 @@ export const unknownGameKeys = (opts: object, problems: string[]): void => {
 
 /** Options that are lists of definitions (`defineComponent`, `defineMessage`, ... results), and what each entry is. */
 const LIST_OPTIONS: ReadonlyArray<[string, string]> = [
-  ['modules', 'modules (defineModule)'],
+  ['modules', 'modules (e.g. lifeSim())'],
   ['components', 'components (defineComponent)'],
   ['systems', 'systems ({ name, phase, run })'],
   ['messages', 'messages (defineMessage)'],
   ['serverMessages', 'server messages (defineServerMessage)'],
-  ['timers', 'timers (defineTimer)'],
+  ['timers', 'timers ({ name, run, every? })'],
   ['facts', 'facts (defineFact)'],
 ];
 /** Options that are plain objects. */
 const OBJECT_OPTIONS = ['world', 'net', 'hooks', 'replicate'] as const;
 
-const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /**
  * Problems of the options' shape, checked before anything reads inside them: `opts` an object,
@@ -67,37 +67,36 @@ const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v)
  */
 export const gameShapeProblems = (opts: unknown): string[] => {
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
-    return [`the game's options must be an object (got ${describe(opts)})`];
+    return [`the game's options must be an object (got ${kindOf(opts)})`];
   const o = opts as Record<string, unknown>;
   const problems: string[] = [];
   for (const [key, what] of LIST_OPTIONS) {
     const v = o[key];
     if (v === undefined) continue;
-    if (!Array.isArray(v)) problems.push(`${key} must be an array of ${what} (got ${describe(v)})`);
+    if (!Array.isArray(v)) problems.push(`${key} must be an array of ${what} (got ${kindOf(v)})`);
     else
       for (let i = 0; i < v.length; i++)
         if (typeof v[i] !== 'object' || v[i] === null || Array.isArray(v[i]))
-          problems.push(`${key}[${i}] must be one of the ${what} (got ${describe(v[i])})`);
+          problems.push(`${key}[${i}] must be one of the ${what} (got ${kindOf(v[i])})`);
   }
   for (const key of OBJECT_OPTIONS) {
     const v = o[key];
     if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v)))
-      problems.push(`${key} must be an object (got ${describe(v)})`);
+      problems.push(`${key} must be an object (got ${kindOf(v)})`);
   }
   const hooks = o.hooks;
   if (typeof hooks === 'object' && hooks !== null)
     for (const [k, fn] of Object.entries(hooks))
-      if (fn !== undefined && typeof fn !== 'function') problems.push(`hooks.${k} must be a function (got ${describe(fn)})`);
+      if (fn !== undefined && typeof fn !== 'function') problems.push(`hooks.${k} must be a function (got ${kindOf(fn)})`);
   if (Array.isArray(o.modules))
     for (let i = 0; i < o.modules.length; i++) {
       const m = o.modules[i] as Record<string, unknown> | null;
       if (typeof m !== 'object' || m === null) continue;
       if (typeof m.name !== 'string' || m.name.length === 0) problems.push(`modules[${i}] has no name`);
       if (m.pipeline !== undefined && !Array.isArray(m.pipeline))
-        problems.push(`modules[${i}].pipeline must be an array of systems (got ${describe(m.pipeline)})`);
+        problems.push(`modules[${i}].pipeline must be an array of systems (got ${kindOf(m.pipeline)})`);
       for (const k of ['populate', 'attach'])
-        if (m[k] !== undefined && typeof m[k] !== 'function')
-          problems.push(`modules[${i}].${k} must be a function (got ${describe(m[k])})`);
+        if (m[k] !== undefined && typeof m[k] !== 'function') problems.push(`modules[${i}].${k} must be a function (got ${kindOf(m[k])})`);
     }
   return problems;
 };
