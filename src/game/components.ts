@@ -106,7 +106,13 @@ export const defineComponent = <F extends ComponentFields>(name: string, fields:
 export const componentProblems = (c: unknown): string[] => {
   if (typeof c !== 'object' || c === null) return ['not a component of defineComponent'];
   const problems: string[] = [];
-  checkedFields(Reflect.get(c, 'name'), Reflect.get(c, 'fields'), problems);
+  const fields: unknown = Reflect.get(c, 'fields');
+  checkedFields(Reflect.get(c, 'name'), fields, problems);
+  // As defineComponent makes them: each field `{ type, default }` (the short form `'u8'` is defineComponent's input only).
+  if (problems.length === 0)
+    for (const [key, f] of Object.entries(fields as object))
+      if (typeof f !== 'object' || typeof Reflect.get(f, 'default') !== 'number')
+        problems.push(`field ${key} is not as defineComponent makes it ({ type, default }): pass the component defineComponent returned`);
   return problems;
 };
 

@@ -4,6 +4,7 @@
  * onPlayerJoin }`) is refused rather than ignored.
  */
 import { didYouMean } from '../cli/did-you-mean.js';
+import { PHASES } from '../core/phases.js';
 
 /** Keys of `GameOptions`. */
 const GAME_KEYS = [
@@ -61,7 +62,7 @@ const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ?
 
 /**
  * Problems of the options' shape, checked before anything reads inside them: `opts` an object,
- * each list option an array of objects, each object option a plain object, hooks functions, each
+ * each list option an array of named objects, each object option a plain object, hooks functions, each
  * module named, its pipeline an array and its populate/attach functions. A game written in
  * JavaScript (no compiler to say so) gets these, not `TypeError: components is not iterable`.
  */
@@ -75,9 +76,14 @@ export const gameShapeProblems = (opts: unknown): string[] => {
     if (v === undefined) continue;
     if (!Array.isArray(v)) problems.push(`${key} must be an array of ${what} (got ${kindOf(v)})`);
     else
-      for (let i = 0; i < v.length; i++)
-        if (typeof v[i] !== 'object' || v[i] === null || Array.isArray(v[i]))
-          problems.push(`${key}[${i}] must be one of the ${what} (got ${kindOf(v[i])})`);
+      for (let i = 0; i < v.length; i++) {
+        const e: unknown = v[i];
+        if (typeof e !== 'object' || e === null || Array.isArray(e))
+          problems.push(`${key}[${i}] must be one of the ${what} (got ${kindOf(e)})`);
+        // Every entry is named, and its name goes into the messages of every later check (components: componentProblems).
+        else if (key !== 'components' && typeof Reflect.get(e, 'name') !== 'string')
+          problems.push(`${key}[${i}].name must be a string (got ${kindOf(Reflect.get(e, 'name'))})`);
+      }
   }
   for (const key of OBJECT_OPTIONS) {
     const v = o[key];
@@ -95,6 +101,18 @@ export const gameShapeProblems = (opts: unknown): string[] => {
       if (typeof m.name !== 'string' || m.name.length === 0) problems.push(`modules[${i}] has no name`);
       if (m.pipeline !== undefined && !Array.isArray(m.pipeline))
         problems.push(`modules[${i}].pipeline must be an array of systems (got ${kindOf(m.pipeline)})`);
+      else if (Array.isArray(m.pipeline))
+        for (let j = 0; j < m.pipeline.length; j++) {
+          const e = m.pipeline[j] as Record<string, unknown> | null;
+          if (
+            typeof e !== 'object' ||
+            e === null ||
+            typeof e.name !== 'string' ||
+            typeof e.run !== 'function' ||
+            !PHASES.includes(e.phase as never)
+          )
+            problems.push(`modules[${i}].pipeline[${j}] must be a system entry { name, phase, run } (phase one of ${PHASES.join(', ')})`);
+        }
       for (const k of ['populate', 'attach'])
         if (m[k] !== undefined && typeof m[k] !== 'function') problems.push(`modules[${i}].${k} must be a function (got ${kindOf(m[k])})`);
     }
