@@ -73,9 +73,12 @@ export const recipeProblem = (recipe: unknown): string | null => {
 const isSettle = (v: unknown): boolean =>
   Array.isArray(v) && v.length === 5 && Number.isSafeInteger(v[0]) && typeof v[1] === 'boolean' && stringOrNull(v[3]) && stringOrNull(v[4]);
 
-/** A recorded fact: [type, key, payload], the key as the ingest buffers take it (0..2^32-1). */
+/**
+ * A recorded fact: [type, key, payload], the key as the ingest buffers take it (0..2^32-1), or -1: the
+ * recorder's key for wallet changes applied outside a `tx` fact (recorder.ts `walletApplied`).
+ */
 const isFact = (v: unknown): boolean =>
-  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && Number.isInteger(v[1]) && v[1] >= 0 && v[1] <= 0xffffffff;
+  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && Number.isInteger(v[1]) && v[1] >= -1 && v[1] <= 0xffffffff;
 
 /**
  * First problem of a frame after the header, or null. `budgetsProblem` checks the step frame's

@@ -121,7 +121,7 @@ const KNOWN_BAD: ReadonlyArray<[string, (frames: unknown[], rng: Rng) => void]> 
   ['facts not an array', (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).facts = rng.pick<unknown>([{}, 'x', null]))],
   [
     'a fact not a triple',
-    (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).facts = [rng.pick<unknown>([null, ['input'], ['input', -1, {}], [1, 2, 3]])]),
+    (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).facts = [rng.pick<unknown>([null, ['input'], ['input', -2, {}], [1, 2, 3]])]),
   ],
   ['job starts malformed', (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).starts = rng.pick<unknown>([null, [-1], ['x'], [1.5]]))],
   ['pre not an object', (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).pre = rng.pick<unknown>(['x', 3, [1]]))],
