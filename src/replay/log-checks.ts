@@ -49,11 +49,12 @@ export const recipeProblem = (recipe: unknown): string | null => {
   if (!isObj(recipe)) return 'the recipe is not an object';
   if (typeof recipe.id !== 'string') return 'the recipe has no world id';
   for (const k of ['capacity', 'seed', 'size'] as const) if (typeof recipe[k] !== 'number') return `the recipe's ${k} is not a number`;
-  if (!safeInt(recipe.npcs, 0) || recipe.npcs > (recipe.capacity as number))
-    return `the recipe's NPC count is malformed (${JSON.stringify(recipe.npcs)} for a capacity of ${String(recipe.capacity)})`;
+  // Not bounded by the capacity here: a game's populate may not spawn them all; the built-in world's refuses more (replayer.ts).
+  if (!safeInt(recipe.npcs, 0)) return `the recipe's NPC count is malformed (${JSON.stringify(recipe.npcs)})`;
   if (typeof recipe.scenes !== 'boolean') return "the recipe's scenes flag is not a boolean";
   const speed = recipe.inputMaxSpeed;
-  if (speed !== null && !(typeof speed === 'number' && Number.isFinite(speed) && speed > 0))
+  if (speed !== null && !(typeof speed === 'number' && Number.isFinite(speed) && speed >= 0))
+    // net.maxSpeed may be 0
     return `the recipe's input speed is malformed (${JSON.stringify(speed)})`;
   if (recipe.game !== undefined && !stringOrNull(recipe.game)) return "the recipe's game is not a name";
   const config = configProblem(recipe.config);

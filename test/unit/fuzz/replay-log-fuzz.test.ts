@@ -136,7 +136,7 @@ const KNOWN_BAD: ReadonlyArray<[string, (frames: unknown[], rng: Rng) => void]> 
   ['an end frame without a hash', (f) => ((f[f.length - 1] as Obj).hash = 17)],
   ['a frame after the end', (f) => f.push(clone(f[f.length - 2]))],
   ['a recipe that is not an object', (f, rng) => ((f[0] as Obj).recipe = rng.pick<unknown>([null, 'x', [1]]))],
-  ['a recipe NPC count over its capacity', (f) => (((f[0] as Obj).recipe as Obj).npcs = 201)],
+  ['a recipe NPC count that is not a count', (f, rng) => (((f[0] as Obj).recipe as Obj).npcs = rng.pick<unknown>([-1, 1.5, 'x']))],
   ['a recipe capacity not a number', (f, rng) => (((f[0] as Obj).recipe as Obj).capacity = rng.pick<unknown>(['x', null, {}]))],
   ['a recipe physics not an object', (f, rng) => (((f[0] as Obj).recipe as Obj).physics = rng.pick<unknown>(['x', 3, true]))],
   [
@@ -144,7 +144,7 @@ const KNOWN_BAD: ReadonlyArray<[string, (frames: unknown[], rng: Rng) => void]> 
     (f, rng) => ((((f[0] as Obj).recipe as Obj).physics as Obj).tuning = rng.pick<unknown>(['x', { gravity: 'x' }])),
   ],
   ['a recipe config invalid', (f) => (((f[0] as Obj).recipe as Obj).config = { simulation: { tickIntervalSeconds: -1 } })],
-  ['a recipe input speed invalid', (f, rng) => (((f[0] as Obj).recipe as Obj).inputMaxSpeed = rng.pick<unknown>([-2, 'x', 0]))],
+  ['a recipe input speed invalid', (f, rng) => (((f[0] as Obj).recipe as Obj).inputMaxSpeed = rng.pick<unknown>([-2, 'x', Number.NaN]))],
   ['a hash period of 0', (f) => ((f[0] as Obj).hashEvery = 0)],
   ['a fact of a type the world lacks', (f, rng) => ((f[rng.int(1, f.length - 2)] as Obj).facts = [['no.such.type', 1, {}]])],
 ];
