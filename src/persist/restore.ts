@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
+import { isUnreadableJson } from '../store/rows.js';
 import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
@@ -193,6 +194,18 @@ export const loadPersistedWorld = async (
   const physics = rec.origin === 'admin' && rec.physics !== undefined ? (rec.physics ?? false) : build.physics?.(worldId);
   // The newest checkpoint of this incarnation, or — when it cannot be read — the one kept before it.
   let ck = await store.loadCheckpoint(worldId);
+  // A checkpoint row whose meta is not JSON (a damaged row) cannot say its incarnation: the one before it is tried.
+  for (let skipped = 0; ck && isUnreadableJson(ck.meta) && skipped < CHECKPOINT_TRIES; skipped++) {
+    const older = await store.loadCheckpoint(worldId, { before: ck.id });
+    const next = older && older.id < ck.id ? older : undefined;
+    logger.error(
+      { world: worldId, step: ck.step, meta: ck.meta.unreadable, olderStep: next?.step ?? null },
+      next
+        ? 'checkpoint row unreadable (its meta); trying the one before it'
+        : 'checkpoint row unreadable (its meta); world starts from its record',
+    );
+    ck = next;
+  }
   for (let tries = 0; ck && ck.meta.incarnation === rec.incarnation && tries < CHECKPOINT_TRIES; tries++) {
     try {
       // The game slot is installed before the state loads: the game's component stores are in the checkpoint.

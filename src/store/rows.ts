@@ -12,6 +12,29 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const str = (v: unknown): string => String(v);
 const nstr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const json = (v: unknown): unknown => JSON.parse(String(v));
+
+/**
+ * What a JSON column whose text does not parse (a damaged row: a flipped bit on disk, a hand edit)
+ * reads as, where the reader checks what it read: the world record (`stored world record not
+ * understood; world skipped`), a checkpoint's meta and config (restore.ts tries the checkpoint before
+ * it), operator state (`not understood; ignored`). Before, the row's `SyntaxError` ended the start.
+ */
+export interface UnreadableJson {
+  readonly unreadable: string;
+}
+
+/** Whether `v` is a JSON column read as {@link UnreadableJson}. */
+export const isUnreadableJson = (v: unknown): v is UnreadableJson =>
+  typeof v === 'object' && v !== null && typeof (v as { unreadable?: unknown }).unreadable === 'string' && Object.isFrozen(v);
+
+/** A JSON column the reader checks: parsed, or {@link UnreadableJson} naming the parse error. */
+const checkedJson = (v: unknown): unknown => {
+  try {
+    return JSON.parse(String(v));
+  } catch (err) {
+    return Object.freeze({ unreadable: `not JSON (${(err as Error).message.slice(0, 120)})` });
+  }
+};
 const bytes = (v: unknown): Uint8Array => {
   const b = v as Uint8Array;
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -73,9 +96,9 @@ export const toCheckpoint = (r: Row): Checkpoint => ({
   worldId: str(r.world_id),
   step: num(r.step),
   worldTime: num(r.world_time),
-  config: json(r.config),
+  config: checkedJson(r.config),
   fencingToken: num(r.fencing_token),
-  meta: json(r.meta) as Record<string, unknown>,
+  meta: checkedJson(r.meta) as Record<string, unknown>,
   data: bytes(r.data),
   createdAt: num(r.created_at),
 });
@@ -98,14 +121,14 @@ export const toSession = (r: Row): SessionRecord => ({
 
 export const toWorldConfig = (r: Row): WorldConfigRecord => ({
   worldId: str(r.world_id),
-  config: json(r.config),
+  config: checkedJson(r.config),
   updatedAt: num(r.updated_at),
 });
 
 /** A row of `operator_state`. */
 export const toOperatorState = (r: Row): OperatorStateRecord => ({
   scope: str(r.scope),
-  state: json(r.state),
+  state: checkedJson(r.state),
   updatedAt: num(r.updated_at),
 });
 

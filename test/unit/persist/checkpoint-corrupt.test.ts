@@ -128,6 +128,32 @@ describe('corrupt checkpoint files', () => {
     expect(p?.world?.clock.step).toBe(20); // the clock still from the record
   });
 
+  it('a row whose JSON columns do not parse: the checkpoint before it is used, an unreadable record skips its world', async () => {
+    const world = createSimWorld({ id: 'u', capacity: 400, seed: 7 });
+    populateNpcs(world, { count: 50 });
+    pauseWorld(world);
+    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
+    ck.track(world, { origin: 'admin', npcs: 50 });
+    stepWorld(world, 10);
+    await ck.persist('u');
+    stepWorld(world, 10);
+    await ck.persist('u'); // newest: step 20, kept: step 10
+    const db = new Database(join(data.dir, 'worldtick.sqlite'));
+    // The newest checkpoint's meta and config no longer JSON (a flipped bit on disk, a hand edit).
+    db.prepare(
+      "UPDATE checkpoints SET meta = '{\"incarnation\":', config = 'x{' WHERE id = (SELECT max(id) FROM checkpoints WHERE world_id = 'u')",
+    ).run();
+    db.close();
+    const p = await loadPersistedWorld(store, logger, 'u');
+    expect(p?.checkpoint?.step).toBe(10); // before: SyntaxError, and the server did not start
+    // The world's record not JSON: skipped like a record not understood (before: SyntaxError).
+    const db2 = new Database(join(data.dir, 'worldtick.sqlite'));
+    db2.prepare("UPDATE world_configs SET config = '{bad' WHERE world_id = 'u'").run();
+    db2.close();
+    expect((await store.getWorldConfig('u'))?.config).toMatchObject({ unreadable: expect.stringMatching(/^not JSON/) });
+    expect(await loadPersistedWorld(store, logger, 'u')).toBeNull();
+  });
+
   it('bits flipped in the container before compression (no checksum given): a coded refusal or a world, never a crash', async () => {
     const raw = await inflateSnapshot(good);
     const next = rng(7);

@@ -44,8 +44,11 @@ for (const { factory, name } of factories) {
       expect(await svc.isStored('arena')).toBe(true);
       expect(await svc.isStored('garbled')).toBe(true);
       expect(await svc.isStored('new-world')).toBe(false);
-      // Listing every record (without the lookup) cannot even read them: each check would fail.
-      await expect(service({ lookup: false }).isStored('new-world')).rejects.toThrow();
+      // Listing every record (without the lookup) reads the garbled one too, as unreadable (src/store/rows.ts
+      // `checkedJson`): before, its SyntaxError failed every check.
+      const listing = service({ lookup: false });
+      expect(await listing.isStored('garbled')).toBe(true);
+      expect(await listing.isStored('new-world')).toBe(false);
     });
   });
 }

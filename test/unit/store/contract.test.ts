@@ -350,6 +350,9 @@ for (const { factory, name } of factories) {
       // A record that is not even JSON (written by hand, or damaged) is there all the same.
       await handle.raw(`INSERT INTO world_configs (world_id, config, updated_at) VALUES ('garbled', 'not json', 1)`);
       expect(await store.hasWorldConfig('garbled')).toBe(true);
+      // Read, it is unreadable (not a SyntaxError): the world record's reader skips the world (src/store/rows.ts).
+      expect((await store.getWorldConfig('garbled'))?.config).toMatchObject({ unreadable: expect.stringMatching(/^not JSON/) });
+      expect((await store.listWorldConfigs()).map((r) => r.worldId)).toContain('garbled');
       expect(await store.deleteWorldConfig('w1')).toBe(true);
       expect(await store.hasWorldConfig('w1')).toBe(false);
       expect(await store.hasWorldConfig('w10')).toBe(true);
