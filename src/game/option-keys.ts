@@ -63,7 +63,7 @@ const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ?
 /**
  * Problems of the options' shape, checked before anything reads inside them: `opts` an object,
  * each list option an array of named objects, each object option a plain object, hooks functions, each
- * module named, its pipeline an array and its populate/attach functions. A game written in
+ * module's pipeline an array of system entries and its populate/attach functions. A game written in
  * JavaScript (no compiler to say so) gets these, not `TypeError: components is not iterable`.
  */
 export const gameShapeProblems = (opts: unknown): string[] => {
@@ -98,7 +98,7 @@ export const gameShapeProblems = (opts: unknown): string[] => {
     for (let i = 0; i < o.modules.length; i++) {
       const m = o.modules[i] as Record<string, unknown> | null;
       if (typeof m !== 'object' || m === null) continue;
-      if (typeof m.name !== 'string' || m.name.length === 0) problems.push(`modules[${i}] has no name`);
+      if (m.name === '') problems.push(`modules[${i}] has an empty name`); // not a string: said above
       if (m.pipeline !== undefined && !Array.isArray(m.pipeline))
         problems.push(`modules[${i}].pipeline must be an array of systems (got ${kindOf(m.pipeline)})`);
       else if (Array.isArray(m.pipeline))
