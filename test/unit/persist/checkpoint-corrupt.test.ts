@@ -106,16 +106,21 @@ describe('corrupt checkpoint files', () => {
     putBytes(good);
   });
 
-  it('when the newest checkpoint is unreadable, the one kept before it is used (a durable timer or state is not lost)', async () => {
-    const world = createSimWorld({ id: 'v', capacity: 400, seed: 6 });
+  /** An admin world `id` with two checkpoints through the real writer: the newest at step 20, the one kept at step 10. */
+  const twoCheckpoints = async (id: string, seed: number): Promise<void> => {
+    const world = createSimWorld({ id, capacity: 400, seed });
     populateNpcs(world, { count: 50 });
     pauseWorld(world);
     const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
     ck.track(world, { origin: 'admin', npcs: 50 });
     stepWorld(world, 10);
-    await ck.persist('v');
+    await ck.persist(id);
     stepWorld(world, 10);
-    await ck.persist('v'); // newest: step 20, kept: step 10
+    await ck.persist(id);
+  };
+
+  it('when the newest checkpoint is unreadable, the one kept before it is used (a durable timer or state is not lost)', async () => {
+    await twoCheckpoints('v', 6);
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
     const newest = db.prepare("SELECT max(id) AS id FROM checkpoints WHERE world_id = 'v'").get() as { id: number };
     const row = db.prepare('SELECT data FROM checkpoints WHERE id = ?').get(newest.id) as { data: Buffer };
@@ -129,15 +134,7 @@ describe('corrupt checkpoint files', () => {
   });
 
   it('a row whose JSON columns do not parse: the checkpoint before it is used, an unreadable record skips its world', async () => {
-    const world = createSimWorld({ id: 'u', capacity: 400, seed: 7 });
-    populateNpcs(world, { count: 50 });
-    pauseWorld(world);
-    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
-    ck.track(world, { origin: 'admin', npcs: 50 });
-    stepWorld(world, 10);
-    await ck.persist('u');
-    stepWorld(world, 10);
-    await ck.persist('u'); // newest: step 20, kept: step 10
+    await twoCheckpoints('u', 7);
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
     // The newest checkpoint's meta and config no longer JSON (a flipped bit on disk, a hand edit).
     db.prepare(
