@@ -121,7 +121,8 @@ export const autoShards = (cores = os.availableParallelism()): number => Math.ma
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const problemsOf = (err: unknown): string[] => {
+/** The problems a coded validation error lists (its message when it lists none); rethrows anything else. */
+export const problemsOf = (err: unknown): string[] => {
   if (isWorldtickError(err)) return [...((err.details as { problems?: string[] } | undefined)?.problems ?? [err.message])];
   throw err;
 };

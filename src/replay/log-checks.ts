@@ -7,20 +7,12 @@
  * are left to it; the replayer reports its refusal as a bad log too (replayer.ts).
  */
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
-import { isWorldtickError } from '../errors.js';
-import { resolveWorldPhysics, type WorldPhysicsConfig } from '../physics/physics-world.js';
+import { problemsOf, resolveWorldPhysics, type WorldPhysicsConfig } from '../physics/physics-world.js';
 import { isPlayerList } from './replay-players.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const safeInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 const stringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
-
-/** The problems a coded validation error lists (its message when it lists none); rethrows anything else. */
-const problemsOf = (err: unknown): string => {
-  if (!isWorldtickError(err)) throw err;
-  const problems = (err.details as { problems?: unknown } | undefined)?.problems;
-  return Array.isArray(problems) ? problems.map(String).join('; ') : err.message;
-};
 
 /** Problem of a recorded scheduler config (the recipe's, or one a step frame applies), or null. */
 export const configProblem = (config: unknown): string | null => {
@@ -28,7 +20,7 @@ export const configProblem = (config: unknown): string | null => {
     mergeSchedulerConfig(defaultSchedulerConfig(), config);
     return null;
   } catch (err) {
-    return problemsOf(err);
+    return problemsOf(err).join('; ');
   }
 };
 
@@ -64,7 +56,7 @@ export const recipeProblem = (recipe: unknown): string | null => {
     try {
       recordedPhysics(recipe.physics);
     } catch (err) {
-      return `the recipe's physics is invalid: ${problemsOf(err)}`;
+      return `the recipe's physics is invalid: ${problemsOf(err).join('; ')}`;
     }
   }
   return null;

@@ -122,17 +122,8 @@ export class ClusterService implements Service {
       reads: grantReads(opts),
     };
     const canStep = (w: SimWorld): boolean => this.canStep(w);
-    this.#watchCtx = {
-      opts,
-      counters: this.counters,
-      held: this.#held,
-      serving: this.#serving,
-      ranges: this.#ranges,
-      canStep,
-      guardMs: this.#guard,
-      servedTokens: new Map(),
-      lapsed: new Map(),
-    };
+    const watch = { held: this.#held, serving: this.#serving, ranges: this.#ranges, guardMs: this.#guard, tokens: new Map() };
+    this.#watchCtx = { opts, counters: this.counters, canStep, ...watch };
     this.#tickCtx = {
       opts,
       counters: this.counters,

@@ -29,12 +29,13 @@ export interface WatchContext {
   readonly serving: Set<string>;
   readonly ranges: StepRangeLog;
   readonly canStep: (world: SimWorld) => boolean;
-  /** Per world served here, the fencing token it is served under. */
-  readonly servedTokens: Map<string, number>;
   /** Margin before a lease's validity ends within which a world no longer steps (the service's step guard, ms). */
   readonly guardMs: number;
-  /** Worlds whose lease validity lapsed while served: since when (coordinator clock), and under which token. */
-  readonly lapsed: Map<string, { since: number; token: number }>;
+  /**
+   * Per world served here (or lapsed while served): the fencing token it was served under, and since when
+   * (coordinator clock) its lease validity lapsed, null while it steps.
+   */
+  readonly tokens: Map<string, { token: number; lapsedSince: number | null }>;
 }
 
 /** How long a lapsed lease keeps its world's sessions, waiting for the renewal: half the lease TTL. */
@@ -46,8 +47,7 @@ export const watchStepping = (x: WatchContext): void => {
   if (!o.enforce) return;
   const c = o.coordinator;
   const lose = (worldId: string): void => {
-    x.servedTokens.delete(worldId);
-    x.lapsed.delete(worldId);
+    x.tokens.delete(worldId);
     x.counters.leasesLost++;
     const closed = o.closeSessions(worldId, CloseCode.LEASE_LOST, 'lease lost');
     o.logger.warn({ world: worldId, closedSessions: closed }, 'cluster: cannot prove ownership of the world, stopped stepping');
@@ -56,30 +56,29 @@ export const watchStepping = (x: WatchContext): void => {
     if (x.held.has(w.id)) continue;
     const ok = x.canStep(w);
     const token = c.heldLease(w.id)?.fencingToken;
-    const lapse = x.lapsed.get(w.id);
-    if (lapse) {
-      if (ok && token === lapse.token) {
-        x.lapsed.delete(w.id);
+    const served = x.tokens.get(w.id);
+    if (served && served.lapsedSince !== null) {
+      if (ok && token === served.token) {
         x.serving.add(w.id);
         x.counters.leaseLapsesRecovered++;
         o.logger.info(
-          { world: w.id, fencingToken: token, lapsedMs: Math.round(c.now() - lapse.since) },
+          { world: w.id, fencingToken: token, lapsedMs: Math.round(c.now() - served.lapsedSince) },
           'cluster: world lease renewed after its validity lapsed, stepping again (sessions kept)',
         );
-      } else if (token !== lapse.token || c.now() - lapse.since > lapseGraceMs(o.leaseTtlMs)) lose(w.id);
+        served.lapsedSince = null;
+      } else if (token !== served.token || c.now() - served.lapsedSince > lapseGraceMs(o.leaseTtlMs)) lose(w.id);
       continue;
     }
     if (ok && !x.serving.has(w.id)) {
       x.serving.add(w.id);
-      if (token !== undefined) x.servedTokens.set(w.id, token);
+      if (token !== undefined) x.tokens.set(w.id, { token, lapsedSince: null });
       o.logger.info({ world: w.id, fencingToken: token }, 'cluster: world lease held, stepping');
     } else if (!ok && x.serving.has(w.id)) {
       x.serving.delete(w.id);
       x.ranges.close(w.id);
-      const served = x.servedTokens.get(w.id);
       const validUntil = c.leaseValidUntil(w.id);
-      if (token !== undefined && token === served && validUntil !== null && c.now() + x.guardMs >= validUntil) {
-        x.lapsed.set(w.id, { since: c.now(), token });
+      if (served && token === served.token && validUntil !== null && c.now() + x.guardMs >= validUntil) {
+        served.lapsedSince = c.now();
         o.logger.info(
           { world: w.id, fencingToken: token, graceMs: lapseGraceMs(o.leaseTtlMs) },
           'cluster: world lease validity lapsed (its renewal is late): not stepping until it is renewed',
@@ -88,8 +87,8 @@ export const watchStepping = (x: WatchContext): void => {
     }
   }
   // Worlds gone from here (deleted, migrated out) leave nothing behind.
-  if (x.servedTokens.size + x.lapsed.size > 0) {
+  if (x.tokens.size > 0) {
     const here = new Set(o.worlds().map((w) => w.id));
-    for (const m of [x.servedTokens, x.lapsed]) for (const id of m.keys()) if (!here.has(id)) m.delete(id);
+    for (const id of x.tokens.keys()) if (!here.has(id)) x.tokens.delete(id);
   }
 };
