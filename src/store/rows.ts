@@ -11,13 +11,14 @@ type Row = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const str = (v: unknown): string => String(v);
 const nstr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const json = (v: unknown): unknown => JSON.parse(String(v));
 
 /**
  * What a JSON column whose text does not parse (a damaged row: a flipped bit on disk, a hand edit)
  * reads as, where the reader checks what it read: the world record (`stored world record not
  * understood; world skipped`), a checkpoint's meta and config (restore.ts tries the checkpoint before
- * it), operator state (`not understood; ignored`). Before, the row's `SyntaxError` ended the start.
+ * it), operator state (`not understood; ignored`), a player's or session's data (no stored position, not
+ * live elsewhere; the next save writes it whole). Before, the row's `SyntaxError` ended the start, or failed
+ * every hello of that player as "session store unavailable; retry".
  */
 export interface UnreadableJson {
   readonly unreadable: string;
@@ -106,7 +107,7 @@ export const toCheckpoint = (r: Row): Checkpoint => ({
 export const toPlayer = (r: Row): PlayerRecord => ({
   id: str(r.id),
   name: str(r.name),
-  data: json(r.data) as Record<string, unknown>,
+  data: checkedJson(r.data) as Record<string, unknown>,
   createdAt: num(r.created_at),
   updatedAt: num(r.updated_at),
 });
@@ -116,7 +117,7 @@ export const toSession = (r: Row): SessionRecord => ({
   playerId: str(r.player_id),
   worldId: str(r.world_id),
   expiresAt: num(r.expires_at),
-  data: json(r.data) as Record<string, unknown>,
+  data: checkedJson(r.data) as Record<string, unknown>,
 });
 
 export const toWorldConfig = (r: Row): WorldConfigRecord => ({

@@ -4,10 +4,12 @@
  * announces its token to the store before stepping, a stale owner's write is refused, and a
  * refused renewal closes the world's sessions with 4015. A lapse of the lease's validity (its renewal
  * late) pauses the world but keeps its sessions while the renewal that ends it keeps the token, for
- * half a TTL (src/server/cluster-watchdog.ts).
+ * half a TTL (src/server/cluster-watchdog.ts). A clean stop deregisters before it releases, so the others'
+ * `instance left` line names the worlds it held.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
@@ -21,13 +23,20 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const service = (hub: LocalHub, id: string, world: SimWorld, store: SqliteStore, closed: Array<[string, number]>) =>
+const service = (
+  hub: LocalHub,
+  id: string,
+  world: SimWorld,
+  store: SqliteStore,
+  closed: Array<[string, number]>,
+  logger = createLogger('silent'),
+) =>
   new ClusterService({
     coordinator: new LocalCoordinator({ hub }),
     instanceId: id,
     leaseTtlMs: 1000,
     enforce: true,
-    logger: createLogger('silent'),
+    logger,
     worlds: () => [world],
     gameUrl: () => `ws://${id}:1`,
     adminUrl: () => `http://${id}:2`,
@@ -179,6 +188,46 @@ describe('cluster service (LocalCoordinator, synthetic clock, SQLite store)', ()
       expect(a.counters).toMatchObject({ leaseFailures: 1, leaseAcquired: 2 });
     } finally {
       await a.stop();
+      await store.close();
+    }
+  });
+
+  it("a clean stop's instance-left line at the others names the worlds it held, whenever their control tick reads", async () => {
+    const t = 0;
+    const hub = new LocalHub(() => t);
+    const dir = mkdtempSync(join(tmpdir(), 'wt-cluster-svc-'));
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    const lines: Array<Record<string, unknown>> = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const a = service(hub, 'a', createSimWorld({ id: 'p' }), store, [], createLogger('info', out));
+    const b = service(hub, 'b', createSimWorld({ id: 'q' }), store, []);
+    try {
+      await b.kick();
+      await a.kick(); // a reads b live, holding q
+      expect(a.ownerOf('q')).toMatchObject({ instanceId: 'b' });
+      // a's control tick reads between b's two steps of a clean stop (a starved b: double runs 34-35 of the
+      // cluster tests): released first, that read showed b live and holding nothing, and the line named no worlds.
+      const release = b.coordinator.release.bind(b.coordinator);
+      b.coordinator.release = async (worldId, instanceId) => {
+        const r = await release(worldId, instanceId);
+        await a.kick();
+        return r;
+      };
+      await b.stop();
+      await a.kick();
+      await new Promise((r) => setImmediate(r));
+      const left = lines.filter((l) => l.msg === 'cluster: instance left (stopped, or its heartbeat expired)');
+      expect(left).toHaveLength(1);
+      expect(left[0]).toMatchObject({ peer: 'b', worlds: ['q'] });
+    } finally {
+      await a.stop();
+      await b.stop();
       await store.close();
     }
   });
