@@ -135,6 +135,8 @@ export const ErrorCode = {
   TIMER_LIMIT: 'WT_ERR_TIMER_LIMIT',
   /** Admin: a player's key holds no value (never written, or deleted: `details.version` says which). 404. */
   PLAYER_DATA_NOT_FOUND: 'WT_ERR_PLAYER_DATA_NOT_FOUND',
+  /** Admin: the key's stored value is not JSON (a damaged row; `details.version`: the stored one). 409. */
+  PLAYER_DATA_UNREADABLE: 'WT_ERR_PLAYER_DATA_UNREADABLE',
   /** Admin: player data cannot be read or written now (no store, closing, queue full, store down past the deadline; `details.reason`). 503. */
   PLAYER_DATA_UNAVAILABLE: 'WT_ERR_PLAYER_DATA_UNAVAILABLE',
   /** A checkpoint could not be written: its header would pass the readable bound (`details.bytes`, `details.max`); counted as a failed checkpoint. */

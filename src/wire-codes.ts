@@ -141,6 +141,11 @@ export const PlayerDataCode = {
   NOT_PLAYER: 'PD_NOT_PLAYER',
   /** The save's expected version is not the stored one (another writer saved first): `version` is the current one. Load and retry. */
   VERSION_STALE: 'PD_VERSION_STALE',
+  /**
+   * A load found a stored value that is not JSON (a damaged row: a flipped bit on disk, a hand edit); `version` is the
+   * stored one. Save over it with that version (or delete it): the key works again. Counted; other calls are not affected.
+   */
+  VALUE_UNREADABLE: 'PD_VALUE_UNREADABLE',
   /** The save would take the player past the per-player limit (total bytes or number of keys). */
   QUOTA_EXCEEDED: 'PD_QUOTA_EXCEEDED',
   /** `updatePlayerData`: the game's `update` threw, or returned a value a save refuses (not JSON data, too large): nothing saved; `problem` says why. */

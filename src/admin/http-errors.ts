@@ -32,6 +32,7 @@ export const STATUS_BY_CODE: Readonly<Partial<Record<ErrorCodeValue, number>>> =
   [ErrorCode.NPC_NOT_FOUND]: 404,
   [ErrorCode.PLAYER_DATA_NOT_FOUND]: 404,
   [ErrorCode.PLAYER_DATA_UNAVAILABLE]: 503,
+  [ErrorCode.PLAYER_DATA_UNREADABLE]: 409,
   [ErrorCode.PLAYER_NOT_CONNECTED]: 404,
   [ErrorCode.PLAYER_LEAVING]: 409,
 };

@@ -11,7 +11,7 @@
  * `worldtick_admin_requests_total`); no store or the store down past the deadline: 503
  * `WT_ERR_PLAYER_DATA_UNAVAILABLE` (`details.reason`).
  */
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { ErrorCode, PlayerDataCode, WorldtickError } from '../errors.js';
 import type { PlayerDataService, PlayerDataUnavailableReason } from '../player-data/player-data-service.js';
 import { PLAYER_DATA_LIMITS } from '../player-data/player-data-types.js';
 import { strictQuery } from './world-query.js';
@@ -75,6 +75,12 @@ export const playerDataRoutes = (opts: PlayerDataRoutesOptions): Route[] => {
       handler: async (req) => {
         const { playerId, key } = target(req, true);
         const r = await svc().load(playerId, key);
+        if (r.status !== 'ok' && r.code === PlayerDataCode.VALUE_UNREADABLE)
+          throw new WorldtickError(
+            ErrorCode.PLAYER_DATA_UNREADABLE,
+            'the stored value is not JSON (a damaged row): the game can save over it with this version, or forget the player',
+            { details: { playerId, key, version: r.version } },
+          );
         if (r.status !== 'ok') throw unavailable(r.reason ?? 'store-error');
         if (r.value === undefined)
           throw new WorldtickError(

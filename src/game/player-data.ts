@@ -100,7 +100,8 @@ const notPlayer = (key: string): Promise<PlayerDataResult> => Promise.resolve({ 
 /**
  * Load the value a player stored under `key`: `{ status: 'ok', value, version }`, `value` undefined
  * when none (`version` 0 if never written, else the version of the delete). Rejected `PD_UNAVAILABLE` (no store, store down), `PD_NOT_PLAYER` (an
- * entity that is not a bound player). Throws `WT_ERR_PLAYER_DATA_INVALID` for a bad key or player.
+ * entity that is not a bound player), `PD_VALUE_UNREADABLE` (the stored text is not JSON, a damaged row: `version` is the
+ * stored one; a save over it with that version clears it). Throws `WT_ERR_PLAYER_DATA_INVALID` for a bad key or player.
  */
 export const loadPlayerData = (world: GameWorld, player: number | string, key: string): Promise<PlayerDataResult> => {
   const problems: string[] = [];

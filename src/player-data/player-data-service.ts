@@ -226,6 +226,7 @@ export class PlayerDataService {
       (r) => {
         if (r.status === 'stale') return this.reject(key, PlayerDataCode.VERSION_STALE, r.version);
         if (r.status === 'quota') return this.reject(key, PlayerDataCode.QUOTA_EXCEEDED);
+        if (r.status === 'unreadable') return this.reject(key, PlayerDataCode.VALUE_UNREADABLE, r.version);
         if (r.status !== 'ok') return { key, ...this.unavailable('store-error') };
         return { status: 'ok', key, value: op.op === 'put' ? saved : r.value, version: r.version };
       },

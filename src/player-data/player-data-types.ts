@@ -43,7 +43,7 @@ export type PlayerDataResult =
       status: 'rejected';
       key: string;
       code: PlayerDataCodeValue;
-      /** `PD_VERSION_STALE`: the stored version (0: never written). */
+      /** `PD_VERSION_STALE`, `PD_VALUE_UNREADABLE`: the stored version (0: never written). */
       version?: number;
       /** `PD_UPDATE_FAILED`: what the update threw, or why its value was refused. */
       problem?: string;

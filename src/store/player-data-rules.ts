@@ -24,11 +24,24 @@ export type PlayerDataDecision =
   /** `text`: the value's JSON text; `exists`: a row (live or tombstone) is there to update. */
   | { write: 'save'; version: number; exists: boolean; text: string };
 
+/**
+ * A load's answer of a live row: its value, or `unreadable` when the text is not JSON (a damaged row:
+ * a flipped bit on disk, a hand edit). Before, its `SyntaxError` failed the whole batch: every call of
+ * every player committed with it answered `PD_UNAVAILABLE` `store-error`, and that load for good.
+ */
+const readValue = (text: string, version: number): PlayerDataOpResult => {
+  try {
+    return { status: 'ok', version, value: JSON.parse(text) };
+  } catch {
+    return { status: 'unreadable', version };
+  }
+};
+
 /** Decide `o` from its stored row: a load's answer, a stale version, a delete of nothing, or the write. */
 export const decidePlayerDataOp = (o: PlayerDataKeyOp, cur: StoredRow): PlayerDataDecision => {
   const version = cur ? Number(cur.version) : 0;
   const live = cur !== undefined && cur.value !== null;
-  if (o.op === 'get') return { answer: live ? { status: 'ok', version, value: JSON.parse(String(cur.value)) } : { status: 'ok', version } };
+  if (o.op === 'get') return { answer: live ? readValue(String(cur.value), version) : { status: 'ok', version } };
   if (o.expectedVersion !== null && o.expectedVersion !== version) return { answer: { status: 'stale', version } };
   if (o.op === 'delete') return live ? { write: 'delete', version } : { answer: { status: 'ok', version } };
   return { write: 'save', version, exists: cur !== undefined, text: o.value };

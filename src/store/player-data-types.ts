@@ -67,12 +67,14 @@ export interface PlayerDataApplyOptions {
  * Outcome of one {@link PlayerDataOp}: `ok` (get: the stored value and its version, no value when
  * none — version 0 if the key was never written, the delete's version after a delete; put: the new
  * version; delete: the new version — a delete is a write, the row stays as a tombstone without a
- * value), `stale` (the expected version is not the stored one, `version` is the stored one) or
- * `quota` (the put would pass a per-player limit).
+ * value), `stale` (the expected version is not the stored one, `version` is the stored one),
+ * `quota` (the put would pass a per-player limit) or `unreadable` (get: the stored text is not JSON —
+ * a damaged row; `version` is the stored one, a put or delete of it goes through as for any value).
  */
 export type PlayerDataOpResult =
   | { status: 'ok'; version: number; value?: unknown }
   | { status: 'stale'; version: number }
+  | { status: 'unreadable'; version: number }
   | { status: 'quota'; bytes: number; keys: number }
   /** `list`: every row of the player, by key. */
   | { status: 'listed'; keys: PlayerDataKeyInfo[] }

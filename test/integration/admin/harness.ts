@@ -16,6 +16,8 @@ export interface Started {
   runtime: Runtime;
   base: string;
   port: number;
+  /** The runtime's `--data-dir` (its SQLite file, when no `--store` is given). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export const startRuntime = async (flags: string[] = []): Promise<Started> => {
     runtime,
     port,
     base: `http://127.0.0.1:${port}`,
+    dataDir: data.dir,
     stop: async () => {
       await runtime.stop();
       data.remove();
@@ -82,6 +85,9 @@ export const useRuntime = (flags: string[] = [], timeoutMs?: number): Started =>
     },
     get port() {
       return get().port;
+    },
+    get dataDir() {
+      return get().dataDir;
     },
     stop: () => get().stop(),
   };

@@ -5,10 +5,14 @@
  * writer is then refused, as after a single delete); bad input is refused with coded 400s, counted,
  * and changes nothing; the token is required. On PostgreSQL, a forget sent while the server is
  * stopped is answered once it is back (the same retries as the game's calls), counted in /metrics.
+ * A stored value that is not JSON (a damaged row) is answered 409 `WT_ERR_PLAYER_DATA_UNREADABLE`.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PlayerDataService } from '../../../src/player-data/player-data-service.js';
 import { startPostgres } from '../../helpers/postgres-server.js';
+import { withPgClient } from '../../helpers/shared-postgres.js';
 import { call, startRuntime } from './harness.js';
 
 const pgServer = await startPostgres();
@@ -32,6 +36,16 @@ for (const { name, flags, skip } of [
   describe.skipIf(skip)(`player data admin routes: ${name}`, () => {
     it('list, read, forget (tombstones refuse a stale writer); bad input 400, counted, nothing changed; 401 without the token', async () => {
       const s = await startRuntime(flags);
+      const damage = async (playerId: string, key: string): Promise<void> => {
+        const args = ['x{', playerId, key];
+        const sql = 'UPDATE player_data SET value = $1 WHERE player_id = $2 AND data_key = $3';
+        if (name === 'postgres') await withPgClient((pgServer as { url: string }).url, (c) => c.query(sql, args));
+        else {
+          const db = new Database(join(s.dataDir, 'worldtick.sqlite'));
+          db.prepare(sql.replace(/\$\d/g, '?')).run(...args);
+          db.close();
+        }
+      };
       try {
         const svc = s.runtime.playerData!;
         const p = `t:${name}0123456789abcdef`;
@@ -72,6 +86,21 @@ for (const { name, flags, skip } of [
           status: 404,
           json: { code: 'WT_ERR_PLAYER_DATA_NOT_FOUND', details: { version: 0 } },
         });
+
+        // A stored value that is not JSON (a damaged row): its load and GET say so with the stored version, calls
+        // committed with it are not affected (before, its SyntaxError failed the whole batch as store-error), and a
+        // save over it with that version makes the key work again.
+        expect(await save(svc, 't:damaged', 'stats', { wins: 5 }, 0)).toMatchObject({ status: 'ok', version: 1 });
+        await damage('t:damaged', 'stats');
+        const [unreadable, other] = await Promise.all([svc.load('t:damaged', 'stats'), svc.load(p, 'settings')]);
+        expect(unreadable).toEqual({ status: 'rejected', key: 'stats', code: 'PD_VALUE_UNREADABLE', version: 1 });
+        expect(other).toMatchObject({ status: 'ok', value: { volume: 3 } });
+        expect(await call(s.base, 'GET', '/api/v1/players/t:damaged/data/stats')).toMatchObject({
+          status: 409,
+          json: { code: 'WT_ERR_PLAYER_DATA_UNREADABLE', details: { playerId: 't:damaged', key: 'stats', version: 1 } },
+        });
+        expect(await save(svc, 't:damaged', 'stats', { wins: 6 }, 1)).toMatchObject({ status: 'ok', version: 2 });
+        expect((await call(s.base, 'GET', '/api/v1/players/t:damaged/data/stats')).json).toMatchObject({ value: { wins: 6 } });
 
         // Bad input: coded 400 listing every problem, counted, nothing queued or changed.
         const metricsBefore = (await call(s.base, 'GET', '/metrics')).text;
