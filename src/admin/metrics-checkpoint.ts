@@ -53,6 +53,15 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
     },
   );
   counter(
+    'worldtick_store_ledger_balances_damaged_total',
+    "Reads and ledger commits that found a player's balance row with damaged items (not a JSON object of integers): read as summed from the player's ledger entries, rewritten by the player's next ledger commit.",
+    [],
+    (put) => {
+      const v = field(storeStats(), 'ledgerBalancesDamaged');
+      if (v !== null) put({}, v);
+    },
+  );
+  counter(
     'worldtick_store_idle_transactions_ended_total',
     "PostgreSQL: the runtime store's write transactions the server ended for sitting idle past idle_in_transaction_session_timeout (this process was paused mid-write); rolled back, failed unavailable (idle).",
     [],

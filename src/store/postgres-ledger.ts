@@ -6,7 +6,7 @@
  * only (schema 6 `ledger_refusals_created`, schema 7 `ledger_refusals_player`).
  */
 import type pg from 'pg';
-import { LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import { balanceItemsOf, itemsFromSums, LEDGER_ITEMS_SQL, LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
 import { refuseStale } from './ledger-types.js';
 import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerExpectation, LedgerQuery, PlayerLedger } from './types.js';
 
@@ -30,9 +30,11 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
  * (0 coins, no items, `last_seq` 0: read as no row, docs/DURABILITY.md): a second writer's insert of
  * that row waits until this transaction ends, then finds it, locks it and sees this one's entries.
  * A player expected at a `lastSeq` above 0 has a row already (rows are never deleted), so a batch of
- * such players only does the locking SELECT, as before.
+ * such players only does the locking SELECT, as before. A locked row whose items are damaged (rows.ts
+ * `balanceItemsOf`) is rewritten from the player's entries before the insert, whose trigger would fail
+ * on the text and with it every player's entries of the batch; `onDamaged` counts each.
  */
-export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation): Promise<void> => {
+export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation, onDamaged: () => void): Promise<void> => {
   const ids = [...expect.keys()].sort();
   const fresh = ids.filter((id) => expect.get(id) === 0);
   if (fresh.length) {
@@ -42,7 +44,16 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
       [fresh],
     );
   }
-  const r = await c.query('SELECT player_id, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE', [ids]);
+  const r = await c.query(
+    'SELECT player_id, last_seq, items FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE',
+    [ids],
+  );
+  for (const row of r.rows as Row[]) {
+    if (balanceItemsOf(row.items) !== null) continue;
+    onDamaged();
+    const items = itemsFromSums((await c.query(LEDGER_ITEMS_SQL.replace('{1}', '$1'), [row.player_id])).rows as Row[]);
+    await c.query('UPDATE ledger_balances SET items = $1 WHERE player_id = $2', [JSON.stringify(items), row.player_id]);
+  }
   const stored = new Map<string, number>(
     r.rows.map((row: { player_id: string; last_seq: string | number }) => [row.player_id, Number(row.last_seq)]),
   );
@@ -145,9 +156,12 @@ export const readLedgerIn = async (c: pg.PoolClient, query: LedgerQuery): Promis
 };
 
 /** A player's balance from its summary row (`Store.ledgerBalance`). */
-export const ledgerBalanceIn = async (c: pg.PoolClient, playerId: string): Promise<Balance> => {
+export const ledgerBalanceIn = async (c: pg.PoolClient, playerId: string, onDamaged: () => void): Promise<Balance> => {
   const r = await c.query('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = $1', [playerId]);
-  return toBalance(r.rows[0] as Row | undefined);
+  const row = r.rows[0] as Row | undefined;
+  if (!row || balanceItemsOf(row.items) !== null) return toBalance(row);
+  onDamaged(); // a damaged row (rows.ts balanceItemsOf): the items summed from the player's entries
+  return toBalance(row, itemsFromSums((await c.query(LEDGER_ITEMS_SQL.replace('{1}', '$1'), [playerId])).rows as Row[]));
 };
 
 /**
@@ -160,8 +174,9 @@ export const SNAPSHOT_BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 export const playerLedgerIn = async (
   c: pg.PoolClient,
   playerId: string,
-  query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {},
+  query: Omit<LedgerQuery, 'playerId' | 'worldId'>,
+  onDamaged: () => void,
 ): Promise<PlayerLedger> => {
   const entries = await readLedgerIn(c, { ...query, playerId });
-  return { entries, balance: await ledgerBalanceIn(c, playerId) };
+  return { entries, balance: await ledgerBalanceIn(c, playerId, onDamaged) };
 };

@@ -79,6 +79,8 @@ export class PostgresStore implements Store {
   /** Server-side `lock_timeout` (ms) of a fenced write's transaction (0: none). */
   private readonly fenceLockTimeoutMs: number;
   private readonly counters: StoreStats = emptyStoreStats();
+  /** A damaged `ledger_balances` row was found (rows.ts `balanceItemsOf`). */
+  readonly #balanceDamaged = (): void => void this.counters.ledgerBalancesDamaged++;
   private closed = false;
   /** World records waiting for their group commit, and the commits in flight (close waits for them). */
   private readonly records: PgRecordBatch;
@@ -223,7 +225,7 @@ export class PostgresStore implements Store {
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.write(fence, async (c) => {
       if (fence) await this.applyFence(c, fence);
-      if (expect?.size) await checkExpectedIn(c, expect);
+      if (expect?.size) await checkExpectedIn(c, expect, this.#balanceDamaged);
       const { results: out, inserted } = await insertLedgerBatch(c, entries);
       this.counters.ledgerBatches++;
       this.counters.ledgerEntries += inserted;
@@ -240,11 +242,11 @@ export class PostgresStore implements Store {
   }
 
   ledgerBalance(playerId: string): Promise<Balance> {
-    return this.run(false, (c) => ledgerBalanceIn(c, playerId));
+    return this.run(false, (c) => ledgerBalanceIn(c, playerId, this.#balanceDamaged));
   }
 
   readPlayerLedger(playerId: string, query?: Omit<LedgerQuery, 'playerId' | 'worldId'>): Promise<PlayerLedger> {
-    return this.run(false, (c) => playerLedgerIn(c, playerId, query), SNAPSHOT_BEGIN);
+    return this.run(false, (c) => playerLedgerIn(c, playerId, query ?? {}, this.#balanceDamaged), SNAPSHOT_BEGIN);
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {

@@ -146,14 +146,50 @@ export const sumBalance = (entries: readonly LedgerEntry[]): Balance => {
 };
 
 /**
- * A player's balance from its `ledger_balances` row (schema 9: kept by a trigger on every ledger
- * insert), or the empty balance when it has none (no `ok` entry yet).
+ * A `ledger_balances.items` text as a balance's items, or null when it is not a JSON object of safe
+ * integers: a damaged row (a flipped bit on disk, a hand edit). The stores then sum the items from the
+ * player's ledger entries ({@link LEDGER_ITEMS_SQL}) — the row is derived data — and a ledger commit of
+ * that player writes the sum back before its insert, whose trigger would otherwise fail on the text and
+ * with it the whole group commit, every player's requests in it (`StoreStats.ledgerBalancesDamaged`).
  */
-export const toBalance = (row: Record<string, unknown> | undefined): Balance => {
-  if (!row) return { coins: 0, items: {}, lastSeq: 0 };
+export const balanceItemsOf = (text: unknown): Record<string, number> | null => {
+  let v: unknown;
+  try {
+    v = JSON.parse(String(text));
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const items: Record<string, number> = {};
-  for (const [k, v] of Object.entries(JSON.parse(String(row.items)) as Record<string, unknown>)) items[k] = Number(v);
-  return { coins: Number(row.coins), items, lastSeq: Number(row.last_seq) };
+  for (const [k, n] of Object.entries(v)) {
+    if (!Number.isSafeInteger(n)) return null;
+    items[k] = n as number;
+  }
+  return items;
+};
+
+/**
+ * A player's item sums from its `ok` entries, as the trigger keeps them (both stores; `{1}`: the player
+ * id's placeholder): what a damaged `ledger_balances.items` is rebuilt from.
+ */
+export const LEDGER_ITEMS_SQL =
+  "SELECT item, sum(quantity) AS n FROM ledger WHERE player_id = {1} AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item";
+
+/** Items from the rows of {@link LEDGER_ITEMS_SQL}. */
+export const itemsFromSums = (rows: readonly Row[]): Record<string, number> => {
+  const items: Record<string, number> = {};
+  for (const r of rows) items[str(r.item)] = num(r.n);
+  return items;
+};
+
+/**
+ * A player's balance from its `ledger_balances` row (schema 9: kept by a trigger on every ledger
+ * insert), or the empty balance when it has none (no `ok` entry yet). `items`: the row's items when
+ * they are damaged ({@link balanceItemsOf} null), summed from the ledger by the caller.
+ */
+export const toBalance = (row: Record<string, unknown> | undefined, items?: Record<string, number>): Balance => {
+  if (!row) return { coins: 0, items: {}, lastSeq: 0 };
+  return { coins: Number(row.coins), items: items ?? balanceItemsOf(row.items) ?? {}, lastSeq: Number(row.last_seq) };
 };
 
 /** A fencing token must be a non-negative safe integer. */

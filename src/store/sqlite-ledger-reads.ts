@@ -4,18 +4,20 @@
  * from one snapshot. Synchronous; the store runs them as counted operations.
  */
 import type Database from 'better-sqlite3';
-import { LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import { balanceItemsOf, itemsFromSums, LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
 import type { Balance, LedgerEntry, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
 
 /**
  * The reads over `db`; `stmt` holds the store's prepared `findLedger` (`(player_id, key)` lookup) and
- * `ledgerBalance` (a player's summary row).
+ * `ledgerBalance` (a player's summary row), `ledgerItems` (a player's item sums from its entries, for a
+ * damaged summary row: `onDamaged` counts one).
  */
-export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Database.Statement>) => {
+export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Database.Statement>, onDamaged: () => void) => {
   const findLedger = stmt.findLedger!;
   const balanceRow = stmt.ledgerBalance!;
+  const ledgerItems = stmt.ledgerItems!;
   /**
    * Prepared statements of ledger reads by SQL text (one of four shapes: by player, world, both,
    * neither), prepared once: every join reads its player's ledger (the wallet's catch-up), and
@@ -45,7 +47,12 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
     const rows = statement(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...args) as Row[];
     return rows.map(toLedgerEntry);
   };
-  const balance = (playerId: string): Balance => toBalance(balanceRow.get(playerId) as Row | undefined);
+  const balance = (playerId: string): Balance => {
+    const row = balanceRow.get(playerId) as Row | undefined;
+    if (!row || balanceItemsOf(row.items) !== null) return toBalance(row);
+    onDamaged();
+    return toBalance(row, itemsFromSums(ledgerItems.all(playerId) as Row[]));
+  };
   // Not exported as such: its type (better-sqlite3's Transaction) cannot be named in the package's declarations.
   const snapshot = db.transaction(
     (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'>): PlayerLedger => ({

@@ -24,7 +24,9 @@ import { anonymousPruneRefusal, sqliteAnonymousPrune } from './anonymous-players
 import { pruneRefusal } from './bounded-prune.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
+  balanceItemsOf,
   checkToken,
+  itemsFromSums,
   ledgerValues,
   toCheckpoint,
   toJsonText,
@@ -110,7 +112,7 @@ export class SqliteStore implements Store {
     this.stmt = prepareStatements(this.db);
     this.playerData = sqlitePlayerData(this.db);
     this.anonymousPrune = sqliteAnonymousPrune(this.db);
-    this.ledgerReads = sqliteLedgerReads(this.db, this.stmt);
+    this.ledgerReads = sqliteLedgerReads(this.db, this.stmt, () => void this.counters.ledgerBalancesDamaged++);
     this.recordBatchMs = options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS;
     // Group commit of world records: one transaction, a savepoint each; counted as one operation (src/store/sqlite-record-batch.ts).
     const outcome = { closed: () => this.closed, succeeded: () => this.succeeded(true), failed: (err: unknown) => this.failed(err) };
@@ -199,10 +201,26 @@ export class SqliteStore implements Store {
     return this.run(false, () => ((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0);
   }
 
+  /**
+   * The stored `last_seq` of a player a ledger batch expects (0: no row); a row whose items are damaged is
+   * rewritten from the player's entries first (rows.ts `balanceItemsOf`), in the batch's transaction: its
+   * trigger would fail on the text, and with it every player's entries of the batch.
+   */
+  private expectedRow(playerId: string): number {
+    const row = this.stmt.ledgerBalance!.get(playerId) as Row | undefined;
+    if (!row) return 0;
+    if (balanceItemsOf(row.items) === null) {
+      this.counters.ledgerBalancesDamaged++;
+      const items = itemsFromSums(this.stmt.ledgerItems!.all(playerId) as Row[]);
+      this.stmt.rewriteBalanceItems!.run(JSON.stringify(items), playerId);
+    }
+    return row.last_seq as number;
+  }
+
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.run(true, () => {
       if (fence) this.applyFence(fence); // then the balances the batch was decided on (Store.commitLedger `expect`)
-      if (expect) refuseStale(expect, (id) => ((this.stmt.ledgerBalance!.get(id) as Row | undefined)?.last_seq as number | undefined) ?? 0);
+      if (expect) refuseStale(expect, (id) => this.expectedRow(id));
       const out: LedgerCommitResult[] = [];
       let inserted = 0;
       for (const e of entries) {

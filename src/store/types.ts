@@ -170,6 +170,13 @@ export interface StoreStats {
    */
   poolWaitTimeouts: number;
   /**
+   * Reads and ledger commits that found a player's balance row (`ledger_balances`) with items that are not a
+   * JSON object of integers — a damaged row (a flipped bit on disk, a hand edit). A read sums the items from
+   * the player's ledger entries instead; a commit writes that sum back before its insert (rows.ts
+   * `balanceItemsOf`). A read of a row no commit repaired yet counts again.
+   */
+  ledgerBalancesDamaged: number;
+  /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
    * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, pool-busy, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
@@ -369,6 +376,7 @@ export const emptyStoreStats = (): StoreStats => ({
   playerDataReplayed: 0,
   idleTransactionsEnded: 0,
   poolWaitTimeouts: 0,
+  ledgerBalancesDamaged: 0,
   unavailable: null,
   lockWaitMs: null,
 });

@@ -134,6 +134,31 @@ for (const { factory, name } of factories) {
       await expectSummaryIsSum('p2');
     });
 
+    it("a damaged row reads as the ledger's sum and is rewritten by the player's next commit; the batch's other players are not affected", async () => {
+      const entries: LedgerEntryInput[] = [];
+      for (let i = 0; i < 30; i++) entries.push(mixed(['p1', 'p2', 'p3'][i % 3] ?? 'p1', i));
+      await store.commitLedger(entries);
+      // Not JSON, JSON that is not an object, an object whose counts are not integers (a flipped bit, a hand edit).
+      const damage: Record<string, string> = { p1: 'x{', p2: '[1]', p3: '{"potion":"x"}' };
+      for (const [p, text] of Object.entries(damage))
+        await handle.raw(`UPDATE ledger_balances SET items = '${text}' WHERE player_id = '${p}'`);
+      const before = store.stats().ledgerBalancesDamaged;
+      for (const p of ['p1', 'p2', 'p3']) expect(await store.ledgerBalance(p)).toEqual(await summed(store, p));
+      expect((await store.readPlayerLedger('p1')).balance).toEqual(await summed(store, 'p1'));
+      expect(store.stats().ledgerBalancesDamaged - before).toBe(4);
+      // One batch of every player, decided on the balances as read (before: the trigger failed on p1's text,
+      // and with it the whole batch, p4's entry too).
+      const expect0 = new Map<string, number>();
+      for (const p of ['p1', 'p2', 'p3', 'p4']) expect0.set(p, (await store.ledgerBalance(p)).lastSeq);
+      const next = ['p1', 'p2', 'p3', 'p4'].map((p, i) => rewardEntry(`again${i}`, { playerId: p, item: 'potion', quantity: 2 }));
+      expect((await store.commitLedger(next, undefined, expect0)).map((r) => r.duplicate)).toEqual([false, false, false, false]);
+      for (const p of ['p1', 'p2', 'p3', 'p4']) await expectSummaryIsSum(p); // the stored rows are whole again
+      const after = store.stats().ledgerBalancesDamaged;
+      expect(after - before).toBe(10); // the four reads, three more for the expectation, three at the commit
+      await store.ledgerBalance('p1');
+      expect(store.stats().ledgerBalancesDamaged).toBe(after); // repaired: no longer counted
+    });
+
     it('a pre-summary database (schema 8) is upgraded: the summary is back-filled from the existing entries', async () => {
       await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 2), mixed('p2', 5)]);
       await store.close();
