@@ -205,10 +205,9 @@ export class ClusterService implements Service {
     await this.#control.stop();
     const c = this.#o.coordinator;
     const id = this.#o.instanceId;
-    // A clean exit frees the worlds at once instead of after a TTL. Deregistered first: a control tick of
-    // another instance reads the instances and the leases together, so the last read that lists this instance
-    // also lists its leases, and that instance's `cluster: instance left` line names the worlds it held (released
-    // first, a read between the two showed it live holding nothing and the line named no worlds).
+    // A clean exit frees the worlds at once instead of after a TTL. Deregistered first: another instance's
+    // `instance left` line names the worlds of its last read that listed this one (released first, a read
+    // between the two showed it live holding nothing, and the line named no worlds).
     const held = this.#o.worlds().filter((w) => c.heldLease(w.id));
     await c.deregister(id).catch(() => undefined);
     await Promise.allSettled(held.map((w) => c.release(w.id, id)));

@@ -1,7 +1,8 @@
 /**
  * Ledger reads of the SQLite store (src/store/sqlite-store.ts): entries by (player, key), pages of
- * the ledger by player and/or world, a player's balance, and a player's entries with the balance
- * from one snapshot. Synchronous; the store runs them as counted operations.
+ * the ledger by player and/or world, a player's balance, a player's entries with the balance
+ * from one snapshot, and the balance a ledger commit expects. Synchronous; the store runs them as
+ * counted operations.
  */
 import type Database from 'better-sqlite3';
 import { balanceItemsOf, itemsFromSums, LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
@@ -53,6 +54,20 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
     onDamaged();
     return toBalance(row, itemsFromSums(ledgerItems.all(playerId) as Row[]));
   };
+  /**
+   * The stored `last_seq` of a player a ledger batch expects (0: no row), inside the batch's transaction;
+   * a row whose items are damaged is rewritten from the player's entries first (rows.ts `balanceItemsOf`):
+   * the insert's trigger would fail on the text, and with it every player's entries of the batch.
+   */
+  const expectedSeq = (playerId: string): number => {
+    const row = balanceRow.get(playerId) as Row | undefined;
+    if (!row) return 0;
+    if (balanceItemsOf(row.items) === null) {
+      onDamaged();
+      stmt.rewriteBalanceItems!.run(JSON.stringify(itemsFromSums(ledgerItems.all(playerId) as Row[])), playerId);
+    }
+    return row.last_seq as number;
+  };
   // Not exported as such: its type (better-sqlite3's Transaction) cannot be named in the package's declarations.
   const snapshot = db.transaction(
     (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'>): PlayerLedger => ({
@@ -71,6 +86,7 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
     },
     read,
     balance,
+    expectedSeq,
     /**
      * A player's entries and balance back to back in one deferred (read-only) transaction: nothing of
      * this process runs between them (synchronous, no await), and the transaction's snapshot keeps a

@@ -24,9 +24,7 @@ import { anonymousPruneRefusal, sqliteAnonymousPrune } from './anonymous-players
 import { pruneRefusal } from './bounded-prune.js';
 import {
   DEFAULT_CHECKPOINTS_KEPT,
-  balanceItemsOf,
   checkToken,
-  itemsFromSums,
   ledgerValues,
   toCheckpoint,
   toJsonText,
@@ -201,26 +199,10 @@ export class SqliteStore implements Store {
     return this.run(false, () => ((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0);
   }
 
-  /**
-   * The stored `last_seq` of a player a ledger batch expects (0: no row); a row whose items are damaged is
-   * rewritten from the player's entries first (rows.ts `balanceItemsOf`), in the batch's transaction: its
-   * trigger would fail on the text, and with it every player's entries of the batch.
-   */
-  private expectedRow(playerId: string): number {
-    const row = this.stmt.ledgerBalance!.get(playerId) as Row | undefined;
-    if (!row) return 0;
-    if (balanceItemsOf(row.items) === null) {
-      this.counters.ledgerBalancesDamaged++;
-      const items = itemsFromSums(this.stmt.ledgerItems!.all(playerId) as Row[]);
-      this.stmt.rewriteBalanceItems!.run(JSON.stringify(items), playerId);
-    }
-    return row.last_seq as number;
-  }
-
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.run(true, () => {
       if (fence) this.applyFence(fence); // then the balances the batch was decided on (Store.commitLedger `expect`)
-      if (expect) refuseStale(expect, (id) => this.expectedRow(id));
+      if (expect) refuseStale(expect, (id) => this.ledgerReads.expectedSeq(id));
       const out: LedgerCommitResult[] = [];
       let inserted = 0;
       for (const e of entries) {
