@@ -68,6 +68,11 @@ export interface ClientStats {
   lastAckRttMs: number;
   /** `redirect` messages followed (cluster). */
   redirects: number;
+  /**
+   * Frames ignored: not msgpack, not a server message (an unknown type: a newer server's), or a snapshot or
+   * region frame whose rows are not arrays of numbers (src/net/protocol-parse.ts). Should stay 0.
+   */
+  ignoredFrames: number;
 }
 
 /** Zeroed statistics. */
@@ -81,4 +86,5 @@ export const createClientStats = (): ClientStats => ({
   lastLatencyMs: 0,
   lastAckRttMs: 0,
   redirects: 0,
+  ignoredFrames: 0,
 });

@@ -30,9 +30,29 @@ const items = (v: unknown): Record<string, number> | null => {
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
+/** `v` if it is an array of numbers, else null. */
+const numbers = (v: unknown): number[] | null => {
+  if (!Array.isArray(v)) return null;
+  for (const x of v) if (typeof x !== 'number') return null;
+  return v as number[];
+};
+
+/**
+ * `v` if it is an array of rows of at least `min` numbers each (a snapshot's enters and updates, a region
+ * frame's entities), else null: such a frame is not a server message (the view code indexes every row).
+ */
+const rows = (v: unknown, min: number): number[][] | null => {
+  if (!Array.isArray(v)) return null;
+  for (const r of v) if (numbers(r) === null || (r as number[]).length < min) return null;
+  return v as number[][];
+};
+
 /**
  * Turn a decoded server frame (a msgpack array) into a typed message, or null when it is not a
- * known server message. Used by the client library; tolerant of extra trailing fields.
+ * known server message — or a snapshot or region frame whose rows are not arrays of numbers (before,
+ * such a frame made the client library's view code throw out of the socket's message handler: an
+ * uncaught exception that ended a Node process). Used by the client library; tolerant of extra
+ * trailing fields.
  */
 export const parseServerFrame = (a: unknown): ServerMsg | null => {
   if (!Array.isArray(a) || typeof a[0] !== 'number') return null;
@@ -52,29 +72,29 @@ export const parseServerFrame = (a: unknown): ServerMsg | null => {
         bounds: Array.isArray(a[10]) ? { minX: num(a[10][0]), minY: num(a[10][1]), maxX: num(a[10][2]), maxY: num(a[10][3]) } : null,
         fields: parseFieldTable(a[11]),
       };
-    case MsgType.SNAPSHOT:
-      return {
-        type: 17,
-        step: num(a[1]),
-        worldTime: num(a[2]),
-        sendTime: num(a[3]),
-        ack: num(a[4]),
-        enter: (a[5] ?? []) as number[][],
-        update: (a[6] ?? []) as number[][],
-        leave: (a[7] ?? []) as number[],
-      };
-    case MsgType.REGION:
+    case MsgType.SNAPSHOT: {
+      const enter = rows(a[5] ?? [], 5),
+        update = rows(a[6] ?? [], 2),
+        leave = numbers(a[7] ?? []);
+      if (!enter || !update || !leave) return null;
+      return { type: 17, step: num(a[1]), worldTime: num(a[2]), sendTime: num(a[3]), ack: num(a[4]), enter, update, leave };
+    }
+    case MsgType.REGION: {
+      const acks = numbers(a[4] ?? []),
+        entities = rows(a[8] ?? [], 5);
+      if (!acks || !entities || !Number.isSafeInteger(a[7]) || (a[7] as number) < 0) return null; // maxEntities: a length
       return {
         type: 24,
         step: num(a[1]),
         worldTime: num(a[2]),
         sendTime: num(a[3]),
-        acks: (Array.isArray(a[4]) ? a[4] : []) as number[],
+        acks,
         cell: num(a[5]),
         radius: num(a[6]),
         maxEntities: num(a[7]),
-        entities: (Array.isArray(a[8]) ? a[8] : []) as number[][],
+        entities,
       };
+    }
     case MsgType.EVENT:
       return { type: 18, kind: a[1] as number | string, npc: num(a[2]), at: num(a[3]), expiresAt: num(a[4]) };
     case MsgType.PONG:
