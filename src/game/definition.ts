@@ -10,8 +10,7 @@ import { PHASES, type SystemEntry } from '../core/phases.js';
 import { isWorldtickError, optionInvalid } from '../errors.js';
 import type { SceneInput, SceneResult } from '../content/scene-gen.js';
 import type { WorkerPool } from '../jobs/worker-pool.js';
-import { MAX_MESSAGE_NAME_LENGTH, PLAYER_KIND } from '../net/protocol.js';
-import { MAX_CUSTOM_FIELDS } from '../net/replicated-fields.js';
+import { MAX_MESSAGE_NAME_LENGTH } from '../net/protocol.js';
 import type { SessionClassName } from '../net/session-priority.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { componentProblems, type ComponentDef } from './components.js';
@@ -22,6 +21,7 @@ import { compileFacts, type CompiledFact, type FactDef } from './facts.js';
 import { createCatalogue, type CatalogueItemSpec } from '../ledger/catalogue.js';
 import type { MigrateHook } from './migrate.js';
 import { gameShapeProblems, unknownGameKeys } from './option-keys.js';
+import { compileReplicate, type KindKey, type ReplicatedFieldDef } from './replicate-defs.js';
 import { economyProblems, gameDefaultsProblems } from './game-defaults.js';
 
 export type { GameSystem, GameWorld, SystemDef } from './pipeline.js';
@@ -51,16 +51,7 @@ export interface MessageDef<S extends TSchema = TSchema> {
   spectators?: boolean;
 }
 
-/** One replicated field: a component field sent as `round(value × scale)` (an int32/uint32 on the wire). */
-export interface ReplicatedFieldDef {
-  component: ComponentDef;
-  field: string;
-  /** Wire units per unit (default 1: integers as they are; 100 sends two decimals). */
-  scale?: number;
-}
-
-/** Wire kind names: `player` (65535), or an NPC/entity kind code `0..65534` (as a string key). */
-export type KindKey = 'player' | `${number}`;
+export type { KindKey, ReplicatedFieldDef } from './replicate-defs.js';
 
 /** What a world's setup receives: the entity count asked for (CLI `--npcs`, admin `npcs`). */
 export interface WorldSetup {
@@ -271,12 +262,6 @@ const compileMessage = (def: MessageDef, problems: string[]): CompiledMessage | 
   }
 };
 
-const kindCode = (key: string): number | null => {
-  if (key === 'player') return PLAYER_KIND;
-  const n = Number(key);
-  return Number.isInteger(n) && n >= 0 && n < PLAYER_KIND && String(n) === key ? n : null;
-};
-
 /** A game's catalogue, checked as the ledger will (every problem as `catalogue.items[i]...`), copied; null when absent. */
 const gameCatalogue = (raw: unknown, problems: string[]): readonly CatalogueItemSpec[] | null => {
   if (raw === undefined) return null;
@@ -350,30 +335,7 @@ export const defineGame = (opts: GameOptions): GameDefinition => {
   const facts = compileFacts(opts.facts ?? [], problems);
   const catalogue = gameCatalogue(opts.catalogue, problems);
   problems.push(...economyProblems(opts));
-  const replicate = new Map<number, { name: string; def: ReplicatedFieldDef }[]>();
-  for (const [key, fields] of Object.entries(opts.replicate ?? {})) {
-    const kind = kindCode(key);
-    if (kind === null) {
-      problems.push(`replicate.${key}: kind must be "player" or an integer 0..65534`);
-      continue;
-    }
-    const list: { name: string; def: ReplicatedFieldDef }[] = [];
-    for (const [name, f] of Object.entries(fields ?? {})) {
-      const where = `replicate.${key}.${name}`;
-      if (!f || typeof f !== 'object' || componentProblems(f.component).length > 0) {
-        problems.push(`${where}: needs { component, field } (a component of defineComponent)`);
-        continue;
-      }
-      if (!seen.has(f.component.name)) problems.push(`${where}: component ${f.component.name} is not in the game's components`);
-      if (!(f.field in f.component.fields))
-        problems.push(`${where}: component ${f.component.name} has no field ${JSON.stringify(f.field)}`);
-      if (f.scale !== undefined && (typeof f.scale !== 'number' || !Number.isFinite(f.scale) || f.scale <= 0))
-        problems.push(`${where}: scale must be a number > 0`);
-      list.push({ name, def: f });
-    }
-    if (list.length > MAX_CUSTOM_FIELDS) problems.push(`replicate.${key}: at most ${MAX_CUSTOM_FIELDS} fields per kind`);
-    if (list.length) replicate.set(kind, list);
-  }
+  const replicate = compileReplicate(opts.replicate, seen, problems);
   const bases = modules.filter((m) => m.pipeline);
   if (bases.length > 1) problems.push(`modules ${bases.map((m) => m.name).join(', ')} each replace the base pipeline: at most one may`);
   const timers = compileTimers(opts.timers ?? [], bases[0]?.pipeline, problems);
