@@ -69,6 +69,11 @@ export interface Balance {
   items: Record<string, number>;
   /** Highest seq of the player's `ok` entries (0 when none; recorded refusals do not count). */
   lastSeq: number;
+  /**
+   * A store read only: the player's summary row had damaged items (not a JSON object of integers), so
+   * `items` were summed from its ledger entries (src/store/rows.ts `balanceItemsOf`); `verify` reports it.
+   */
+  itemsUnreadable?: true;
 }
 
 /** A player's entries and balance read from one snapshot ({@link import('./types.js').Store.readPlayerLedger}). */

@@ -189,7 +189,8 @@ export const itemsFromSums = (rows: readonly Row[]): Record<string, number> => {
  */
 export const toBalance = (row: Record<string, unknown> | undefined, items?: Record<string, number>): Balance => {
   if (!row) return { coins: 0, items: {}, lastSeq: 0 };
-  return { coins: Number(row.coins), items: items ?? balanceItemsOf(row.items) ?? {}, lastSeq: Number(row.last_seq) };
+  if (items) return { coins: Number(row.coins), items, lastSeq: Number(row.last_seq), itemsUnreadable: true };
+  return { coins: Number(row.coins), items: balanceItemsOf(row.items) ?? {}, lastSeq: Number(row.last_seq) };
 };
 
 /** A fencing token must be a non-negative safe integer. */

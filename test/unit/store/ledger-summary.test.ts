@@ -5,6 +5,7 @@
  * fenced commits, pruned refusals, two writers at once, and after a pre-summary database upgrades.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyOffline } from '../../../src/cli/verify.js';
 import { LATEST_SCHEMA_VERSION } from '../../../src/store/migrations.js';
 import { sumBalance } from '../../../src/store/rows.js';
 import type { Balance, LedgerEntryInput, Store } from '../../../src/store/types.js';
@@ -143,9 +144,16 @@ for (const { factory, name } of factories) {
       for (const [p, text] of Object.entries(damage))
         await handle.raw(`UPDATE ledger_balances SET items = '${text}' WHERE player_id = '${p}'`);
       const before = store.stats().ledgerBalancesDamaged;
-      for (const p of ['p1', 'p2', 'p3']) expect(await store.ledgerBalance(p)).toEqual(await summed(store, p));
-      expect((await store.readPlayerLedger('p1')).balance).toEqual(await summed(store, 'p1'));
+      for (const p of ['p1', 'p2', 'p3'])
+        expect(await store.ledgerBalance(p)).toEqual({ ...(await summed(store, p)), itemsUnreadable: true });
+      expect((await store.readPlayerLedger('p1')).balance).toEqual({ ...(await summed(store, 'p1')), itemsUnreadable: true });
       expect(store.stats().ledgerBalancesDamaged - before).toBe(4);
+      // `verify` (offline, its own connection) names each damaged row (the mix also spends below 0: negative-coins).
+      const summaryMismatches = async () =>
+        (await verifyOffline(handle.dataDir ?? '', handle.url ?? '')).mismatches.filter((m) => m.field.startsWith('summary:'));
+      expect(await summaryMismatches()).toEqual(
+        ['p1', 'p2', 'p3'].map((playerId) => ({ playerId, source: 'ledger', field: 'summary:items-unreadable', ledger: 0, held: 1 })),
+      );
       // One batch of every player, decided on the balances as read (before: the trigger failed on p1's text,
       // and with it the whole batch, p4's entry too).
       const expect0 = new Map<string, number>();
@@ -155,8 +163,9 @@ for (const { factory, name } of factories) {
       for (const p of ['p1', 'p2', 'p3', 'p4']) await expectSummaryIsSum(p); // the stored rows are whole again
       const after = store.stats().ledgerBalancesDamaged;
       expect(after - before).toBe(10); // the four reads, three more for the expectation, three at the commit
-      await store.ledgerBalance('p1');
+      expect(await store.ledgerBalance('p1')).not.toHaveProperty('itemsUnreadable');
       expect(store.stats().ledgerBalancesDamaged).toBe(after); // repaired: no longer counted
+      expect(await summaryMismatches()).toEqual([]);
     });
 
     it('a pre-summary database (schema 8) is upgraded: the summary is back-filled from the existing entries', async () => {
