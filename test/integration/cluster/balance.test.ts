@@ -116,20 +116,35 @@ describe.skipIf(skip !== null)('cluster: placement and balancing', () => {
     // Measurements a loaded machine made uneven can leave no plan within the band (a stall inflates one world's step
     // cost; seen once in a stress run: 'unbalanced', b planned 16 % over the mean). The band is the claim, so the round
     // is made once a dry run of the same reports reaches it; its blockers are said if none does within 30 s.
-    let dry: { status: string; blockers: unknown } = { status: 'none', blockers: [] };
-    await until(
-      'a dry run that reaches the band',
-      async () => (dry = (await b.api('POST', '/api/v1/cluster/balance', { dryRun: true })).json.plan).status === 'balanced',
-      30_000,
-      1000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}: last dry run ${JSON.stringify(dry)}`);
-    });
-    // The round answers once its moves ended (a pause of 0.2-2.5 s each on a loaded machine, 4-6 moves): past the
-    // helper's 10 s request timeout at load ~20 (three copies of the cluster files beside two busy processes). 60 s
-    // is a hang guard, not a timing claim.
-    const round = (await adminApi(b.adminUrl, 'POST', '/api/v1/cluster/balance', {}, 60_000)).json;
-    const plan = round.plan;
+    // The round measures again: a stall between the dry run and the round can inflate one world's cost past what any
+    // plan can place (double run 37: `world-too-heavy`, w10 at 65.65 of a mean 37). Such a round is made again, at most
+    // three times, each after a dry run that reaches the band.
+    let round: Awaited<ReturnType<typeof adminApi>>['json'] | undefined;
+    for (let attempt = 1; attempt <= 3 && round?.plan.status !== 'balanced'; attempt++) {
+      let dry: { status: string; blockers: unknown } = { status: 'none', blockers: [] };
+      await until(
+        'a dry run that reaches the band',
+        async () => (dry = (await b.api('POST', '/api/v1/cluster/balance', { dryRun: true })).json.plan).status === 'balanced',
+        30_000,
+        1000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}: last dry run ${JSON.stringify(dry)}`);
+      });
+      if (round) console.log(`balance: round ${attempt - 1} not balanced (${JSON.stringify(round.plan.blockers)}); again`);
+      // The round answers once its moves ended (a pause of 0.2-2.5 s each on a loaded machine, 4-6 moves): past the
+      // helper's 10 s request timeout at load ~20 (three copies of the cluster files beside two busy processes). 60 s
+      // is a hang guard, not a timing claim.
+      round = (await adminApi(b.adminUrl, 'POST', '/api/v1/cluster/balance', {}, 60_000)).json;
+    }
+    if (!round) throw new Error('no balance round');
+    const plan = round.plan as {
+      status: string;
+      blockers: unknown;
+      before: unknown;
+      after: Record<string, number>;
+      mean: number;
+      moves: unknown[];
+    };
     console.log(
       `balance: before ${JSON.stringify(plan.before)} after ${JSON.stringify(plan.after)} mean ${plan.mean.toFixed(2)} moves ${plan.moves.length} pauses ${round.results.map((x: { pauseMs: number }) => Math.round(x.pauseMs)).join(',')} ms`,
     );
