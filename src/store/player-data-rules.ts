@@ -173,13 +173,32 @@ export const readsByBatch = (rows: readonly Record<string, unknown>[]): Map<stri
   return out;
 };
 
-/** A record's text with the loads at `reads` answered as forgotten ({@link forgottenRead}). */
+/**
+ * A batch record's answers, or null when its text is not a JSON array (a damaged row: a flipped bit on disk,
+ * a hand edit). Before, its `SyntaxError` failed the whole player-data batch that met it — a forget of a
+ * player whose load it recorded, and every other player's calls committed with that forget.
+ */
+const answersOf = (recorded: string): unknown[] | null => {
+  try {
+    const v: unknown = JSON.parse(recorded);
+    return Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A record's text with the loads at `reads` answered as forgotten ({@link forgottenRead}). A damaged record
+ * becomes `[]`: whatever of the player's values its text still held is gone, and a retry of its batch answers
+ * nothing from it ({@link recordedResults}) rather than running its writes again.
+ */
 export const eraseReads = (
   recorded: string,
   reads: readonly { position: number; key: string }[],
   versions: ReadonlyMap<string, number>,
 ): string => {
-  const answers = JSON.parse(recorded) as unknown[];
+  const answers = answersOf(recorded);
+  if (!answers) return '[]';
   for (const r of reads) if (r.position < answers.length) answers[r.position] = forgottenRead(versions, r.key);
   return JSON.stringify(answers);
 };
@@ -187,7 +206,9 @@ export const eraseReads = (
 /**
  * The answers of a batch found recorded (its COMMIT landed on an earlier attempt), in order: one per
  * operation that attempt ran (fewer than `ops` when it stopped at its read budget). Nothing is
- * written again. A null is a read of a record written before reads were recorded: the store runs it again.
+ * written again. A null is a read of a record written before reads were recorded: the store runs it again. A
+ * damaged record answers none (the service answers the batch's calls `PD_UNAVAILABLE` `store-error`): its
+ * writes landed and must not run again, and what they answered is lost.
  */
 export const recordedResults = (ops: readonly PlayerDataOp[], recorded: string): Array<PlayerDataOpResult | null> =>
-  (JSON.parse(recorded) as Array<PlayerDataOpResult | null>).slice(0, ops.length);
+  ((answersOf(recorded) ?? []) as Array<PlayerDataOpResult | null>).slice(0, ops.length);

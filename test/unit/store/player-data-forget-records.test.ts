@@ -99,6 +99,30 @@ for (const { factory, name } of factories) {
       ]);
     });
 
+    it("a damaged record: a forget in a batch with other players' calls goes through, the record emptied; its retry runs nothing again", async () => {
+      await store.applyPlayerData([put('stats', { s: 'P1-SECRET-A' }, 0)], LIMITS);
+      await store.applyPlayerData([get('stats'), put('score', 1, 0)], LIMITS, { batchId: 'W1' });
+      // A flipped bit on disk, a hand edit: the record's text is no longer JSON (it still holds the value's bytes).
+      await handle.raw(`UPDATE player_data_batches SET results = 'x[{"value":{"s":"P1-SECRET-A"}' WHERE batch_id = 'W1'`);
+      // Before: the forget's SyntaxError failed this whole batch, p2's save too.
+      const answers = await store.applyPlayerData([forget(), put('x', 'P2', 0, 'p2')], LIMITS, { batchId: 'F' });
+      expect(answers).toEqual([
+        {
+          status: 'forgotten',
+          keys: [
+            { key: 'score', version: 2 },
+            { key: 'stats', version: 2 },
+          ],
+        },
+        { status: 'ok', version: 1 },
+      ]);
+      expect(await records()).not.toContain('P1-SECRET-A');
+      expect(await records()).toContain('W1=[]');
+      // A retry of W1 answers nothing from its record, and runs none of its operations again.
+      expect(await store.applyPlayerData([get('stats'), put('score', 1, 0)], LIMITS, { batchId: 'W1', retry: true })).toEqual([]);
+      expect(await store.applyPlayerData([get('score')], LIMITS)).toEqual([{ status: 'ok', version: 2 }]);
+    });
+
     it('a new service prunes records past the retention at start, before any batch', async () => {
       await handle.raw(
         `INSERT INTO player_data_batches (batch_id, results, created_at) VALUES ('ancient', '[{"status":"ok","version":1,"value":"OLD"}]', 1)`,
