@@ -54,7 +54,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   );
   counter(
     'worldtick_store_ledger_balances_damaged_total',
-    "Reads and ledger commits that found a player's balance row with damaged items (not a JSON object of integers): read as summed from the player's ledger entries, rewritten by the player's next ledger commit.",
+    "Reads and ledger commits that found a player's balance row damaged (items not a JSON object of integers, coins or last_seq not an integer): read as summed from the player's ledger entries, rewritten by the player's next ledger commit.",
     [],
     (put) => {
       const v = field(storeStats(), 'ledgerBalancesDamaged');

@@ -21,8 +21,8 @@ export interface Mismatch {
   /**
    * `coins`, `item:<id>`, `appliedSeq` (watermark beyond the ledger), `negative-coins`, or (source
    * `ledger`) `summary:coins`, `summary:item:<id>`, `summary:lastSeq`: the store's per-player summary
-   * (`held`) differs from the sum of the player's entries (`ledger`); `summary:items-unreadable`: the
-   * summary row's items are damaged (`held` 1; read and, at the player's next commit, rewritten from the ledger).
+   * (`held`) differs from the sum of the player's entries (`ledger`); `summary:unreadable`: the
+   * summary row is damaged (`held` 1; read and, at the player's next commit, rewritten from the ledger).
    */
   field: string;
   /** Value recomputed from the ledger. */
@@ -75,8 +75,8 @@ export const compareSummary = (playerId: string, summed: Balance, summary: Balan
   for (const id of new Set([...Object.keys(summed.items), ...Object.keys(summary.items)]))
     put(`item:${id}`, summed.items[id] ?? 0, summary.items[id] ?? 0);
   put('lastSeq', summed.lastSeq, summary.lastSeq);
-  // The row's items were damaged, read as summed from the ledger (so they agree above): 1 row damaged.
-  if (summary.itemsUnreadable) out.push({ playerId, source: 'ledger', field: 'summary:items-unreadable', ledger: 0, held: 1 });
+  // The row was damaged, read as summed from the ledger (so it agrees above): 1 row damaged.
+  if (summary.unreadable) out.push({ playerId, source: 'ledger', field: 'summary:unreadable', ledger: 0, held: 1 });
 };
 
 /**

@@ -70,10 +70,10 @@ export interface Balance {
   /** Highest seq of the player's `ok` entries (0 when none; recorded refusals do not count). */
   lastSeq: number;
   /**
-   * A store read only: the player's summary row had damaged items (not a JSON object of integers), so
-   * `items` were summed from its ledger entries (src/store/rows.ts `balanceItemsOf`); `verify` reports it.
+   * A store read only: the player's summary row was damaged (src/store/rows.ts `intactBalance`), so this
+   * balance was summed from its ledger entries; `verify` reports it.
    */
-  itemsUnreadable?: true;
+  unreadable?: true;
 }
 
 /** A player's entries and balance read from one snapshot ({@link import('./types.js').Store.readPlayerLedger}). */

@@ -6,7 +6,7 @@
  * only (schema 6 `ledger_refusals_created`, schema 7 `ledger_refusals_player`).
  */
 import type pg from 'pg';
-import { balanceItemsOf, itemsFromSums, LEDGER_ITEMS_SQL, LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import { intactBalance, LEDGER_READ_LIMIT, LEDGER_SUMS_SQL, rebuiltBalance, toLedgerEntry } from './rows.js';
 import { refuseStale } from './ledger-types.js';
 import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerExpectation, LedgerQuery, PlayerLedger } from './types.js';
 
@@ -30,9 +30,9 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
  * (0 coins, no items, `last_seq` 0: read as no row, docs/DURABILITY.md): a second writer's insert of
  * that row waits until this transaction ends, then finds it, locks it and sees this one's entries.
  * A player expected at a `lastSeq` above 0 has a row already (rows are never deleted), so a batch of
- * such players only does the locking SELECT, as before. A locked row whose items are damaged (rows.ts
- * `balanceItemsOf`) is rewritten from the player's entries before the insert, whose trigger would fail
- * on the text and with it every player's entries of the batch; `onDamaged` counts each.
+ * such players only does the locking SELECT, as before. A locked row that is damaged (rows.ts
+ * `intactBalance`) is rewritten from the player's entries before the insert, whose trigger would fail
+ * on its text and with it every player's entries of the batch; `onDamaged` counts each.
  */
 export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation, onDamaged: () => void): Promise<void> => {
   const ids = [...expect.keys()].sort();
@@ -45,18 +45,25 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
     );
   }
   const r = await c.query(
-    'SELECT player_id, last_seq, items FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE',
+    'SELECT player_id, coins, items, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE',
     [ids],
   );
+  const stored = new Map<string, number>();
   for (const row of r.rows as Row[]) {
-    if (balanceItemsOf(row.items) !== null) continue;
-    onDamaged();
-    const items = itemsFromSums((await c.query(LEDGER_ITEMS_SQL.replace('{1}', '$1'), [row.player_id])).rows as Row[]);
-    await c.query('UPDATE ledger_balances SET items = $1 WHERE player_id = $2', [JSON.stringify(items), row.player_id]);
+    const intact = intactBalance(row);
+    if (intact) {
+      stored.set(String(row.player_id), intact.lastSeq);
+      continue;
+    }
+    const b = await rebuiltIn(c, String(row.player_id), onDamaged);
+    await c.query('UPDATE ledger_balances SET coins = $1, items = $2, last_seq = $3 WHERE player_id = $4', [
+      b.coins,
+      JSON.stringify(b.items),
+      b.lastSeq,
+      row.player_id,
+    ]);
+    stored.set(String(row.player_id), b.lastSeq);
   }
-  const stored = new Map<string, number>(
-    r.rows.map((row: { player_id: string; last_seq: string | number }) => [row.player_id, Number(row.last_seq)]),
-  );
   refuseStale(expect, (id) => stored.get(id) ?? 0);
 };
 
@@ -155,13 +162,19 @@ export const readLedgerIn = async (c: pg.PoolClient, query: LedgerQuery): Promis
   return (r.rows as Row[]).map(toLedgerEntry);
 };
 
-/** A player's balance from its summary row (`Store.ledgerBalance`). */
+/** The balance of a player whose summary row is damaged, summed from its entries (rows.ts `rebuiltBalance`). */
+const rebuiltIn = async (c: pg.PoolClient, playerId: string, onDamaged: () => void): Promise<Balance> => {
+  onDamaged();
+  const totals = (await c.query(LEDGER_SUMS_SQL.totals.replace('{1}', '$1'), [playerId])).rows[0] as Row | undefined;
+  return rebuiltBalance(totals, (await c.query(LEDGER_SUMS_SQL.items.replace('{1}', '$1'), [playerId])).rows as Row[]);
+};
+
+/** A player's balance from its summary row (`Store.ledgerBalance`; a damaged one: summed from its entries). */
 export const ledgerBalanceIn = async (c: pg.PoolClient, playerId: string, onDamaged: () => void): Promise<Balance> => {
   const r = await c.query('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = $1', [playerId]);
   const row = r.rows[0] as Row | undefined;
-  if (!row || balanceItemsOf(row.items) !== null) return toBalance(row);
-  onDamaged(); // a damaged row (rows.ts balanceItemsOf): the items summed from the player's entries
-  return toBalance(row, itemsFromSums((await c.query(LEDGER_ITEMS_SQL.replace('{1}', '$1'), [playerId])).rows as Row[]));
+  if (!row) return { coins: 0, items: {}, lastSeq: 0 };
+  return intactBalance(row) ?? rebuiltIn(c, playerId, onDamaged);
 };
 
 /**

@@ -145,14 +145,8 @@ export const sumBalance = (entries: readonly LedgerEntry[]): Balance => {
   return b;
 };
 
-/**
- * A `ledger_balances.items` text as a balance's items, or null when it is not a JSON object of safe
- * integers: a damaged row (a flipped bit on disk, a hand edit). The stores then sum the items from the
- * player's ledger entries ({@link LEDGER_ITEMS_SQL}) — the row is derived data — and a ledger commit of
- * that player writes the sum back before its insert, whose trigger would otherwise fail on the text and
- * with it the whole group commit, every player's requests in it (`StoreStats.ledgerBalancesDamaged`).
- */
-export const balanceItemsOf = (text: unknown): Record<string, number> | null => {
+/** The items of a `ledger_balances` row's text: a JSON object of safe integers, else null. */
+const balanceItemsOf = (text: unknown): Record<string, number> | null => {
   let v: unknown;
   try {
     v = JSON.parse(String(text));
@@ -169,28 +163,36 @@ export const balanceItemsOf = (text: unknown): Record<string, number> | null => 
 };
 
 /**
- * A player's item sums from its `ok` entries, as the trigger keeps them (both stores; `{1}`: the player
- * id's placeholder): what a damaged `ledger_balances.items` is rebuilt from.
+ * A player's `ledger_balances` row (schema 9: kept by a trigger on every ledger insert) as a balance, or null
+ * when it is damaged (a flipped bit on disk, a hand edit): `coins` or `last_seq` not a safe integer, `items`
+ * not a JSON object of safe integers. The row is derived data: the stores then read the balance summed from
+ * the player's `ok` entries ({@link LEDGER_SUMS_SQL}, {@link rebuiltBalance}), and a ledger commit that expects
+ * the player writes that sum back before its insert — whose trigger would otherwise fail on the text, and with
+ * it the whole group commit, every player's requests in it (`StoreStats.ledgerBalancesDamaged`).
  */
-export const LEDGER_ITEMS_SQL =
-  "SELECT item, sum(quantity) AS n FROM ledger WHERE player_id = {1} AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item";
-
-/** Items from the rows of {@link LEDGER_ITEMS_SQL}. */
-export const itemsFromSums = (rows: readonly Row[]): Record<string, number> => {
-  const items: Record<string, number> = {};
-  for (const r of rows) items[str(r.item)] = num(r.n);
-  return items;
+export const intactBalance = (row: Row): Balance | null => {
+  const coins = num(row.coins),
+    lastSeq = num(row.last_seq),
+    items = balanceItemsOf(row.items);
+  return items && Number.isSafeInteger(coins) && Number.isSafeInteger(lastSeq) ? { coins, items, lastSeq } : null;
 };
 
 /**
- * A player's balance from its `ledger_balances` row (schema 9: kept by a trigger on every ledger
- * insert), or the empty balance when it has none (no `ok` entry yet). `items`: the row's items when
- * they are damaged ({@link balanceItemsOf} null), summed from the ledger by the caller.
+ * A player's sums from its `ok` entries, as the trigger keeps them (both stores; `{1}`: the player id's
+ * placeholder): what a damaged summary row is rebuilt from.
  */
-export const toBalance = (row: Record<string, unknown> | undefined, items?: Record<string, number>): Balance => {
-  if (!row) return { coins: 0, items: {}, lastSeq: 0 };
-  if (items) return { coins: Number(row.coins), items, lastSeq: Number(row.last_seq), itemsUnreadable: true };
-  return { coins: Number(row.coins), items: balanceItemsOf(row.items) ?? {}, lastSeq: Number(row.last_seq) };
+export const LEDGER_SUMS_SQL = {
+  totals:
+    "SELECT coalesce(sum(coins_delta), 0) AS coins, coalesce(max(seq), 0) AS last_seq FROM ledger WHERE player_id = {1} AND status = 'ok'",
+  items:
+    "SELECT item, sum(quantity) AS n FROM ledger WHERE player_id = {1} AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item",
+} as const;
+
+/** The balance of a damaged summary row, from the rows of {@link LEDGER_SUMS_SQL} (marked `unreadable`). */
+export const rebuiltBalance = (totals: Row | undefined, itemRows: readonly Row[]): Balance => {
+  const items: Record<string, number> = {};
+  for (const r of itemRows) items[str(r.item)] = num(r.n);
+  return { coins: num(totals?.coins ?? 0), items, lastSeq: num(totals?.last_seq ?? 0), unreadable: true };
 };
 
 /** A fencing token must be a non-negative safe integer. */

@@ -5,20 +5,23 @@
  * counted operations.
  */
 import type Database from 'better-sqlite3';
-import { balanceItemsOf, itemsFromSums, LEDGER_READ_LIMIT, toBalance, toLedgerEntry } from './rows.js';
+import { intactBalance, LEDGER_READ_LIMIT, rebuiltBalance, toLedgerEntry } from './rows.js';
 import type { Balance, LedgerEntry, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
 
 /**
  * The reads over `db`; `stmt` holds the store's prepared `findLedger` (`(player_id, key)` lookup) and
- * `ledgerBalance` (a player's summary row), `ledgerItems` (a player's item sums from its entries, for a
- * damaged summary row: `onDamaged` counts one).
+ * `ledgerBalance` (a player's summary row), `ledgerTotals` and `ledgerItems` (a player's sums from its
+ * entries, for a damaged summary row: `onDamaged` counts one).
  */
 export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Database.Statement>, onDamaged: () => void) => {
   const findLedger = stmt.findLedger!;
   const balanceRow = stmt.ledgerBalance!;
-  const ledgerItems = stmt.ledgerItems!;
+  const rebuilt = (playerId: string): Balance => {
+    onDamaged();
+    return rebuiltBalance(stmt.ledgerTotals!.get(playerId) as Row | undefined, stmt.ledgerItems!.all(playerId) as Row[]);
+  };
   /**
    * Prepared statements of ledger reads by SQL text (one of four shapes: by player, world, both,
    * neither), prepared once: every join reads its player's ledger (the wallet's catch-up), and
@@ -50,23 +53,22 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
   };
   const balance = (playerId: string): Balance => {
     const row = balanceRow.get(playerId) as Row | undefined;
-    if (!row || balanceItemsOf(row.items) !== null) return toBalance(row);
-    onDamaged();
-    return toBalance(row, itemsFromSums(ledgerItems.all(playerId) as Row[]));
+    if (!row) return { coins: 0, items: {}, lastSeq: 0 };
+    return intactBalance(row) ?? rebuilt(playerId);
   };
   /**
    * The stored `last_seq` of a player a ledger batch expects (0: no row), inside the batch's transaction;
-   * a row whose items are damaged is rewritten from the player's entries first (rows.ts `balanceItemsOf`):
-   * the insert's trigger would fail on the text, and with it every player's entries of the batch.
+   * a damaged row (rows.ts `intactBalance`) is rewritten from the player's entries first: the insert's
+   * trigger would fail on its text, and with it every player's entries of the batch.
    */
   const expectedSeq = (playerId: string): number => {
     const row = balanceRow.get(playerId) as Row | undefined;
     if (!row) return 0;
-    if (balanceItemsOf(row.items) === null) {
-      onDamaged();
-      stmt.rewriteBalanceItems!.run(JSON.stringify(itemsFromSums(ledgerItems.all(playerId) as Row[])), playerId);
-    }
-    return row.last_seq as number;
+    const intact = intactBalance(row);
+    if (intact) return intact.lastSeq;
+    const b = rebuilt(playerId);
+    stmt.rewriteBalance!.run(b.coins, JSON.stringify(b.items), b.lastSeq, playerId);
+    return b.lastSeq;
   };
   // Not exported as such: its type (better-sqlite3's Transaction) cannot be named in the package's declarations.
   const snapshot = db.transaction(

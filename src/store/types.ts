@@ -170,10 +170,10 @@ export interface StoreStats {
    */
   poolWaitTimeouts: number;
   /**
-   * Reads and ledger commits that found a player's balance row (`ledger_balances`) with items that are not a
-   * JSON object of integers — a damaged row (a flipped bit on disk, a hand edit). A read sums the items from
-   * the player's ledger entries instead; a commit writes that sum back before its insert (rows.ts
-   * `balanceItemsOf`). A read of a row no commit repaired yet counts again.
+   * Reads and ledger commits that found a player's balance row (`ledger_balances`) damaged — a flipped bit on
+   * disk, a hand edit (src/store/rows.ts `intactBalance`). A read sums the balance from the player's ledger
+   * entries instead; a commit writes that sum back before its insert. A read of a row no commit repaired yet
+   * counts again.
    */
   ledgerBalancesDamaged: number;
   /**

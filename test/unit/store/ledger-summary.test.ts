@@ -137,33 +137,44 @@ for (const { factory, name } of factories) {
 
     it("a damaged row reads as the ledger's sum and is rewritten by the player's next commit; the batch's other players are not affected", async () => {
       const entries: LedgerEntryInput[] = [];
-      for (let i = 0; i < 30; i++) entries.push(mixed(['p1', 'p2', 'p3'][i % 3] ?? 'p1', i));
+      for (let i = 0; i < 40; i++) entries.push(mixed(['p1', 'p2', 'p3', 'p5'][i % 4] ?? 'p1', i));
       await store.commitLedger(entries);
-      // Not JSON, JSON that is not an object, an object whose counts are not integers (a flipped bit, a hand edit).
-      const damage: Record<string, string> = { p1: 'x{', p2: '[1]', p3: '{"potion":"x"}' };
-      for (const [p, text] of Object.entries(damage))
-        await handle.raw(`UPDATE ledger_balances SET items = '${text}' WHERE player_id = '${p}'`);
+      // Items not JSON, JSON that is not an object, an object whose counts are not integers (a flipped bit, a hand
+      // edit); on SQLite, whose INTEGER columns take any value, coins and last_seq that are not integers too
+      // (PostgreSQL's BIGINT columns hold integers only: p5 stays intact there).
+      const damage: Array<[string, string]> = [
+        ['p1', "items = 'x{'"],
+        ['p2', "items = '[1]'"],
+        ['p3', `items = '{"potion":"x"}'`],
+      ];
+      if (name === 'sqlite') damage.push(['p5', "coins = 'x', last_seq = 2.5"]);
+      for (const [p, set] of damage) await handle.raw(`UPDATE ledger_balances SET ${set} WHERE player_id = '${p}'`);
+      const damaged = damage.map(([p]) => p);
+      const players = ['p1', 'p2', 'p3', 'p4', 'p5'];
       const before = store.stats().ledgerBalancesDamaged;
-      for (const p of ['p1', 'p2', 'p3'])
-        expect(await store.ledgerBalance(p)).toEqual({ ...(await summed(store, p)), itemsUnreadable: true });
-      expect((await store.readPlayerLedger('p1')).balance).toEqual({ ...(await summed(store, 'p1')), itemsUnreadable: true });
-      expect(store.stats().ledgerBalancesDamaged - before).toBe(4);
+      for (const p of players) {
+        const sum = await summed(store, p);
+        expect(await store.ledgerBalance(p)).toEqual(damaged.includes(p) ? { ...sum, unreadable: true } : sum);
+      }
+      expect((await store.readPlayerLedger('p1')).balance).toEqual({ ...(await summed(store, 'p1')), unreadable: true });
+      expect(store.stats().ledgerBalancesDamaged - before).toBe(damaged.length + 1);
       // `verify` (offline, its own connection) names each damaged row (the mix also spends below 0: negative-coins).
       const summaryMismatches = async () =>
         (await verifyOffline(handle.dataDir ?? '', handle.url ?? '')).mismatches.filter((m) => m.field.startsWith('summary:'));
       expect(await summaryMismatches()).toEqual(
-        ['p1', 'p2', 'p3'].map((playerId) => ({ playerId, source: 'ledger', field: 'summary:items-unreadable', ledger: 0, held: 1 })),
+        damaged.map((playerId) => ({ playerId, source: 'ledger', field: 'summary:unreadable', ledger: 0, held: 1 })),
       );
       // One batch of every player, decided on the balances as read (before: the trigger failed on p1's text,
       // and with it the whole batch, p4's entry too).
       const expect0 = new Map<string, number>();
-      for (const p of ['p1', 'p2', 'p3', 'p4']) expect0.set(p, (await store.ledgerBalance(p)).lastSeq);
-      const next = ['p1', 'p2', 'p3', 'p4'].map((p, i) => rewardEntry(`again${i}`, { playerId: p, item: 'potion', quantity: 2 }));
-      expect((await store.commitLedger(next, undefined, expect0)).map((r) => r.duplicate)).toEqual([false, false, false, false]);
-      for (const p of ['p1', 'p2', 'p3', 'p4']) await expectSummaryIsSum(p); // the stored rows are whole again
+      for (const p of players) expect0.set(p, (await store.ledgerBalance(p)).lastSeq);
+      const next = players.map((p, i) => rewardEntry(`again${i}`, { playerId: p, item: 'potion', quantity: 2 }));
+      expect((await store.commitLedger(next, undefined, expect0)).map((r) => r.duplicate)).toEqual(players.map(() => false));
+      for (const p of players) await expectSummaryIsSum(p); // the stored rows are whole again
       const after = store.stats().ledgerBalancesDamaged;
-      expect(after - before).toBe(10); // the four reads, three more for the expectation, three at the commit
-      expect(await store.ledgerBalance('p1')).not.toHaveProperty('itemsUnreadable');
+      // The reads above, as many more for the expectation, as many at the commit.
+      expect(after - before).toBe(3 * damaged.length + 1);
+      for (const p of players) expect(await store.ledgerBalance(p)).not.toHaveProperty('unreadable');
       expect(store.stats().ledgerBalancesDamaged).toBe(after); // repaired: no longer counted
       expect(await summaryMismatches()).toEqual([]);
     });
