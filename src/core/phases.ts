@@ -15,6 +15,14 @@ export const PHASE_COUNT = PHASES.length;
 /** Index of each phase in {@link PHASES} (and in per-phase cost arrays). */
 export const PhaseIndex = Object.fromEntries(PHASES.map((p, i) => [p, i])) as { readonly [K in PhaseName]: number };
 
+/**
+ * The index of `phase` when it is one of {@link PHASES}, else undefined — for a value from a game's code (a
+ * JavaScript caller may pass anything): `PhaseIndex[x]` answered an inherited property for `'constructor'` or
+ * `'toString'`, and threw a TypeError for an object whose `toString` is not a function.
+ */
+export const phaseIndexOf = (phase: unknown): number | undefined =>
+  typeof phase === 'string' && Object.hasOwn(PhaseIndex, phase) ? PhaseIndex[phase as PhaseName] : undefined;
+
 /** A system: a plain function of (world, step context). Holds no state of its own. */
 export type System<W> = (world: W, ctx: StepContext) => void;
 

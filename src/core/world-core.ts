@@ -11,7 +11,7 @@ import { addEntity, entityExists, getAllEntities, removeEntity, type World } fro
 import { createStores, releaseEntityRows, resetEntityRow, type Stores } from '../../components/index.js';
 import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } from '../config/scheduler-config.js';
 import { capacityExceeded, optionInvalid, WorldtickError, ErrorCode } from '../errors.js';
-import { PHASE_COUNT, PhaseIndex, PHASES, type SystemEntry } from './phases.js';
+import { PHASE_COUNT, PHASES, phaseIndexOf, type SystemEntry } from './phases.js';
 import { createPrng, type Prng } from './prng.js';
 import { baseBudgets, type StepContext } from './step-context.js';
 
@@ -124,8 +124,8 @@ const checkPipeline = (systems: readonly SystemEntry<never>[]): Uint8Array => {
   let last = -1;
   for (let i = 0; i < systems.length; i++) {
     const s = systems[i];
-    const p = PhaseIndex[s.phase];
-    if (p === undefined) throw optionInvalid([`system ${s.name} has unknown phase ${String(s.phase)}`]);
+    const p = phaseIndexOf(s.phase);
+    if (p === undefined) throw optionInvalid([`system ${String(s.name)} has unknown phase ${JSON.stringify(s.phase) ?? typeof s.phase}`]);
     if (p < last) throw optionInvalid([`system ${s.name} (phase ${s.phase}) is out of phase order (${PHASES.join(' → ')})`]);
     last = p;
     phases[i] = p;

@@ -3,7 +3,7 @@
  * simulation brings) with the game's systems placed at named phases, or before/after a named
  * system. Resolved once per game definition; the core checks the phase order again per world.
  */
-import { PhaseIndex, PHASES, type PhaseName, type SystemEntry } from '../core/phases.js';
+import { PhaseIndex, PHASES, phaseIndexOf, type PhaseName, type SystemEntry } from '../core/phases.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { controlSystem } from '../../systems/control-system.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
@@ -71,7 +71,7 @@ export const resolvePipeline = (
       problems.push(`${where}: run must be a function`);
       continue;
     }
-    if (def.phase !== undefined && PhaseIndex[def.phase] === undefined) {
+    if (def.phase !== undefined && phaseIndexOf(def.phase) === undefined) {
       problems.push(`${where}: unknown phase ${JSON.stringify(def.phase)} (phases: ${PHASES.join(', ')})`);
       continue;
     }

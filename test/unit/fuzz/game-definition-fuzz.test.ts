@@ -10,7 +10,9 @@
  * function`, `Cannot use 'in' operator ...` or, at world creation, `CTORS[f.type] is not a
  * constructor` (a component field of type `toString` passed defineComponent too). Seeds 12, 18, 19
  * and 27 at 4x then found three more (a hand-built component in defineComponent's short form, an
- * entry whose name is an object, a module pipeline holding null): KNOWN_BAD's last three.
+ * entry whose name is an object, a module pipeline holding null); seed 80218 at 3x a system whose phase is
+ * an object (`PhaseIndex[phase]` threw) — with it, inherited names (`constructor`, `toString`) that passed
+ * as phases: KNOWN_BAD's last six.
  */
 import { describe, expect, it } from 'vitest';
 import { defineComponent, defineGame, Type } from '../../../src/index.js';
@@ -113,6 +115,13 @@ const KNOWN_BAD: ReadonlyArray<[string, Record<string, unknown>]> = [
   ["a hand-built component with defineComponent's short field form", { components: [{ name: 'Q', fields: { a: 'u8' } }] }],
   ['a message whose name is an object', { messages: [{ name: { toString: 1 }, schema: Type.Object({}), apply: () => undefined }] }],
   ["a module's pipeline with a null system", { modules: [{ name: 'm', pipeline: [null] }] }],
+  // Found by seed 80218 at 3x (stop 57): a TypeError from `PhaseIndex[phase]`; an inherited name passed as a phase.
+  ['a system whose phase is an object', { systems: [{ name: 's', phase: { toString: [] }, run: () => undefined }] }],
+  ['a system whose phase is an inherited name', { systems: [{ name: 's', phase: 'constructor', run: () => undefined }] }],
+  [
+    "a module pipeline system whose phase is 'toString'",
+    { modules: [{ name: 'm', pipeline: [{ name: 's', phase: 'toString', run: () => undefined }] }] },
+  ],
 ];
 
 const refusal = (err: unknown): boolean => {
