@@ -48,7 +48,8 @@ export const compileReplicate = (
         continue;
       }
       if (!components.has(f.component.name)) problems.push(`${where}: component ${f.component.name} is not in the game's components`);
-      if (!(f.field in f.component.fields))
+      // Own fields only: `in` found `constructor` or `toString` on the prototype, and accepted them.
+      if (typeof f.field !== 'string' || !Object.hasOwn(f.component.fields, f.field))
         problems.push(`${where}: component ${f.component.name} has no field ${JSON.stringify(f.field)}`);
       if (f.scale !== undefined && (typeof f.scale !== 'number' || !Number.isFinite(f.scale) || f.scale <= 0))
         problems.push(`${where}: scale must be a number > 0`);

@@ -45,7 +45,7 @@ export const parsePlayerDataOptions = (raw: unknown): PlayerDataSettings => {
   const problems: string[] = [];
   const out: Record<string, number> = {};
   for (const [key, v] of Object.entries(raw)) {
-    const bounds = INT_BOUNDS[key];
+    const bounds = Object.hasOwn(INT_BOUNDS, key) ? INT_BOUNDS[key] : undefined; // not `constructor`, `toString`…
     if (bounds) {
       if (!Number.isSafeInteger(v) || (v as number) < bounds[0] || (v as number) > bounds[1])
         problems.push(`playerData.${key} must be an integer in ${bounds[0]}..${bounds[1]} (got ${JSON.stringify(v)})`);

@@ -139,6 +139,27 @@ const block = (rng: Rng, name: string): unknown => {
 const BLOCKS = ['net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig'] as const;
 
 describe('fuzz: config file blocks', () => {
+  it("a key named as an object's inherited property (constructor, toString, __proto__...) is unknown in every block", () => {
+    // Found by reading after fuzz seed 80218 (stop 57): playerData looked its keys up as `INT_BOUNDS[key]`, so
+    // `{"playerData": {"constructor": 5}}` was accepted (bounds: Object's constructor) instead of refused.
+    const zone = { id: 'z', minX: 0, minY: 0, maxX: 10, maxY: 10, tier: 'active' };
+    for (const name of BLOCKS)
+      for (const [i, k] of ODD_KEYS.entries()) {
+        const file = join(dir, `odd-${name}-${i}.json`);
+        // Written as text: an object literal's `__proto__` would set the prototype, not a key.
+        const inner = `{${name === 'tierZones' ? `${JSON.stringify(zone).slice(1, -1)},` : ''}${JSON.stringify(k)}: 5}`;
+        writeFileSync(file, `{${JSON.stringify(name)}: ${name === 'tierZones' ? `[${inner}]` : inner}}`);
+        let err: unknown = null;
+        try {
+          parseOptions(['--config', file, '--port', '0', '--admin-port', '0', '--data-dir', join(dir, 'odd')], {});
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${name}.${k}`).toBeInstanceOf(WorldtickError);
+        expect((err as WorldtickError).code, `${name}.${k}: ${String(err)}`).toBe(ErrorCode.OPTION_INVALID);
+      }
+  });
+
   it(`${FILES} files of random blocks: refused by parseOptions, or a runtime is made from them without an error`, async () => {
     await withSeed('config-blocks', fuzzSeed(0xb10c), async (rng, ctx) => {
       let accepted = 0;

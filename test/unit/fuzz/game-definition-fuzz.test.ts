@@ -12,7 +12,7 @@
  * and 27 at 4x then found three more (a hand-built component in defineComponent's short form, an
  * entry whose name is an object, a module pipeline holding null); seed 80218 at 3x a system whose phase is
  * an object (`PhaseIndex[phase]` threw) — with it, inherited names (`constructor`, `toString`) that passed
- * as phases: KNOWN_BAD's last six.
+ * as phases, and a replicated field named `constructor` (`in` found it): KNOWN_BAD's last seven.
  */
 import { describe, expect, it } from 'vitest';
 import { defineComponent, defineGame, Type } from '../../../src/index.js';
@@ -118,6 +118,10 @@ const KNOWN_BAD: ReadonlyArray<[string, Record<string, unknown>]> = [
   // Found by seed 80218 at 3x (stop 57): a TypeError from `PhaseIndex[phase]`; an inherited name passed as a phase.
   ['a system whose phase is an object', { systems: [{ name: 's', phase: { toString: [] }, run: () => undefined }] }],
   ['a system whose phase is an inherited name', { systems: [{ name: 's', phase: 'constructor', run: () => undefined }] }],
+  [
+    "a replicated field named as an inherited property ('constructor')",
+    { components: [Hp], replicate: { player: { f: { component: Hp, field: 'constructor' } } } },
+  ],
   [
     "a module pipeline system whose phase is 'toString'",
     { modules: [{ name: 'm', pipeline: [{ name: 's', phase: 'toString', run: () => undefined }] }] },
