@@ -162,10 +162,12 @@ export const addComponent = <F extends ComponentFields>(
     const arr = raw[key];
     arr[eid] = arr[0];
   }
+  // Own keys of both only: `raw[key]` for a key `constructor` (values built from JSON, a client's payload) was
+  // Object itself, and `Object[eid] = v` was written.
   if (values)
-    for (const key in values) {
-      const v = values[key];
-      if (v !== undefined && raw[key]) raw[key][eid] = v;
+    for (const key of Object.keys(values)) {
+      const v = (values as Record<string, unknown>)[key];
+      if (v !== undefined && Object.hasOwn(raw, key)) raw[key][eid] = v as number;
     }
   bitecsAddComponent(world, eid, raw);
   return store;

@@ -180,6 +180,13 @@ describe('game worlds', () => {
     expect(f).toBe(e);
     addComponent(w, f, Health);
     expect([h.hp[f], h.regen[f]]).toEqual([100, 0]);
+    // Values built from JSON (a client's payload) write declared fields only: a key `constructor` wrote `Object[f]`.
+    addComponent(w, f, Health, JSON.parse('{"constructor": 7, "__proto__": 8, "toString": 9, "regen": 3}'));
+    expect([h.regen[f], (Object as unknown as Record<number, unknown>)[f], Object.hasOwn(Object.prototype, f)]).toEqual([
+      3,
+      undefined,
+      false,
+    ]);
     expect(() => getStore(createSimWorld({ id: 'plain', capacity: 2 }), Health)).toThrowError(
       expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
     );
