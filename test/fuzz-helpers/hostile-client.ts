@@ -180,7 +180,7 @@ export const predict = (items: readonly Item[], worldIds: ReadonlySet<string>, l
     else if (m.type === 4) {
       if (!joined) {
         if (strike('NOT_JOINED')) break;
-      } else out.replies.push('T:TX_UNAVAILABLE'); // the fuzzed runtime has no durable store
+      } else out.replies.push('T:TX_UNAVAILABLE'); // a txResult: its code is the ledger's (compared by presence)
     } else if (m.type === 5) {
       // The fuzzed runtime serves no game: every game message of a joined session is an unknown name.
       if (strike(joined ? 'UNKNOWN_TYPE' : 'NOT_JOINED')) break;

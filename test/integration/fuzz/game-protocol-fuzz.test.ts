@@ -235,8 +235,19 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
     // immediate replies: it must come to a connection that stays open; one the server closes
     // before that step may or may not get it.
     const immediate = (x: string): boolean => !x.startsWith('W:');
-    const got = r.replies.filter(immediate),
-      want = expected.replies.filter(immediate);
+    // A purchase's txResult is compared by its presence, not its code: the model cannot know the ledger's answer (a
+    // fresh player not bound yet: TX_UNAVAILABLE at once; a resumed one, bound: its decision, e.g. TX_UNKNOWN_ITEM,
+    // after a store commit of a few ms). So a connection the server closes (strikes, 4002) may lose that late answer
+    // (seed 80226: TX_UNKNOWN_ITEM sent 3.7 ms after the close); one that stays open gets every one.
+    const tx = (x: string): string => (x.startsWith('T:') ? 'T' : x);
+    let got = r.replies.filter(immediate).map(tx);
+    let want = expected.replies.filter(immediate).map(tx);
+    if (expected.closeCode > 0) {
+      const lost = want.filter((x) => x === 'T').length - got.filter((x) => x === 'T').length;
+      expect(lost >= 0, `${at}: more txResults than purchases\nframes: ${dump()}`).toBe(true);
+      got = got.filter((x) => x !== 'T');
+      want = want.filter((x) => x !== 'T');
+    }
     if (expected.closeCode === -1) {
       // uWS drops the socket at the oversize frame and may discard replies still corked for the
       // frames before it (they were processed and counted): a prefix of the expected replies.
