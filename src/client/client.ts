@@ -386,10 +386,7 @@ export class WorldtickClient {
     this.stats.messagesIn++;
     this.stats.bytesIn += bytes.byteLength;
     const m = decodeServerFrame(this.#dec, bytes);
-    if (!m) {
-      this.stats.ignoredFrames++;
-      return;
-    }
+    if (!m) return void this.stats.ignoredFrames++;
     if (m.type === 16) this.#welcomedOn = this.#ws;
     const watched = this.#viewListeners.size > 0 && (m.type === 16 || m.type === 17 || m.type === 24);
     const before = watched ? new Set(this.view.entities.keys()) : null;

@@ -205,9 +205,8 @@ export class ClusterService implements Service {
     await this.#control.stop();
     const c = this.#o.coordinator;
     const id = this.#o.instanceId;
-    // A clean exit frees the worlds at once instead of after a TTL. Deregistered first: another instance's
-    // `instance left` line names the worlds of its last read that listed this one (released first, a read
-    // between the two showed it live holding nothing, and the line named no worlds).
+    // A clean exit frees the worlds at once. Deregistered first, so the others' `instance left` line names the worlds
+    // (released first, a read between the two saw it live holding nothing).
     const held = this.#o.worlds().filter((w) => c.heldLease(w.id));
     await c.deregister(id).catch(() => undefined);
     await Promise.allSettled(held.map((w) => c.release(w.id, id)));

@@ -79,8 +79,7 @@ export class PostgresStore implements Store {
   /** Server-side `lock_timeout` (ms) of a fenced write's transaction (0: none). */
   private readonly fenceLockTimeoutMs: number;
   private readonly counters: StoreStats = emptyStoreStats();
-  /** A damaged `ledger_balances` row was found (rows.ts `intactBalance`). */
-  readonly #balanceDamaged = (): void => void this.counters.ledgerBalancesDamaged++;
+  readonly #balanceDamaged = (): void => void this.counters.ledgerBalancesDamaged++; // rows.ts `intactBalance`
   private closed = false;
   /** World records waiting for their group commit, and the commits in flight (close waits for them). */
   private readonly records: PgRecordBatch;
