@@ -112,11 +112,21 @@ export const toPlayer = (r: Row): PlayerRecord => ({
   updatedAt: num(r.updated_at),
 });
 
+/**
+ * A session's expiry, or 0 (expired) where the column holds no number: SQLite's INTEGER columns take any value
+ * (a hand edit, a damaged file), and a text expiry compared greater than every time, so such a resume token
+ * never expired and the sweep never deleted its row (SQLite's prune deletes such rows after the expired ones).
+ */
+const expiryOf = (v: unknown): number => {
+  const at = num(v);
+  return Number.isFinite(at) ? at : 0;
+};
+
 export const toSession = (r: Row): SessionRecord => ({
   token: str(r.token),
   playerId: str(r.player_id),
   worldId: str(r.world_id),
-  expiresAt: num(r.expires_at),
+  expiresAt: expiryOf(r.expires_at),
   data: checkedJson(r.data) as Record<string, unknown>,
 });
 
@@ -193,6 +203,16 @@ export const rebuiltBalance = (totals: Row | undefined, itemRows: readonly Row[]
   const items: Record<string, number> = {};
   for (const r of itemRows) items[str(r.item)] = num(r.n);
   return { coins: num(totals?.coins ?? 0), items, lastSeq: num(totals?.last_seq ?? 0), unreadable: true };
+};
+
+/**
+ * A SQLite `fences` row's token, 0 when there is none; 0 too where the column holds no integer (a hand edit, a
+ * damaged file: SQLite's INTEGER columns take any value), which the next fenced write replaces with its own
+ * token (sqlite-statements.ts `fence`). A text token compared as NaN before: no write was refused as stale again.
+ */
+export const storedFence = (row: unknown): number => {
+  const token = (row as Row | undefined)?.token;
+  return Number.isSafeInteger(token) ? (token as number) : 0;
 };
 
 /** A fencing token must be a non-negative safe integer. */

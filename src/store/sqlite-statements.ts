@@ -15,7 +15,8 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
   const placeholders = LEDGER_COLUMNS.map(() => '?').join(', ');
   return {
     fence: p(`INSERT INTO fences (world_id, token) VALUES (?, ?)
-      ON CONFLICT (world_id) DO UPDATE SET token = max(token, excluded.token) RETURNING token`),
+      ON CONFLICT (world_id) DO UPDATE SET token = CASE WHEN typeof(token) = 'integer' THEN max(token, excluded.token) ELSE excluded.token END
+      RETURNING token`),
     currentFence: p('SELECT token FROM fences WHERE world_id = ?'),
     insertLedger: p(`INSERT INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${placeholders})
       ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
@@ -47,6 +48,9 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     deleteSession: p('DELETE FROM sessions WHERE token = ?'),
     // At most `limit` expired records, oldest expiry first, through the index sessions_expires (Store.pruneSessions).
     pruneSessions: p('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)'),
+    // Rows whose expiry is text or a blob (a hand edit, a damaged file: INTEGER columns take any value), read as
+    // expired (rows.ts); they sort after every number, so through the same index.
+    pruneDamagedSessions: p("DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at >= '' LIMIT ?)"),
     deleteWorldSessions: p('DELETE FROM sessions WHERE world_id = ?'),
     putWorldConfig: p(`INSERT INTO world_configs (world_id, config, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (world_id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at RETURNING *`),

@@ -34,6 +34,7 @@ import {
   toSession,
   toWorldConfig,
   toOperatorState,
+  storedFence,
 } from './rows.js';
 import {
   emptyStoreStats,
@@ -196,7 +197,7 @@ export class SqliteStore implements Store {
   }
 
   currentFence(worldId: string): Promise<number> {
-    return this.run(false, () => ((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0);
+    return this.run(false, () => storedFence(this.stmt.currentFence!.get(worldId)));
   }
 
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
@@ -322,7 +323,11 @@ export class SqliteStore implements Store {
 
   pruneSessions(nowMs: number, limit: number): Promise<number> {
     const refused = pruneRefusal('pruneSessions', 'nowMs', nowMs, limit);
-    return refused ? Promise.reject(refused) : this.run(true, () => this.stmt.pruneSessions!.run(nowMs, limit).changes);
+    if (refused) return Promise.reject(refused);
+    return this.run(true, () => {
+      const n = this.stmt.pruneSessions!.run(nowMs, limit).changes;
+      return n < limit ? n + this.stmt.pruneDamagedSessions!.run(limit - n).changes : n;
+    });
   }
 
   deleteWorldSessions(worldId: string): Promise<number> {
@@ -367,7 +372,7 @@ export class SqliteStore implements Store {
     const inc = options?.incarnation ?? null;
     const fence = options?.fence;
     return this.run(true, () => {
-      const current = fence ? (((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token as number | undefined) ?? 0) : 0;
+      const current = fence ? storedFence(this.stmt.currentFence!.get(worldId)) : 0;
       if (fence && current > fence.token) throw storeFenced(worldId, fence.token, current);
       this.stmt.deleteWorldCheckpoints!.run(worldId, inc, inc);
       return this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0;

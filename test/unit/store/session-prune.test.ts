@@ -6,6 +6,11 @@
  * one comes back short, a turn of the event loop between two
  * (on SQLite one unbounded DELETE held the event loop — every world's step, every socket — for its
  * whole length). Bad arguments are refused with a code and delete nothing.
+ *
+ * SQLite's INTEGER columns take any value: a session whose `expires_at` a hand edit or a damaged file made text
+ * reads as expired (its resume refused, its row pruned after the expired ones), and a world's fencing token
+ * made text is replaced by the next fenced write's. Before, the text compared greater than every time and as
+ * NaN in JavaScript: such a resume token never expired nor was pruned, and no write was refused as stale again.
  */
 import { describe, expect, it } from 'vitest';
 import { DurableSessions } from '../../../src/net/durable-sessions.js';
@@ -132,5 +137,37 @@ for (const { factory, name } of factories) {
       expect(done).toBeGreaterThanOrEqual(2);
       expect(await tokens(handle)).toEqual([latest, 'live0', 'live2']);
     });
+
+    it.skipIf(name !== 'sqlite')(
+      'a session expiry or fencing token that is not an integer (a damaged file) is expired, pruned, replaced',
+      async () => {
+        const { store, handle } = fresh;
+        await seed(store, 1, 3);
+        expect(await store.fence({ worldId: 'w', token: 7 })).toBe(7);
+        await handle.raw(
+          "UPDATE sessions SET expires_at = 'soon' WHERE token = 'live0'; UPDATE sessions SET expires_at = x'01' WHERE token = 'live1'",
+        );
+        await handle.raw("UPDATE fences SET token = 'seven' WHERE world_id = 'w'");
+        expect((await store.getSession('live0', NOW))?.expiresAt).toBe(0);
+        const { ds, errors } = sweeping(store);
+        await ds.settled();
+        expect(errors).toEqual([]);
+        expect(await tokens(handle)).toEqual(['live2']);
+        expect(await store.currentFence('w')).toBe(0);
+        expect(await store.fence({ worldId: 'w', token: 3 })).toBe(3);
+        expect(await codeOf(store.fence({ worldId: 'w', token: 2 }))).toBe('WT_ERR_STORE_FENCED');
+        // A resume of a damaged record (read before the sweep deletes it) is refused as expired.
+        await seed(store, 0, 1);
+        await handle.raw("UPDATE sessions SET expires_at = 'soon' WHERE token = 'live0'");
+        const again = new DurableSessions(
+          store,
+          () => 60,
+          (err) => errors.push(err),
+          () => NOW,
+        );
+        const r = await again.resolve('w', 'n', '', 'live0', 0, 0);
+        expect([r.resumed, r.refused]).toEqual([false, 'resume token expired']);
+      },
+    );
   });
 }
