@@ -29,7 +29,10 @@ export interface Catalogue {
 export const MAX_PRICE = 1_000_000_000;
 /** Default largest quantity per transaction. */
 export const DEFAULT_MAX_QUANTITY = 1000;
-/** Item ids: short, printable, no separators used in fingerprints. */
+/**
+ * Item ids: short, printable, no separators used in fingerprints; not a property name of every object
+ * (`constructor`, `toString`, `__proto__`...: refused by {@link createCatalogue}).
+ */
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
@@ -57,6 +60,10 @@ export const createCatalogue = (items: unknown, options: { maxQuantity?: number 
       let ok = true;
       if (typeof id !== 'string' || !ITEM_ID_PATTERN.test(id)) {
         problems.push(`items[${i}].id must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(id)})`);
+        ok = false;
+      } else if (id in Object.prototype) {
+        // Balances hold items in plain objects (stored as JSON): `items.constructor` read the Object function.
+        problems.push(`items[${i}].id ${JSON.stringify(id)} is reserved (a property name every JavaScript object has)`);
         ok = false;
       } else if (seen.has(id)) {
         problems.push(`items[${i}].id ${JSON.stringify(id)} is a duplicate`);

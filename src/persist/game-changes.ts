@@ -71,8 +71,10 @@ const empty = (): GameChanges => ({
   addedComponents: [],
   addedFields: [],
   convertedFields: [],
-  droppedTimers: {},
-  droppedFacts: {},
+  // Keyed by the game's names, which may be `constructor` or `__proto__` (a plain object summed the
+  // Object function's text, and lost `__proto__`): objects without a prototype.
+  droppedTimers: Object.create(null) as Record<string, number>,
+  droppedFacts: Object.create(null) as Record<string, number>,
 });
 
 /**

@@ -43,6 +43,13 @@ describe('item catalogue', () => {
       'items[5] must be an object { id, price }',
     ]);
     expect(problemsOf(() => createCatalogue({}))).toEqual(['items must be an array']);
+    // A balance holds items in a plain object: an item `constructor` summed as the Object function's text plus
+    // its quantity, and one named `__proto__` was lost from every balance.
+    expect(problemsOf(() => createCatalogue(['constructor', '__proto__', 'toString', 'valueOf'].map((id) => ({ id, price: 1 }))))).toEqual(
+      ['constructor', '__proto__', 'toString', 'valueOf'].map(
+        (id, i) => `items[${i}].id "${id}" is reserved (a property name every JavaScript object has)`,
+      ),
+    );
     const many = Array.from({ length: WALLET_SLOTS + 1 }, (_, i) => ({ id: `i${i}`, price: 1 }));
     expect(problemsOf(() => createCatalogue(many))).toEqual([
       `items must hold at most ${WALLET_SLOTS} items (wallet slots), got ${WALLET_SLOTS + 1}`,

@@ -187,6 +187,31 @@ describe('a new version of the game restored from the old version checkpoint', (
     expect(none.changes).toMatchObject({ droppedFacts: { grant: 1, settle: 1 } });
   });
 
+  it('timers and facts named like properties every object has (`constructor`, `__proto__`) are counted by name when dropped', async () => {
+    const odd = ['constructor', '__proto__', 'toString'];
+    const valueOf = defineFact<Record<string, never>>({ name: 'valueOf', apply: noop });
+    const withOdd = defineGame({ name: 'odd-names', facts: [valueOf], timers: odd.map((name) => ({ name, run: noop })) });
+    const w = createGameWorld(withOdd, { id: '1', seed: 3, capacity: 50, size: 100, config: { simulation: { pauseSimulation: true } } });
+    for (const [i, name] of odd.entries()) for (let k = 0; k <= i; k++) setWorldTimer(w, 10 + k, name, {});
+    deliverToWorld(w, valueOf, {});
+    let changes: GameChanges | null = null;
+    await restoreWorld(await encodeCapture(captureWorld(w)), {
+      systems: [],
+      install: (x) => installGame(defineGame({ name: 'odd-names' }), x),
+      changes: (c) => {
+        changes = c;
+      },
+    });
+    expect(changes).not.toBeNull();
+    const { droppedTimers, droppedFacts } = changes as unknown as GameChanges;
+    expect(Object.entries(droppedTimers).sort()).toEqual([
+      ['__proto__', 2],
+      ['constructor', 1],
+      ['toString', 3],
+    ]);
+    expect(Object.entries(droppedFacts)).toEqual([['valueOf', 1]]);
+  });
+
   it("a repeating timer's period changes: its next due time is on the new period's grid, not saved index × new period", async () => {
     const { world } = await restore(
       v2({
