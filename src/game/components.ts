@@ -76,6 +76,8 @@ const checkedFields = (given: unknown, fields: unknown, problems: string[]): Rec
     for (const [key, raw] of Object.entries(fields)) {
       const spec = (typeof raw === 'string' ? { type: raw } : raw) as FieldSpec | null;
       if (!NAME_RE.test(key)) problems.push(`component ${name}: field name ${JSON.stringify(key)} must match ${NAME_RE}`);
+      // An own key `__proto__` (from JSON.parse, or `{ ['__proto__']: ... }`) assigned below set the fields' prototype instead.
+      else if (key === '__proto__') problems.push(`component ${name}: field name "__proto__" is reserved`);
       if (typeof spec !== 'object' || spec === null || typeof spec.type !== 'string' || !Object.hasOwn(CTORS, spec.type)) {
         problems.push(`component ${name}.${key}: type must be one of ${Object.keys(CTORS).join(', ')}`);
         continue;

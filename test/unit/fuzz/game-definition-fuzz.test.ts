@@ -12,7 +12,8 @@
  * and 27 at 4x then found three more (a hand-built component in defineComponent's short form, an
  * entry whose name is an object, a module pipeline holding null); seed 80218 at 3x a system whose phase is
  * an object (`PhaseIndex[phase]` threw) — with it, inherited names (`constructor`, `toString`) that passed
- * as phases, and a replicated field named `constructor` (`in` found it): KNOWN_BAD's last seven.
+ * as phases, and a replicated field named `constructor` (`in` found it): KNOWN_BAD's last seven; then a
+ * component field named `__proto__` (stop 58).
  */
 import { describe, expect, it } from 'vitest';
 import { defineComponent, defineGame, Type } from '../../../src/index.js';
@@ -125,6 +126,12 @@ const KNOWN_BAD: ReadonlyArray<[string, Record<string, unknown>]> = [
   [
     "a module pipeline system whose phase is 'toString'",
     { modules: [{ name: 'm', pipeline: [{ name: 's', phase: 'toString', run: () => undefined }] }] },
+  ],
+  // Stop 58, by reading: an own field key `__proto__` (JSON.parse makes one) set the checked fields' prototype instead
+  // (the field vanished; the prototype's `type` and `default` were inherited by the component's fields).
+  [
+    "a component field named '__proto__'",
+    { components: [{ name: 'P', fields: JSON.parse('{"__proto__":{"type":"u8","default":0},"a":{"type":"u8","default":0}}') }] },
   ],
 ];
 
