@@ -47,19 +47,16 @@ export const sqlitePlayerData = (
   // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
   const others = db.prepare(OTHER_ROWS_SELECT.replace('{1}', '?').replace('{2}', '?'));
   const insert = db.prepare('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
-  const update = db.prepare(
-    'UPDATE player_data SET value = ?, version = version + 1, size = ?, updated_at = ? WHERE player_id = ? AND data_key = ?',
-  );
+  const update = db.prepare('UPDATE player_data SET value = ?, version = ?, size = ?, updated_at = ? WHERE player_id = ? AND data_key = ?');
   // A delete keeps the row as a tombstone (value NULL, size 0) with the next version, so a writer
   // still holding a version from before the delete is refused instead of overwriting a re-created value.
+  // Versions are written as decided (not `version + 1`): a version column a hand edit or a damaged file made
+  // text reads as 0 (player-data-rules.ts `storedVersion`), and the answer and the row must agree.
   const remove = db.prepare(
-    'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
+    'UPDATE player_data SET value = NULL, version = ?, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
   );
   const list = db.prepare(LIST_ROWS_SELECT.replace('{1}', '?'));
   const live = db.prepare(LIVE_KEYS_SELECT.replace('{1}', '?'));
-  const forgetAll = db.prepare(
-    'UPDATE player_data SET value = NULL, version = version + 1, size = 0, updated_at = ? WHERE player_id = ? AND value IS NOT NULL',
-  );
   const findBatch = db.prepare('SELECT results FROM player_data_batches WHERE batch_id = ?');
   const recordBatch = db.prepare('INSERT INTO player_data_batches (batch_id, results, created_at) VALUES (?, ?, ?)');
   const prune = db.prepare('DELETE FROM player_data_batches WHERE created_at < ?');
@@ -87,19 +84,20 @@ export const sqlitePlayerData = (
     if (o.op === 'list') return { status: 'listed', keys: (list.all(o.playerId) as Row[]).map(keyInfoOf) };
     if (o.op === 'forget') {
       const rows = live.all(o.playerId) as Row[];
-      if (rows.length) forgetAll.run(Date.now(), o.playerId);
+      const answer = forgottenOf(rows);
+      if (answer.status === 'forgotten') for (const k of answer.keys) remove.run(k.version, Date.now(), o.playerId, k.key);
       eraseRecorded(o.playerId, recorder);
-      return forgottenOf(rows);
+      return answer;
     }
     const cur = get.get(o.playerId, o.key) as StoredRow;
     const d = decidePlayerDataOp(o, cur);
     if ('answer' in d) return d.answer;
-    if (d.write === 'delete') remove.run(Date.now(), o.playerId, o.key);
+    if (d.write === 'delete') remove.run(d.version + 1, Date.now(), o.playerId, o.key);
     else {
       const size = Buffer.byteLength(d.text);
       const refused = playerDataQuota(d.exists, size, others.get(o.playerId, o.key) as Row, limits);
       if (refused) return refused;
-      if (d.exists) update.run(d.text, size, Date.now(), o.playerId, o.key);
+      if (d.exists) update.run(d.text, d.version + 1, size, Date.now(), o.playerId, o.key);
       else insert.run(o.playerId, o.key, d.text, size, Date.now());
     }
     return { status: 'ok', version: d.version + 1 };

@@ -137,6 +137,45 @@ for (const { factory, name } of factories) {
       ]);
     });
 
+    it.skipIf(name !== 'sqlite')(
+      'a version that is no integer (a damaged file) reads as 0; the next write stores the version it answers',
+      async () => {
+        await store.applyPlayerData([put('stats', 1, 0), put('bag', 2, 0), put('gone', 3, 0)], LIMITS);
+        // SQLite's INTEGER columns take any value; before, such a row read as NaN: every expected version stale.
+        await handle.raw(
+          "UPDATE player_data SET version = 'x' WHERE data_key = 'stats'; UPDATE player_data SET version = '7abc' WHERE data_key <> 'stats'",
+        );
+        expect(await store.applyPlayerData([get('stats'), put('stats', 9, 1)], LIMITS)).toEqual([
+          { status: 'ok', version: 0, value: 1 },
+          { status: 'stale', version: 0 },
+        ]);
+        expect(await store.applyPlayerData([put('stats', 9, 0), del('gone', 0)], LIMITS)).toEqual([
+          { status: 'ok', version: 1 },
+          { status: 'ok', version: 1 },
+        ]);
+        const versions = async (): Promise<unknown[]> => handle.query('SELECT data_key, version FROM player_data ORDER BY data_key');
+        expect(await versions()).toEqual([
+          { data_key: 'bag', version: '7abc' },
+          { data_key: 'gone', version: 1 },
+          { data_key: 'stats', version: 1 },
+        ]);
+        expect(await store.applyPlayerData([{ op: 'forget', playerId: 'p1' }], LIMITS)).toEqual([
+          {
+            status: 'forgotten',
+            keys: [
+              { key: 'bag', version: 1 },
+              { key: 'stats', version: 2 },
+            ],
+          },
+        ]);
+        expect(await versions()).toEqual([
+          { data_key: 'bag', version: 1 },
+          { data_key: 'gone', version: 1 },
+          { data_key: 'stats', version: 2 },
+        ]);
+      },
+    );
+
     it('two stores (two instances) saving on the same version: exactly one wins, the other is told the new version', async () => {
       const other = await handle.open();
       extra.push(other);
