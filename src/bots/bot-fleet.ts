@@ -64,7 +64,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const raw = transport === 'raw' && o.url.startsWith('ws://');
   const FullCtor: WebSocketCtor = raw ? rawWebSocketCtor(rb) : WebSocket;
   const alive: FleetSlot[] = [];
-  const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0 };
+  const retired = { snapshots: 0, bytesIn: 0, errors: 0, inconsistencies: 0, ignoredFrames: 0 };
   // Bot-seconds inside the measured window (the denominator of per-client rates, exact under churn).
   let clientMs = 0,
     t0 = Infinity;
@@ -223,6 +223,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     retired.snapshots += s.bot.stats.snapshots;
     retired.bytesIn += s.bot.stats.bytesIn;
     retired.errors += s.bot.stats.errors;
+    retired.ignoredFrames += s.bot.stats.ignoredFrames;
     retired.inconsistencies += s.bot.view?.inconsistencies ?? 0;
     s.group.retiredSnapshots += s.bot.stats.snapshots;
     s.group.retiredBytes += s.bot.stats.bytesIn;
@@ -289,10 +290,12 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   follower?.stop();
   let errors = retired.errors,
     inconsistencies = retired.inconsistencies + carried.inconsistencies,
+    ignoredFrames = retired.ignoredFrames,
     disconnects = 0;
   const byCode: Record<string, number> = {};
   for (const s of alive) {
     errors += s.bot.stats.errors;
+    ignoredFrames += s.bot.stats.ignoredFrames;
     inconsistencies += s.bot.view?.inconsistencies ?? 0;
     if (!s.bot.open) {
       disconnects++;
@@ -325,6 +328,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
     inputsSent: inputsSent - inputs0,
     errorsReceived: errors,
     inconsistencies,
+    ignoredFrames,
     fullDecodeClients: full,
     lightClients: light,
     joinsMeasured,

@@ -14,7 +14,8 @@ import type { BotScenario } from './scenarios.js';
 export interface FleetBot {
   readonly open: boolean;
   readonly closeCode: number;
-  readonly stats: { snapshots: number; bytesIn: number; errors: number };
+  /** `ignoredFrames`: frames the bot could not read (not msgpack; a full client's malformed snapshot or region rows). */
+  readonly stats: { snapshots: number; bytesIn: number; errors: number; ignoredFrames: number };
   sendInput(moveX: number, moveY: number): unknown;
   /** Resolves with the txResult (code null = ok); rejects on timeout. */
   purchase(key: string, item: string, quantity: number, expectedPrice: number): Promise<{ code: string | null }>;

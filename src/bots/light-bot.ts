@@ -30,7 +30,7 @@ export interface LightBotOptions {
 
 /** One light bot. Owns one socket. */
 export class LightBot {
-  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0, redirects: 0, regionFrames: 0 };
+  readonly stats = { snapshots: 0, bytesIn: 0, errors: 0, redirects: 0, regionFrames: 0, ignoredFrames: 0 };
   /** Consistency check of region frames: a frame that does not name this bot's player counts one. */
   readonly view = { inconsistencies: 0 };
   /** Player entity id (from welcome; −1 before). */
@@ -229,6 +229,7 @@ export class LightBot {
     try {
       m = this.#dec.unpack(b.slice(start, end));
     } catch {
+      this.stats.ignoredFrames++; // not msgpack
       return;
     }
     if (Array.isArray(m) && m[0] === MsgType.ERROR) this.stats.errors++;

@@ -65,7 +65,7 @@ const summary = (r: BotsReport): string => {
           `  ${k}: ${g.connected} bots, ${g.snapshotsPerClientPerSecond} snapshots/s each, update latency p50 ${g.updateLatencyMs.p50}  p99 ${g.updateLatencyMs.p99}  p99.9 ${g.updateLatencyMs.p999} ms\n`,
       )
       .join('') +
-    `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core (user ${r.botsCpuUserPercent}%), ${r.botsCpuUsPerSnapshot} µs per snapshot (user ${r.botsCpuUserUsPerSnapshot}), transport ${r.transport}\n` +
+    `  ${r.fullDecodeClients} full-decode clients (${r.inconsistencies} inconsistencies, ${r.ignoredFrames} ignored frames), ${r.lightClients} light; bots CPU ${r.botsCpuPercent}% of a core (user ${r.botsCpuUserPercent}%), ${r.botsCpuUsPerSnapshot} µs per snapshot (user ${r.botsCpuUserUsPerSnapshot}), transport ${r.transport}\n` +
     line('bots event-loop delay ms:', r.eventLoopDelayMs)
   );
 };

@@ -47,6 +47,8 @@ const Counts = {
   inputsSent: Type.Integer({ minimum: 0 }),
   errorsReceived: Type.Integer({ minimum: 0 }),
   inconsistencies: Type.Integer({ minimum: 0 }),
+  /** Server frames the bots could not read (not msgpack; malformed snapshot or region rows): should be 0. */
+  ignoredFrames: Type.Integer({ minimum: 0 }),
   fullDecodeClients: Type.Integer({ minimum: 0 }),
   lightClients: Type.Integer({ minimum: 0 }),
   /** Joins started in the measured window (influx, churn). */
@@ -246,6 +248,7 @@ const SUMMED = [
   'inputsSent',
   'errorsReceived',
   'inconsistencies',
+  'ignoredFrames',
   'fullDecodeClients',
   'lightClients',
   'joinsMeasured',

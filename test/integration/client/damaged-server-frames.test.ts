@@ -9,6 +9,7 @@
 import { pack } from 'msgpackr';
 import WebSocket, { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
+import { runFleet } from '../../../src/bots/bot-fleet.js';
 import { WorldtickClient } from '../../../src/client/index.js';
 
 describe('server frames the client does not understand', () => {
@@ -35,6 +36,43 @@ describe('server frames the client does not understand', () => {
       expect(c.view.step).toBe(2);
     } finally {
       c.close();
+      await new Promise((r) => wss.close(r));
+    }
+  });
+});
+
+describe('server frames the load-test bots cannot read', () => {
+  it('are counted in the fleet report (`ignoredFrames`), full clients and light bots alike', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    const timers: NodeJS.Timeout[] = [];
+    wss.on('connection', (s) => {
+      s.once('message', () => {
+        // The hello: a welcome, a snapshot whose `enter` is a number, a frame that is not msgpack, then good snapshots.
+        s.send(pack([16, 1, 7, 20, 0, 0, 'resume', 16, 100, false, [0, 0, 1000, 1000]]));
+        s.send(pack([17, 1, 0, 0, 0, 5, [], []]));
+        s.send(Buffer.from([0x93, 0x01])); // an array of three, cut after one
+        let step = 2;
+        timers.push(setInterval(() => s.readyState === WebSocket.OPEN && s.send(pack([17, step++, 0.05, 0, 0, [], [], []])), 20));
+      });
+    });
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+      const report = await runFleet({
+        url,
+        worldId: 'w1',
+        clients: 2,
+        fullDecodeEvery: 2,
+        durationSeconds: 0.3,
+        warmupSeconds: 0,
+        inputHz: 0,
+      });
+      expect(report).toMatchObject({ connected: 2, fullDecodeClients: 1, lightClients: 1, inconsistencies: 0 });
+      expect(report.snapshots).toBeGreaterThan(0);
+      // The full client ignores both frames; the light bot reads only snapshot heads, so it ignores the one that is not msgpack.
+      expect(report.ignoredFrames).toBe(3);
+    } finally {
+      for (const t of timers) clearInterval(t);
       await new Promise((r) => wss.close(r));
     }
   });

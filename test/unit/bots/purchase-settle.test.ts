@@ -22,7 +22,7 @@ const slowBot = (delayMs: number): FleetBot => {
   return {
     open: true,
     closeCode: 0,
-    stats: { snapshots: 0, bytesIn: 0, errors: 0 },
+    stats: { snapshots: 0, bytesIn: 0, errors: 0, ignoredFrames: 0 },
     sendInput: () => undefined,
     purchase: () => {
       const code = n++ === 1 ? 'TX_INSUFFICIENT_FUNDS' : null;

@@ -31,6 +31,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
   inputsSent: 20,
   errorsReceived: 0,
   inconsistencies: 0,
+  ignoredFrames: 0,
   fullDecodeClients: 1,
   lightClients: 9,
   joinsMeasured: 0,
@@ -101,6 +102,7 @@ describe('bots report merge', () => {
           joinFailuresByReason: { MAINTENANCE: 1, timeout: 1 },
           measuredSeconds: 2.5,
           clientSeconds: 30,
+          ignoredFrames: 3,
         }),
       ],
       { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
@@ -122,6 +124,7 @@ describe('bots report merge', () => {
       cpuMs: 200,
       fullDecodeClients: 2,
       lightClients: 18,
+      ignoredFrames: 3,
     });
     expect(r.updateLatencyMs).toEqual(summarize(hist([...a, ...b])));
     expect(r.inputAckRttMs.samples).toBe(4);
