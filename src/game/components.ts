@@ -160,6 +160,13 @@ export const addComponent = <F extends ComponentFields>(
   if (!Number.isInteger(eid) || eid <= 0 || !entityExists(world, eid))
     throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `addComponent ${def.name}: entity ${eid} does not exist`, { details: { eid } });
   const raw: Store = world.game!.stores.get(def.name)!;
+  // A JavaScript caller's value that is no number was stored coerced (`'abc'` as NaN, `{}` as 0): refused, nothing written.
+  if (values)
+    for (const k of Object.keys(values)) {
+      const t = typeof Reflect.get(values, k);
+      if (t !== 'number' && t !== 'undefined' && Object.hasOwn(raw, k))
+        throw optionInvalid([`addComponent ${def.name}: ${k} must be a number (got ${t})`]);
+    }
   for (const key in raw) {
     const arr = raw[key];
     arr[eid] = arr[0];

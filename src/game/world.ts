@@ -258,10 +258,12 @@ export interface SpawnOptions {
  * `WT_ERR_OPTION_INVALID` for a bad kind or a non-finite coordinate or velocity.
  */
 export const spawn = (world: SimWorld, o: SpawnOptions): number => {
+  if (typeof o !== 'object' || o === null) throw optionInvalid([`spawn: options must be an object { kind, x, y } (got ${String(o)})`]);
   if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND)
     throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
-  // A NaN or infinite coordinate would sit in no interest cell and poison every distance to it.
-  const bad = (['x', 'y', 'vx', 'vy'] as const).filter((k) => o[k] !== undefined && !Number.isFinite(o[k]));
+  // A NaN or infinite coordinate would sit in no interest cell and poison every distance to it; a missing x or y
+  // (a JavaScript caller) was stored as NaN.
+  const bad = (['x', 'y', 'vx', 'vy'] as const).filter((k) => (k === 'x' || k === 'y' || o[k] !== undefined) && !Number.isFinite(o[k]));
   if (bad.length) throw optionInvalid(bad.map((k) => `spawn: ${k} must be a finite number (got ${String(o[k])})`));
   if (o.replicate !== undefined && typeof o.replicate !== 'boolean')
     throw optionInvalid([`spawn: replicate must be a boolean (got ${String(o.replicate)})`]);

@@ -190,11 +190,24 @@ describe('game worlds', () => {
     expect(() => getStore(createSimWorld({ id: 'plain', capacity: 2 }), Health)).toThrowError(
       expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
     );
+    // A JavaScript caller's value that is no number (stored as NaN or 0 before): refused, the row untouched.
+    h.regen[f] = 4;
+    expect(() => addComponent(w, f, Health, { regen: 'fast' } as never)).toThrowError(
+      /addComponent Health: regen must be a number \(got string\)/,
+    );
+    expect(h.regen[f]).toBe(4);
     expect(() => spawn(w, { kind: 65535, x: 0, y: 0 })).toThrowError(/kind must be an integer 0..65534/);
     // Non-finite coordinates are refused (every problem listed); nothing is spawned.
     const before = query(w, [w.stores.Npc]).length;
     expect(() => spawn(w, { kind: 1, x: Number.NaN, y: 0, vy: Number.POSITIVE_INFINITY })).toThrowError(
       /spawn: x must be a finite number \(got NaN\); spawn: vy must be a finite number \(got Infinity\)/,
+    );
+    // A JavaScript caller's missing coordinate (stored as NaN before) or missing options (a TypeError before).
+    expect(() => spawn(w, { kind: 1 } as never)).toThrowError(
+      /spawn: x must be a finite number \(got undefined\); spawn: y must be a finite number \(got undefined\)/,
+    );
+    expect(() => spawn(w, null as never)).toThrowError(
+      expect.objectContaining({ code: ErrorCode.OPTION_INVALID, message: expect.stringMatching(/options must be an object/) }),
     );
     expect(query(w, [w.stores.Npc]).length).toBe(before);
     expect(() => spawn(w, { kind: 1, x: 0, y: 0, replicate: 'no' as unknown as boolean })).toThrowError(
