@@ -137,7 +137,7 @@ export const rowBytes = (def: ComponentDef): number => Object.values(def.fields)
  * in the loop). Throws `WT_ERR_OPTION_INVALID` when the world's game did not declare the component.
  */
 export const getStore = <F extends ComponentFields>(world: SimWorld, def: ComponentDef<F>): StoreOf<F> => {
-  const store = world.game?.stores.get(def.name);
+  const store = world.game?.stores.get(nameOf(def, 'getStore'));
   if (store === undefined)
     throw optionInvalid([`component ${def.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
   // Built by allocateStore from this very definition: one typed array per declared field.
@@ -154,6 +154,7 @@ export const addComponent = <F extends ComponentFields>(
   def: ComponentDef<F>,
   values?: { [K in keyof F]?: number },
 ): StoreOf<F> => {
+  nameOf(def, 'addComponent');
   const store = getStore(world, def);
   // Check before the row is reset: a dead id's row must stay untouched, and an id past the
   // capacity would be written nowhere (typed arrays ignore it) before bitecs threw a plain Error.
@@ -188,13 +189,13 @@ export const addComponent = <F extends ComponentFields>(
  * or invalid ids answer false.
  */
 export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef | Store): boolean => {
-  const raw = isDef(def) ? world.game?.stores.get(def.name) : def;
+  const raw = isDef(def, 'hasComponent') ? world.game?.stores.get(def.name) : def;
   return raw !== undefined && Number.isInteger(eid) && eid > 0 && entityExists(world, eid) && bitecsHasComponent(world, eid, raw);
 };
 
 /** Remove component `def` from entity `eid` (its row keeps its values until the next add). */
 export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef): void => {
-  const raw = world.game?.stores.get(def.name);
+  const raw = world.game?.stores.get(nameOf(def, 'removeComponent'));
   if (raw !== undefined) bitecsRemoveComponent(world, eid, raw);
 };
 
@@ -205,9 +206,10 @@ export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef)
  * and iterable (`for (const e of query(...))`, as docs/GAME-API.md writes it).
  */
 export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> & Iterable<number> => {
+  if (!Array.isArray(components)) throw optionInvalid([`query: components must be an array (got ${typeof components})`]);
   const list: Store[] = [];
   for (const c of components) {
-    if (isDef(c)) {
+    if (isDef(c, 'query')) {
       const raw = world.game?.stores.get(c.name);
       if (raw === undefined)
         throw optionInvalid([`component ${c.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
@@ -217,5 +219,17 @@ export const query = (world: SimWorld, components: readonly (ComponentDef | Stor
   return bitecsQuery(world, list);
 };
 
-const isDef = (c: ComponentDef | Store): c is ComponentDef =>
-  typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';
+/**
+ * Whether `c` is a component definition (else a built-in store); a value that is neither (a JavaScript caller's
+ * null, a number) is refused, `WT_ERR_OPTION_INVALID`, where it was a TypeError.
+ */
+const isDef = (c: ComponentDef | Store, what: string): c is ComponentDef => {
+  if (typeof c !== 'object' || c === null) throw optionInvalid([`${what}: not a component (got ${String(c)})`]);
+  return typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';
+};
+
+/** The name of component definition `def`; `WT_ERR_OPTION_INVALID` when it is none. */
+const nameOf = (def: ComponentDef, what: string): string => {
+  if (!isDef(def, what)) throw optionInvalid([`${what}: not a component of defineComponent (got ${typeof def})`]);
+  return def.name;
+};

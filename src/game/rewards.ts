@@ -99,6 +99,8 @@ export const playerEntityOf = (world: GameWorld, playerId: string): number | nul
  * runtime condition).
  */
 export const grantPlayerReward = (world: GameWorld, player: number | string, reward: GameReward): Promise<GameRewardResult> => {
+  if (typeof reward !== 'object' || reward === null)
+    throw optionInvalid([`reward must be an object { key, coins?, item?, quantity? } (got ${String(reward)})`]);
   const problems: string[] = [];
   if (typeof reward.key !== 'string' || !GAME_KEY_RE.test(reward.key))
     problems.push(`reward.key must be 1-${MAX_GAME_REWARD_KEY} printable ASCII characters without spaces or "@"`);

@@ -19,6 +19,7 @@ import {
   hasComponent,
   hashWorldState,
   query,
+  removeComponent,
   spawn,
   stepWorld,
   Type,
@@ -195,6 +196,17 @@ describe('game worlds', () => {
     expect(() => addComponent(w, f, Health, { regen: 'fast' } as never)).toThrowError(
       /addComponent Health: regen must be a number \(got string\)/,
     );
+    expect(h.regen[f]).toBe(4);
+    // What is no component (a JavaScript caller's null, a number): coded, where each was a TypeError.
+    for (const [what, call] of [
+      ['getStore', () => getStore(w, null as never)],
+      ['hasComponent', () => hasComponent(w, f, null as never)],
+      ['removeComponent', () => removeComponent(w, f, 5 as never)],
+      ['addComponent', () => addComponent(w, f, undefined as never)],
+      ['query', () => query(w, [Health, null] as never)],
+      ['query', () => query(w, Health as never)],
+    ] as const)
+      expect(call, what).toThrowError(expect.objectContaining({ code: ErrorCode.OPTION_INVALID, message: expect.stringContaining(what) }));
     expect(h.regen[f]).toBe(4);
     expect(() => spawn(w, { kind: 65535, x: 0, y: 0 })).toThrowError(/kind must be an integer 0..65534/);
     // Non-finite coordinates are refused (every problem listed); nothing is spawned.

@@ -38,8 +38,9 @@ describe('grantPlayerReward', () => {
       { key: 'k', coins: 1.5 },
       { key: 'k', item: 'arrow', quantity: 0 },
       { key: 'k' },
+      null, // a JavaScript caller's: a TypeError before
     ];
-    for (const reward of bad) {
+    for (const reward of bad as never[]) {
       let err: unknown;
       try {
         void grantPlayerReward(world, 1, reward);
