@@ -118,3 +118,19 @@ export const gameShapeProblems = (opts: unknown): string[] => {
     }
   return problems;
 };
+
+/**
+ * The problem of a value given where a game definition is expected (`createGameWorld`, `startServer`,
+ * `runMain`), or null: what `defineGame` returns has its compiled `pipeline` (an array) and `replicate`
+ * (a Map). A JavaScript caller passing the options themselves (`defineGame` forgotten) or nothing got a
+ * TypeError from deep inside.
+ */
+export const notAGameProblem = (game: unknown, what: string): string | null => {
+  const ok =
+    typeof game === 'object' &&
+    game !== null &&
+    Array.isArray(Reflect.get(game, 'pipeline')) &&
+    Reflect.get(game, 'replicate') instanceof Map &&
+    typeof Reflect.get(game, 'hooks') === 'object';
+  return ok ? null : `${what}: the game must be what defineGame returns (got ${kindOf(game)})`;
+};

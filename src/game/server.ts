@@ -9,6 +9,7 @@ import { coerceOption } from '../cli/option-schema.js';
 import { didYouMean } from '../cli/did-you-mean.js';
 import { OPTION_SPECS } from '../cli/option-specs.js';
 import { ErrorCode, isWorldtickError, optionInvalid } from '../errors.js';
+import { notAGameProblem } from './option-keys.js';
 import { readBuildInfo } from '../admin/build-info.js';
 import { exitProcess } from '../cli/exit-process.js';
 import { versionText } from '../cli/version-text.js';
@@ -80,6 +81,8 @@ const SCHEDULER_OPTIONS = ['timeScale', 'tickIntervalSeconds'] as const;
 
 /** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
+  const notGame = notAGameProblem(game, 'startServer');
+  if (notGame) throw optionInvalid([notGame]);
   const argv = o.argv ?? [];
   const env = o.env ?? {};
   const { options: parsed, given: givenKeys } = parseOptionSources(argv, env);

@@ -9,6 +9,7 @@ import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitec
 import type { Store } from '../../components/alloc.js';
 import { mergeDeep } from '../config/schema.js';
 import { ErrorCode, gameHookFailed, optionInvalid, WorldtickError } from '../errors.js';
+import { notAGameProblem } from './option-keys.js';
 import { PLAYER_KIND } from '../net/protocol.js';
 import type { GameMessageFact } from '../net/game-messages.js';
 import { createReplicationTable, type KindFields } from '../net/replicated-fields.js';
@@ -92,6 +93,10 @@ const runWorldHook = (
  * `attach` run too. Throws `WT_ERR_OPTION_INVALID` / `WT_ERR_CONFIG_INVALID` on bad options.
  */
 export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, env?: ModuleEnv): SimWorld => {
+  const notGame = notAGameProblem(game, 'createGameWorld');
+  if (notGame) throw optionInvalid([notGame]);
+  if (typeof opts !== 'object' || opts === null)
+    throw optionInvalid([`createGameWorld: options must be an object { id, ... } (got ${String(opts)})`]);
   const lg: unknown = opts.logger;
   const fn = (k: string): boolean => typeof lg === 'object' && lg !== null && typeof Reflect.get(lg, k) === 'function';
   if (lg !== undefined && !(fn('child') && fn('isLevelEnabled')))

@@ -4,7 +4,7 @@
  * (before, `{ startingCoins: -5 }` or `{ checkpointInterval: 1 }` started a server silently).
  */
 import { describe, expect, it } from 'vitest';
-import { defineGame, ErrorCode, isWorldtickError, resolveServerOptions } from '../../../src/index.js';
+import { createGameWorld, defineGame, ErrorCode, isWorldtickError, resolveServerOptions, startServer } from '../../../src/index.js';
 
 const game = defineGame({ name: 'direct-options' });
 
@@ -42,5 +42,21 @@ describe('startServer options set directly', () => {
     });
     expect(o).toMatchObject({ port: 0, startingCoins: 7, ledger: { catalogue: [{ id: 'x', price: 1 }] }, net: { maxSpeed: 9 } });
     expect(problemsOf({ dataDir: undefined })).toEqual([]);
+  });
+
+  it('a game that is not what defineGame returns (its options, null) is refused, coded, where each was a TypeError', async () => {
+    for (const notGame of [{ name: 'forgot-defineGame', systems: [] }, null, 'g']) {
+      expect(() => resolveServerOptions(notGame as never)).toThrowError(
+        expect.objectContaining({
+          code: ErrorCode.OPTION_INVALID,
+          message: expect.stringContaining('the game must be what defineGame returns'),
+        }),
+      );
+      await expect(startServer(notGame as never)).rejects.toMatchObject({ code: ErrorCode.OPTION_INVALID });
+      expect(() => createGameWorld(notGame as never, { id: '1' })).toThrowError(
+        expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
+      );
+    }
+    expect(() => createGameWorld(game, null as never)).toThrowError(/createGameWorld: options must be an object/);
   });
 });
