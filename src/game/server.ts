@@ -81,7 +81,7 @@ const SCHEDULER_OPTIONS = ['timeScale', 'tickIntervalSeconds'] as const;
 
 /** Resolve a game's server options: argv and env over the game's world defaults, `options` over all. */
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
-  const notGame = notAGameProblem(game, 'startServer');
+  const notGame = notAGameProblem(game, 'startServer/runMain');
   if (notGame) throw optionInvalid([notGame]);
   const argv = o.argv ?? [];
   const env = o.env ?? {};
