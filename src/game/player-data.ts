@@ -189,6 +189,7 @@ export const updatePlayerData = (
   const id = targetOf(world, player, key, problems);
   const attempts = options.attempts ?? 5;
   if (!Number.isSafeInteger(attempts) || attempts < 1) problems.push('options.attempts must be an integer >= 1');
+  if (typeof update !== 'function') problems.push('update must be a function (current, version) => the new value');
   check(problems);
   if (!world.playerData) return unavailable(key);
   if (id === null) return notPlayer(key);

@@ -86,6 +86,8 @@ describe('player data (game API)', () => {
       [() => savePlayerData(world, 1, 'k', 1, { version: 1.5 }), /options\.version must be/],
       [() => savePlayerData(world, 1, 'k', 1, undefined as never), /options\.version must be/],
       [() => deletePlayerData(world, 1, 'k', { version: 'latest' as never }), /options\.version must be/],
+      // A JavaScript caller's: answered PD_UNAVAILABLE without a store, UPDATE_FAILED later with one, before.
+      [() => updatePlayerData(world, 1, 'k', null as never), /update must be a function/],
     ];
     for (const [fn, message] of bad) {
       const err = thrown(fn);
