@@ -189,11 +189,11 @@ describe('a new version of the game restored from the old version checkpoint', (
 
   it('timers and facts named like properties every object has (`constructor`, `__proto__`) are counted by name when dropped', async () => {
     const odd = ['constructor', '__proto__', 'toString'];
-    const valueOf = defineFact<Record<string, never>>({ name: 'valueOf', apply: noop });
-    const withOdd = defineGame({ name: 'odd-names', facts: [valueOf], timers: odd.map((name) => ({ name, run: noop })) });
+    const valueOfFact = defineFact<Record<string, never>>({ name: 'valueOf', apply: noop });
+    const withOdd = defineGame({ name: 'odd-names', facts: [valueOfFact], timers: odd.map((name) => ({ name, run: noop })) });
     const w = createGameWorld(withOdd, { id: '1', seed: 3, capacity: 50, size: 100, config: { simulation: { pauseSimulation: true } } });
     for (const [i, name] of odd.entries()) for (let k = 0; k <= i; k++) setWorldTimer(w, 10 + k, name, {});
-    deliverToWorld(w, valueOf, {});
+    deliverToWorld(w, valueOfFact, {});
     let changes: GameChanges | null = null;
     await restoreWorld(await encodeCapture(captureWorld(w)), {
       systems: [],
