@@ -31,6 +31,15 @@ export const closedWhileWaiting = (d: CloseDetails, what = 'a message'): Worldti
 export const timedOut = (timeoutMs: number, what = 'a message'): WorldtickError =>
   new WorldtickError(ErrorCode.CLIENT_TIMEOUT, `timed out after ${timeoutMs} ms waiting for ${what}`, { details: { timeoutMs } });
 
+/**
+ * A request made with no open socket (never connected, or `connect()` not awaited): nothing was sent. Before, a
+ * `join` or `purchase` sent nothing and timed out, or the WebSocket implementation threw its own error.
+ */
+export const notConnected = (what: string): WorldtickError =>
+  new WorldtickError(ErrorCode.CLIENT_CLOSED, `not connected (await connect() first): nothing sent for ${what}`, {
+    details: { closeCode: 0, closeReason: '' },
+  });
+
 /** The server refused the hello (`wireCode` null: too many redirects). */
 export const joinRefused = (wireCode: string | null, message: string): WorldtickError =>
   new WorldtickError(ErrorCode.CLIENT_JOIN_REFUSED, `hello refused: ${wireCode === null ? '' : `${wireCode} `}${message}`, {

@@ -10,7 +10,7 @@ import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, Server
 import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
 import { CloseCode, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
-import { answersPurchase, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
+import { answersPurchase, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -85,6 +85,11 @@ export class WorldtickClient {
     return this.#ws?.readyState === 1;
   }
 
+  /** Never connected, or the socket still opening: a request would not go out (a socket given up counts as closed, as in #wait). */
+  get #opening(): boolean {
+    return (this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3)) === 0;
+  }
+
   /** The underlying socket (tests use it to pause reading). */
   get socket(): WebSocketLike | null {
     return this.#ws;
@@ -131,6 +136,7 @@ export class WorldtickClient {
 
   /** Send raw bytes (tests: malformed frames). A SharedArrayBuffer view is copied first (a browser's `send` refuses one). */
   sendRaw(bytes: Uint8Array): void {
+    if (this.#ws?.readyState === 0) return; // still opening: `send` throws there (ws, and a browser's InvalidStateError)
     this.#ws?.send(bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice());
   }
 
@@ -154,6 +160,7 @@ export class WorldtickClient {
     timeoutMs = 5000,
     firstTicket: string | null = null,
   ): Promise<WelcomeMsg> {
+    if (this.#opening) throw notConnected(`the welcome to world ${JSON.stringify(worldId)}`);
     let ticket: string | null = firstTicket;
     for (let hop = 0; ; hop++) {
       this.#helloOn = this.#ws;
@@ -182,7 +189,8 @@ export class WorldtickClient {
    * txResult. Rejects `WT_ERR_CLIENT_BAD_STRING` at once, sending nothing, when `key` or `item` holds a lone UTF-16 surrogate.
    */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
-    const bad = purchaseStringProblem(key, item);
+    const bad =
+      purchaseStringProblem(key, item) ?? (this.#opening ? notConnected(`the txResult of purchase ${JSON.stringify(key)}`) : null);
     if (bad) throw bad;
     const wait = this.#wait(answersPurchase(key, this.#helloOn !== this.#ws), timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
@@ -210,6 +218,7 @@ export class WorldtickClient {
 
   /** Ping; resolves with the round trip in ms. */
   async ping(timeoutMs = 5000): Promise<number> {
+    if (this.#opening) throw notConnected('the pong of a ping');
     const t = this.#now();
     this.sendFrame(pingFrame(t));
     await this.#wait((m) => m.type === 19 && m.clientTime === t, timeoutMs, 'the pong of a ping');

@@ -86,3 +86,24 @@ describe('purchase() before join', () => {
     await r.closed();
   });
 });
+
+describe('a request with no open socket', () => {
+  it('join, purchase and ping reject WT_ERR_CLIENT_CLOSED at once, never connected or connect() not awaited; nothing is thrown by the socket', async () => {
+    const c = client();
+    for (const p of [c.join('1', 'n', '', null, 5000), c.purchase('k-9', 'potion', 1, 10, 5000), c.ping(5000)]) {
+      const err = await rejection(p);
+      expect(isWorldtickError(err, ErrorCode.CLIENT_CLOSED)).toBe(true);
+      expect((err as Error).message).toMatch(/^not connected \(await connect\(\) first\): nothing sent for /);
+    }
+    // connect() not awaited: the socket is opening (the ws package threw `WebSocket is not open` from send).
+    const opening = c.connect();
+    expect(((await rejection(c.join('1', 'n'))) as Error).message).toBe(
+      'not connected (await connect() first): nothing sent for the welcome to world "1"',
+    );
+    expect(() => c.sendInput(1, 0)).not.toThrow();
+    await opening;
+    expect((await c.join('1', 'n')).type).toBe(16);
+    c.close(1000, 'bye');
+    await c.closed();
+  });
+});
