@@ -8,7 +8,7 @@ import { Unpackr, Packr } from 'msgpackr';
 import { gameFrame, helloFrame, inputFrame, leaveFrame, pingFrame, purchaseFrame } from '../net/protocol.js';
 import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, ServerMsg } from '../net/protocol.js';
 import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
-import { CloseCode, type WorldtickError } from '../errors.js';
+import { CloseCode, optionInvalid, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
 import { answersPurchase, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
@@ -68,6 +68,8 @@ export class WorldtickClient {
   #helloOn: WebSocketLike | null = null; // the socket the last hello was sent on (a purchase before it is refused)
 
   constructor(opts: ClientOptions) {
+    if (typeof opts !== 'object' || opts === null || typeof opts.url !== 'string')
+      throw optionInvalid([`WorldtickClient options must be an object { url: 'ws://...', WebSocket? } (got ${typeof opts?.url} url)`]);
     this.url = opts.url;
     const g = globalThis as unknown as { WebSocket?: WebSocketCtor };
     const Ctor = opts.WebSocket ?? g.WebSocket;

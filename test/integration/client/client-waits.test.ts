@@ -89,6 +89,7 @@ describe('purchase() before join', () => {
 
 describe('a request with no open socket', () => {
   it('join, purchase and ping reject WT_ERR_CLIENT_CLOSED at once, never connected or connect() not awaited; nothing is thrown by the socket', async () => {
+    expect(() => new WorldtickClient(null as never)).toThrowError(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));
     const c = client();
     for (const p of [c.join('1', 'n', '', null, 5000), c.purchase('k-9', 'potion', 1, 10, 5000), c.ping(5000)]) {
       const err = await rejection(p);
