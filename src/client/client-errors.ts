@@ -2,7 +2,7 @@
  * The errors the client library's promises reject with (docs/GAME-API.md "When a wait ends without
  * its answer"): one constructor each, so the messages and `details` stay the same everywhere.
  */
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import type { ServerMsg } from '../net/protocol.js';
 
 /** A close code and reason: the close event's, or what `close()` asked. */
@@ -85,3 +85,12 @@ export const answersPurchase =
   (key: string, beforeHello: boolean) =>
   (m: ServerMsg): boolean =>
     (m.type === 21 && m.key === key) || (beforeHello && m.type === 20 && m.code === 'NOT_JOINED');
+
+/**
+ * `fn` when it is a function; else `WT_ERR_OPTION_INVALID` naming `what`: a listener that is none (a JavaScript caller's
+ * null) threw a TypeError out of the socket's message handler at the next message, far from the call.
+ */
+export const fnOf = <F>(fn: F, what: string): F => {
+  if (typeof fn !== 'function') throw optionInvalid([`${what}: the listener must be a function (got ${fn === null ? 'null' : typeof fn})`]);
+  return fn;
+};

@@ -10,7 +10,7 @@ import type { ErrorMsg, EventMsg, GameMessageMsg, RedirectMsg, RegionMsg, Server
 import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/protocol.js';
 import { CloseCode, optionInvalid, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
-import { answersPurchase, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
+import { answersPurchase, fnOf, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -232,13 +232,13 @@ export class WorldtickClient {
    * entity), after each welcome, snapshot and region frame is applied. Returns an unsubscribe function.
    */
   onView(fn: (change: ViewChange) => void): () => void {
-    this.#viewListeners.add(fn);
+    this.#viewListeners.add(fnOf(fn, 'onView'));
     return () => this.#viewListeners.delete(fn);
   }
 
   /** Subscribe to every decoded server message; returns an unsubscribe function. */
   on(fn: Listener<ServerMsg>): () => void {
-    this.#listeners.add(fn);
+    this.#listeners.add(fnOf(fn, 'on'));
     return () => this.#listeners.delete(fn);
   }
 
@@ -248,6 +248,7 @@ export class WorldtickClient {
    * the `step` after whose snapshot it was sent). Returns an unsubscribe function.
    */
   onMessage<P = unknown>(name: string, fn: (payload: P, msg: GameMessageMsg<P>) => void): () => void {
+    fnOf(fn, 'onMessage');
     return this.on((m) => {
       if (m.type === 25 && m.name === name) fn(m.payload as P, m as GameMessageMsg<P>);
     });
@@ -261,7 +262,7 @@ export class WorldtickClient {
    * does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
-    return this.#wait(pred, timeoutMs, 'a message');
+    return this.#wait(fnOf(pred, 'waitFor'), timeoutMs, 'a message');
   }
 
   /** {@link waitFor}, its errors naming `what` it waited for (`the txResult of purchase "k"`). */

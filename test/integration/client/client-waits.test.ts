@@ -91,6 +91,11 @@ describe('a request with no open socket', () => {
   it('join, purchase and ping reject WT_ERR_CLIENT_CLOSED at once, never connected or connect() not awaited; nothing is thrown by the socket', async () => {
     expect(() => new WorldtickClient(null as never)).toThrowError(expect.objectContaining({ code: 'WT_ERR_OPTION_INVALID' }));
     const c = client();
+    // A listener that is no function: refused at the call (a TypeError out of the socket's handler at the next message before).
+    expect(() => c.on(null as never)).toThrowError(/^invalid options: on: the listener must be a function \(got null\)/);
+    expect(() => c.onView(5 as never)).toThrowError(/onView: the listener must be a function/);
+    expect(() => c.onMessage('m', undefined as never)).toThrowError(/onMessage: the listener must be a function/);
+    expect(() => c.waitFor('x' as never)).toThrowError(/waitFor: the listener must be a function/);
     for (const p of [c.join('1', 'n', '', null, 5000), c.purchase('k-9', 'potion', 1, 10, 5000), c.ping(5000)]) {
       const err = await rejection(p);
       expect(isWorldtickError(err, ErrorCode.CLIENT_CLOSED)).toBe(true);
