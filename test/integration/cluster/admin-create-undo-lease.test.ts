@@ -101,9 +101,12 @@ describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until
   }, async () => {
     const [a, b] = inst as [TestInstance, TestInstance];
     await slowerThanTtl(pg.url);
+    const createdFrom = Date.now();
+    let createdBy = Number.POSITIVE_INFINITY;
     try {
       // On b: its client waits for the slow COMMIT (the default query timeout).
       const r = await b.api('POST', '/api/v1/worlds?placement=local', { id: SLOW, npcs: 10 });
+      createdBy = Date.now();
       expect(r.status, JSON.stringify(r.json)).toBe(201);
       expect(r.headers.get('x-worldtick-owner')).toBe('b');
     } finally {
@@ -118,7 +121,11 @@ describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until
       (await b.api('GET', '/api/v1/cluster')).json.leases as Array<{ worldId: string; instanceId: string; fencingToken: number }>
     ).find((l) => l.worldId === SLOW);
     expect(lease).toMatchObject({ instanceId: 'b', fencingToken: 1 });
-    expect(b.lines.filter((l) => l.world === SLOW && /lapsed|cannot prove/.test(String(l.msg)))).toEqual([]);
+    // While the create ran (its slow write): a validity lapse after it, with the renewal late on a starved machine (double
+    // run 45: lapsed 240 ms, renewed, sessions kept), is the late-renewal grace doing its job, not the create's lease lost.
+    const during = (l: { time?: unknown }): boolean => typeof l.time === 'number' && l.time >= createdFrom && l.time <= createdBy;
+    expect(b.lines.filter((l) => l.world === SLOW && during(l) && /lapsed|cannot prove/.test(String(l.msg)))).toEqual([]);
+    expect(b.lines.filter((l) => l.world === SLOW && /cannot prove/.test(String(l.msg)))).toEqual([]);
     expect(a.lines.filter((l) => l.world === SLOW && /acquired/.test(String(l.msg)))).toEqual([]);
     expect((await b.api('DELETE', `/api/v1/worlds/${SLOW}`)).status).toBe(200);
   });

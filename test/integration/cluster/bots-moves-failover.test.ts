@@ -27,10 +27,20 @@ describe.skipIf(skip !== null)('bots: following a failover', () => {
 
   it('SIGKILL of the owner: every bot reconnects through the URL it was given and resumes on the new owner', async () => {
     const [a, b] = inst;
-    // The window only has to include the close (the kill follows the bots' join at once): a move the close
-    // starts is followed to its end after the window (the report waits for the moves in flight).
-    const run = await runBots(b.gameUrl, W, ['--duration', '3', '--follow-lost']);
-    await until('the 5 bots play on a', async () => (await sessionsOn(a, W)) === 5, 20_000);
+    // The window only has to include the close (the kill follows the bots' join): a move the close starts is
+    // followed to its end after the window (the report waits for the moves in flight). 6 s, not 3: in double
+    // run 44 (two copies of the cluster tests and `yes` on two cores) the 5 bots were never seen on `a` within
+    // 20 s — likely joined and gone within a 3 s window the admin polls missed. A timeout now says what it saw.
+    const run = await runBots(b.gameUrl, W, ['--duration', '6', '--follow-lost']);
+    let seen = -1;
+    let ended: Awaited<typeof run.done> | null = null;
+    void run.done.then((r) => (ended = r));
+    await until('the 5 bots play on a', async () => (ended === null && (seen = await sessionsOn(a, W)) === 5) || false, 20_000).catch(
+      (err: Error) => {
+        const bots = ended === null ? 'still running' : `exited ${ended.code}: ${ended.err.slice(-1500)}`;
+        throw new Error(`${err.message}: ${seen} sessions on a when last asked; bots ${bots}`);
+      },
+    );
     a.child.kill('SIGKILL'); // b is the only instance left: a bot that is back is on b
     const { code, err, report } = await run.done;
     expect(code, err).toBe(0);

@@ -15,7 +15,7 @@ describe.skipIf(redisBin === null)('cluster logs: instance on every line', () =>
   let raw = '';
   beforeAll(async () => {
     redis = await startRedisServer(redisBin ?? undefined);
-    inst = await startInstance('solo-a', ['--redis', redis.url, '--npcs', '50', '--lease-ttl', '1']);
+    inst = await startInstance('solo-a', ['--redis', redis.url, '--npcs', '50', '--lease-ttl', '2']);
     inst.child.stdout?.on('data', (d: string) => (raw += d));
   });
   afterAll(async () => {
@@ -26,7 +26,9 @@ describe.skipIf(redisBin === null)('cluster logs: instance on every line', () =>
   it('binds instance on every line of the runtime, exactly once', async () => {
     await until('the world steps here', () => inst.lines.some((l) => l.msg === 'cluster: world lease held, stepping'));
     await inst.stop();
-    expect(inst.child.exitCode).toBe(0);
+    // Exit 1 is a final checkpoint refused (double run 45: once, with the lease TTL at 1 s on a starved machine): the
+    // warn and error lines say why.
+    expect(inst.child.exitCode, JSON.stringify(inst.lines.filter((l) => Number(l.level) >= 40))).toBe(0);
     const msgs = inst.lines.map((l) => l.msg);
     expect(msgs).toContain('worldtick starting');
     expect(msgs).toContain('runtime stopped');
