@@ -151,10 +151,16 @@ export const startThreeAOwningF1 = async (into: TestInstance[], args: string[], 
   const [a, b] = into as [TestInstance, TestInstance];
   const created = await createWorld(a, { id: 'f1', npcs: f1Npcs }, '?placement=local');
   if (created.status !== 201) throw new Error(`creating f1 on a: ${created.status} ${created.text}`);
+  // What the last poll saw, named when it times out (double run 46: a timeout on a starved machine, nothing more said).
+  let seen = '';
   await until('every instance sees 3 instances; a owns 1 and f1', async () => {
-    for (const i of into) if ((await i.api('GET', '/api/v1/cluster')).json.instances.length !== 3) return false;
+    const counts: number[] = [];
+    for (const i of into) counts.push((await i.api('GET', '/api/v1/cluster')).json.instances.length);
     const o = await ownersFrom(b);
-    return o['1'] === 'a' && o.f1 === 'a';
+    seen = `instances seen ${JSON.stringify(counts)}, owners ${JSON.stringify(o)}`;
+    return counts.every((n) => n === 3) && o['1'] === 'a' && o.f1 === 'a';
+  }).catch((err: Error) => {
+    throw new Error(`${err.message} (last poll: ${seen})`);
   });
 };
 
