@@ -87,9 +87,9 @@ export class WorldtickClient {
     return this.#ws?.readyState === 1;
   }
 
-  /** Never connected, or the socket still opening: a request would not go out (a socket given up counts as closed, as in #wait). */
-  get #opening(): boolean {
-    return (this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3)) === 0;
+  /** The socket's ready state; with none, 0 (never connected) or 3 (given up). 0: a request would not go out. */
+  get #state(): number {
+    return this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3);
   }
 
   /** The underlying socket (tests use it to pause reading). */
@@ -162,7 +162,7 @@ export class WorldtickClient {
     timeoutMs = 5000,
     firstTicket: string | null = null,
   ): Promise<WelcomeMsg> {
-    if (this.#opening) throw notConnected(`the welcome to world ${JSON.stringify(worldId)}`);
+    if (this.#state === 0) throw notConnected(`the welcome to world ${JSON.stringify(worldId)}`);
     let ticket: string | null = firstTicket;
     for (let hop = 0; ; hop++) {
       this.#helloOn = this.#ws;
@@ -192,7 +192,7 @@ export class WorldtickClient {
    */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
     const bad =
-      purchaseStringProblem(key, item) ?? (this.#opening ? notConnected(`the txResult of purchase ${JSON.stringify(key)}`) : null);
+      purchaseStringProblem(key, item) ?? (this.#state === 0 ? notConnected(`the txResult of purchase ${JSON.stringify(key)}`) : null);
     if (bad) throw bad;
     const wait = this.#wait(answersPurchase(key, this.#helloOn !== this.#ws), timeoutMs, `the txResult of purchase ${JSON.stringify(key)}`);
     this.sendFrame(purchaseFrame(key, item, quantity, expectedPrice));
@@ -220,7 +220,7 @@ export class WorldtickClient {
 
   /** Ping; resolves with the round trip in ms. */
   async ping(timeoutMs = 5000): Promise<number> {
-    if (this.#opening) throw notConnected('the pong of a ping');
+    if (this.#state === 0) throw notConnected('the pong of a ping');
     const t = this.#now();
     this.sendFrame(pingFrame(t));
     await this.#wait((m) => m.type === 19 && m.clientTime === t, timeoutMs, 'the pong of a ping');
@@ -270,7 +270,7 @@ export class WorldtickClient {
     return new Promise((resolve, reject) => {
       // Closed, or closing because we asked: at once. Closing because the server sent its close frame
       // (CLOSING until the handshake ends): the close event ends the wait with the server's code.
-      const state = this.#ws?.readyState ?? (this.closeCode === 0 ? 0 : 3);
+      const state = this.#state;
       if (state === 3 || (state === 2 && this.#closeAsked !== null)) {
         reject(closedWhileWaiting(this.#closeDetails(), what));
         return;
