@@ -13,6 +13,7 @@ import {
   type PlayerDataOp,
   type PlayerDataOpResult,
 } from './types.js';
+import { storedInt } from './rows.js';
 
 /** The stored row of (player, key) as a store reads it (`value` NULL: a tombstone). */
 export type StoredRow = Record<string, unknown> | undefined;
@@ -37,19 +38,9 @@ const readValue = (text: string, version: number): PlayerDataOpResult => {
   }
 };
 
-/**
- * A stored version, 0 where the column holds no non-negative integer (SQLite's INTEGER columns take any
- * value: a hand edit, a damaged file); the next write stores the version it answers. Before, such a row
- * read as NaN: every expected version was stale, and answers carried `version: NaN` (null on the wire).
- */
-const storedVersion = (v: unknown): number => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
-};
-
 /** Decide `o` from its stored row: a load's answer, a stale version, a delete of nothing, or the write. */
 export const decidePlayerDataOp = (o: PlayerDataKeyOp, cur: StoredRow): PlayerDataDecision => {
-  const version = cur ? storedVersion(cur.version) : 0;
+  const version = cur ? storedInt(cur.version) : 0;
   const live = cur !== undefined && cur.value !== null;
   if (o.op === 'get') return { answer: live ? readValue(String(cur.value), version) : { status: 'ok', version } };
   if (o.expectedVersion !== null && o.expectedVersion !== version) return { answer: { status: 'stale', version } };
@@ -89,7 +80,7 @@ export const LIVE_KEYS_SELECT = 'SELECT data_key, version FROM player_data WHERE
 /** A row of {@link LIST_ROWS_SELECT} as the admin lists it. */
 export const keyInfoOf = (r: Record<string, unknown>): PlayerDataKeyInfo => ({
   key: String(r.data_key),
-  version: storedVersion(r.version),
+  version: storedInt(r.version),
   bytes: Number(r.size),
   deleted: Number(r.deleted) === 1,
   updatedAt: Number(r.updated_at),
@@ -98,7 +89,7 @@ export const keyInfoOf = (r: Record<string, unknown>): PlayerDataKeyInfo => ({
 /** The answer of `forget` from the live rows it tombstones (each one version further). */
 export const forgottenOf = (rows: readonly Record<string, unknown>[]): PlayerDataOpResult => ({
   status: 'forgotten',
-  keys: rows.map((r) => ({ key: String(r.data_key), version: storedVersion(r.version) + 1 })),
+  keys: rows.map((r) => ({ key: String(r.data_key), version: storedInt(r.version) + 1 })),
 });
 
 /** Should this attempt record its batch (it has an id and writes)? */
@@ -169,7 +160,7 @@ export const PLAYER_READS_SELECT =
 
 /** Rows of {@link PLAYER_VERSIONS_SELECT} as a map. */
 export const versionsOf = (rows: readonly Record<string, unknown>[]): Map<string, number> =>
-  new Map(rows.map((r) => [String(r.data_key), storedVersion(r.version)]));
+  new Map(rows.map((r) => [String(r.data_key), storedInt(r.version)]));
 
 /** Rows of {@link PLAYER_READS_SELECT} grouped by batch id: the positions and keys to erase in each record. */
 export const readsByBatch = (rows: readonly Record<string, unknown>[]): Map<string, Array<{ position: number; key: string }>> => {

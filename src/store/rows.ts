@@ -113,20 +113,23 @@ export const toPlayer = (r: Row): PlayerRecord => ({
 });
 
 /**
- * A session's expiry, or 0 (expired) where the column holds no number: SQLite's INTEGER columns take any value
- * (a hand edit, a damaged file), and a text expiry compared greater than every time, so such a resume token
- * never expired and the sweep never deleted its row (SQLite's prune deletes such rows after the expired ones).
+ * A non-negative integer column as read, or 0 where it holds none: SQLite's INTEGER columns take any value (a hand
+ * edit, a damaged file), and such a value read as NaN. A session expiry so read is expired (a text expiry compared
+ * greater than every time: the resume token never expired, the sweep never deleted it; SQLite's prune deletes such
+ * rows after the expired ones); a fencing token is none, replaced by the next fenced write's (sqlite-statements.ts
+ * `fence`; NaN refused no write as stale); a player-data version is 0, and the next write stores the one it answers
+ * (NaN made every expected version stale). PostgreSQL's BIGINT columns read as strings: converted.
  */
-const expiryOf = (v: unknown): number => {
-  const at = num(v);
-  return Number.isFinite(at) ? at : 0;
+export const storedInt = (v: unknown): number => {
+  const n = num(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 };
 
 export const toSession = (r: Row): SessionRecord => ({
   token: str(r.token),
   playerId: str(r.player_id),
   worldId: str(r.world_id),
-  expiresAt: expiryOf(r.expires_at),
+  expiresAt: storedInt(r.expires_at),
   data: checkedJson(r.data) as Record<string, unknown>,
 });
 
@@ -203,16 +206,6 @@ export const rebuiltBalance = (totals: Row | undefined, itemRows: readonly Row[]
   const items: Record<string, number> = {};
   for (const r of itemRows) items[str(r.item)] = num(r.n);
   return { coins: num(totals?.coins ?? 0), items, lastSeq: num(totals?.last_seq ?? 0), unreadable: true };
-};
-
-/**
- * A SQLite `fences` row's token, 0 when there is none; 0 too where the column holds no integer (a hand edit, a
- * damaged file: SQLite's INTEGER columns take any value), which the next fenced write replaces with its own
- * token (sqlite-statements.ts `fence`). A text token compared as NaN before: no write was refused as stale again.
- */
-export const storedFence = (row: unknown): number => {
-  const token = (row as Row | undefined)?.token;
-  return Number.isSafeInteger(token) ? (token as number) : 0;
 };
 
 /** A fencing token must be a non-negative safe integer. */

@@ -51,7 +51,7 @@ export const sqlitePlayerData = (
   // A delete keeps the row as a tombstone (value NULL, size 0) with the next version, so a writer
   // still holding a version from before the delete is refused instead of overwriting a re-created value.
   // Versions are written as decided (not `version + 1`): a version column a hand edit or a damaged file made
-  // text reads as 0 (player-data-rules.ts `storedVersion`), and the answer and the row must agree.
+  // text reads as 0 (rows.ts `storedInt`), and the answer and the row must agree.
   const remove = db.prepare(
     'UPDATE player_data SET value = NULL, version = ?, size = 0, updated_at = ? WHERE player_id = ? AND data_key = ?',
   );

@@ -34,7 +34,7 @@ import {
   toSession,
   toWorldConfig,
   toOperatorState,
-  storedFence,
+  storedInt,
 } from './rows.js';
 import {
   emptyStoreStats,
@@ -197,7 +197,7 @@ export class SqliteStore implements Store {
   }
 
   currentFence(worldId: string): Promise<number> {
-    return this.run(false, () => storedFence(this.stmt.currentFence!.get(worldId)));
+    return this.run(false, () => storedInt((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token));
   }
 
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
@@ -372,7 +372,7 @@ export class SqliteStore implements Store {
     const inc = options?.incarnation ?? null;
     const fence = options?.fence;
     return this.run(true, () => {
-      const current = fence ? storedFence(this.stmt.currentFence!.get(worldId)) : 0;
+      const current = fence ? storedInt((this.stmt.currentFence!.get(worldId) as Row | undefined)?.token) : 0;
       if (fence && current > fence.token) throw storeFenced(worldId, fence.token, current);
       this.stmt.deleteWorldCheckpoints!.run(worldId, inc, inc);
       return this.stmt.deleteWorldConfig!.run(worldId, inc, inc).changes > 0;
