@@ -160,25 +160,23 @@ export const addComponent = <F extends ComponentFields>(
   // capacity would be written nowhere (typed arrays ignore it) before bitecs threw a plain Error.
   if (!Number.isInteger(eid) || eid <= 0 || !entityExists(world, eid))
     throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `addComponent ${def.name}: entity ${eid} does not exist`, { details: { eid } });
-  const raw: Store = world.game!.stores.get(def.name)!;
-  // A JavaScript caller's value that is no number was stored coerced (`'abc'` as NaN, `{}` as 0): refused, nothing written.
-  if (values)
-    for (const k of Object.keys(values)) {
-      const t = typeof Reflect.get(values, k);
-      if (t !== 'number' && t !== 'undefined' && Object.hasOwn(raw, k))
-        throw optionInvalid([`addComponent ${def.name}: ${k} must be a number (got ${t})`]);
-    }
+  const raw = store as Store; // the world's store of `def`, as getStore found it
+  // Own keys of both only: `raw[key]` for a key `constructor` (values built from JSON, a client's payload) was Object
+  // itself, and `Object[eid] = v` was written. A JavaScript caller's value that is no number was stored coerced
+  // (`'abc'` as NaN, `{}` as 0): refused before the row is reset, nothing written.
+  const keys = values ? Object.keys(values).filter((k) => Object.hasOwn(raw, k)) : [];
+  for (const k of keys) {
+    const t = typeof Reflect.get(values as object, k);
+    if (t !== 'number' && t !== 'undefined') throw optionInvalid([`addComponent ${def.name}: ${k} must be a number (got ${t})`]);
+  }
   for (const key in raw) {
     const arr = raw[key];
     arr[eid] = arr[0];
   }
-  // Own keys of both only: `raw[key]` for a key `constructor` (values built from JSON, a client's payload) was
-  // Object itself, and `Object[eid] = v` was written.
-  if (values)
-    for (const key of Object.keys(values)) {
-      const v = (values as Record<string, unknown>)[key];
-      if (v !== undefined && Object.hasOwn(raw, key)) raw[key][eid] = v as number;
-    }
+  for (const k of keys) {
+    const v = Reflect.get(values as object, k) as number | undefined;
+    if (v !== undefined) raw[k][eid] = v;
+  }
   bitecsAddComponent(world, eid, raw);
   return store;
 };
