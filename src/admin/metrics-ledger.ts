@@ -119,6 +119,17 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       }
     },
   );
+  counter(
+    'worldtick_ledger_entries_damaged_total',
+    'Ledger entries read with amounts that are no integers (a damaged SQLite file, a hand edit), applied to no wallet.',
+    ['world'],
+    (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, s.entriesDamaged);
+      }
+    },
+  );
   const name = 'worldtick_ledger_commit_latency_seconds';
   const help = "Wall time from a transaction's submit to its durable answer (seconds).";
   const hist = {

@@ -45,11 +45,20 @@ export const applyWalletEffect = (wallet: Wallet, row: number, seq: number, coin
 };
 
 /**
- * Apply one entry to wallet row `row`; false when it was already applied (or is not an `ok` entry).
- * An item no longer in the catalogue keeps its coins effect but cannot be shown in a slot.
+ * Whether entry `e`'s amounts are integers, as every commit writes them. A SQLite INTEGER column takes any
+ * value (a hand edit, a damaged file): such an amount reads as NaN, which added to a wallet made its coins or
+ * an item count NaN for good (checkpointed, sent to the client). Such an entry is applied to no wallet
+ * (`WorldLedgerStats.entriesDamaged`); `npm run verify` reports the player's difference.
+ */
+export const intactAmounts = (e: LedgerEntry): boolean => Number.isSafeInteger(e.coinsDelta) && Number.isSafeInteger(e.quantity);
+
+/**
+ * Apply one entry to wallet row `row`; false when it was already applied (or is not an `ok` entry, or its
+ * amounts are damaged: {@link intactAmounts}). An item no longer in the catalogue keeps its coins effect but
+ * cannot be shown in a slot.
  */
 export const applyLedgerEntry = (wallet: Wallet, row: number, entry: LedgerEntry, catalogue: Catalogue): boolean => {
-  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[row]) return false;
+  if (entry.status !== 'ok' || entry.seq <= wallet.appliedSeq[row] || !intactAmounts(entry)) return false;
   applyWalletEffect(wallet, row, entry.seq, entry.coinsDelta, entrySlot(entry, catalogue), entry.quantity);
   return true;
 };

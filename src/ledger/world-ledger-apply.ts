@@ -6,7 +6,7 @@
 import { ensurePlayerRow, playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import type { LedgerEntry } from '../store/types.js';
-import { applyLedgerEntry, applyWalletEffect, entrySlot, readWallet, type HeldBalance } from './apply.js';
+import { applyLedgerEntry, applyWalletEffect, entrySlot, intactAmounts, readWallet, type HeldBalance } from './apply.js';
 import { startCatchUp, summaryEffects, walletFresh } from './catch-up.js';
 import type { CatchUpFact, LedgerHostWorld, LedgerWorld, TxFact, WorldLedger } from './world-ledger-types.js';
 
@@ -62,6 +62,10 @@ const applyEntry = (world: LedgerHostWorld, l: WorldLedger, e: LedgerEntry, chan
     l.stats.catchUpGaps++;
     l.catchingUp.set(e.playerId, { eid, entries: [e], answers: [], read: 0 });
     startCatchUp(world, l, e.playerId, eid);
+    return;
+  }
+  if (e.status === 'ok' && e.seq > at && !intactAmounts(e)) {
+    l.stats.entriesDamaged++;
     return;
   }
   if (applyLedgerEntry(world.stores.Wallet, row, e, l.catalogue)) {

@@ -47,6 +47,11 @@ export interface WorldLedgerStats {
    * service's first load of the player; src/ledger/world-ledger-apply.ts).
    */
   catchUpGaps: number;
+  /**
+   * `ok` entries read with amounts that are no integers (a damaged SQLite file, a hand edit: src/ledger/apply.ts
+   * `intactAmounts`), applied to no wallet.
+   */
+  entriesDamaged: number;
   /** Results that could not be queued for a step (critical buffer at its hard bound). */
   pushFailed: number;
   /** Server-side rewards resubmitted after `TX_UNAVAILABLE` (reward-retry.ts). */
@@ -71,6 +76,7 @@ export const createWorldLedgerStats = (): WorldLedgerStats => ({
   catchUpSummaries: 0,
   catchUpEntriesRead: 0,
   catchUpGaps: 0,
+  entriesDamaged: 0,
   pushFailed: 0,
   rewardResubmits: 0,
   rewardsRetrying: 0,

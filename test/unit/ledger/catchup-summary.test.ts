@@ -23,7 +23,7 @@ import type { LedgerEntryInput, Store } from '../../../src/store/types.js';
 import { spawnPlayer } from '../../../src/world/spawn.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { rewardEntry } from '../../helpers/ledger-entries.js';
-import { sqliteAndPostgres } from '../../helpers/store-factories.js';
+import { type StoreHandle, sqliteAndPostgres } from '../../helpers/store-factories.js';
 
 const factories = await sqliteAndPostgres('catch-up from the ledger summary');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -49,7 +49,7 @@ for (const { factory, name } of factories) {
       for (const c of cleanup.splice(0).reverse()) await c();
     });
 
-    const setup = async (): Promise<{ world: SimWorld; store: Store }> => {
+    const setup = async (): Promise<{ world: SimWorld; store: Store; handle: StoreHandle }> => {
       const handle = await factory!.create();
       cleanup.push(() => handle.dispose());
       const store = await handle.open();
@@ -57,7 +57,7 @@ for (const { factory, name } of factories) {
       const world = createSimWorld({ id: 'cs', capacity: 64, seed: 1 });
       attachLedger(world, { store, startingCoins: 0, rateLimit: { perSecond: 0 } });
       cleanup.push(() => detachLedger(world));
-      return { world, store };
+      return { world, store, handle };
     };
 
     const until = async (world: SimWorld, done: () => boolean): Promise<void> => {
@@ -142,5 +142,39 @@ for (const { factory, name } of factories) {
       expect(worldLedgerStats(world)?.catchUpEntriesRead).toBe(600);
       expect(worldLedgerStats(world)?.catchUpSummaries).toBe(1);
     });
+
+    it.skipIf(name !== 'sqlite')(
+      'an entry whose amount is no integer (a damaged file) is applied to no wallet; the entries around it are',
+      async () => {
+        const { world, store, handle } = await setup();
+        await fill(store, 200);
+        const entries = await store.readLedger({ playerId: 'P' });
+        const mid = entries[99];
+        const reward = entries[150];
+        const purchase = entries[151];
+        if (!mid || !reward || !purchase) throw new Error('history too short');
+        expect([reward.coinsDelta, purchase.quantity]).toEqual([15, 1]);
+        const upTo = sumBalance(entries.slice(0, 100));
+        const eid = spawnPlayer(world, 1, 1);
+        const row = playerRow(world.stores, eid);
+        world.stores.Wallet.coins[row] = upTo.coins;
+        world.stores.Wallet.item0[row] = upTo.items.potion ?? 0;
+        world.stores.Wallet.appliedSeq[row] = mid.seq;
+        await handle.raw(
+          `UPDATE ledger SET coins_delta = 'fifteen' WHERE seq = ${reward.seq}; UPDATE ledger SET quantity = x'01' WHERE seq = ${purchase.seq}`,
+        );
+        bindPlayer(world, eid, 'P');
+        await until(world, () => walletOf(world, 'P') !== null);
+        // Every entry above the watermark but the two damaged ones: the reward's 15 coins, the purchase's -10 and its potion.
+        const intact = sumBalance(entries.filter((e) => e.seq !== reward.seq && e.seq !== purchase.seq));
+        expect(held(walletOf(world, 'P'))).toEqual({ coins: intact.coins, potion: intact.items.potion ?? 0 });
+        expect(world.stores.Wallet.appliedSeq[row]).toBe(entries[199]?.seq);
+        const s = worldLedgerStats(world);
+        expect([s?.catchUpEntriesRead, s?.entriesDamaged]).toEqual([100, 2]);
+        // Later entries apply on top as usual.
+        expect((await grantReward(world, { playerId: 'P', key: 'after', coins: 5 })).status).toBe('ok');
+        await until(world, () => walletOf(world, 'P')?.coins === intact.coins + 5);
+      },
+    );
   });
 }
