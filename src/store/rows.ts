@@ -89,7 +89,7 @@ export const toLedgerEntry = (r: Row): LedgerEntry => ({
   status: str(r.status) as LedgerEntry['status'],
   code: nstr(r.code),
   fingerprint: str(r.fingerprint),
-  createdAt: num(r.created_at),
+  createdAt: storedInt(r.created_at),
 });
 
 export const toCheckpoint = (r: Row): Checkpoint => ({
@@ -101,15 +101,15 @@ export const toCheckpoint = (r: Row): Checkpoint => ({
   fencingToken: num(r.fencing_token),
   meta: checkedJson(r.meta) as Record<string, unknown>,
   data: bytes(r.data),
-  createdAt: num(r.created_at),
+  createdAt: storedInt(r.created_at),
 });
 
 export const toPlayer = (r: Row): PlayerRecord => ({
   id: str(r.id),
   name: str(r.name),
   data: checkedJson(r.data) as Record<string, unknown>,
-  createdAt: num(r.created_at),
-  updatedAt: num(r.updated_at),
+  createdAt: storedInt(r.created_at),
+  updatedAt: storedInt(r.updated_at),
 });
 
 /**
@@ -118,7 +118,10 @@ export const toPlayer = (r: Row): PlayerRecord => ({
  * greater than every time: the resume token never expired, the sweep never deleted it; SQLite's prune deletes such
  * rows after the expired ones); a fencing token is none, replaced by the next fenced write's (sqlite-statements.ts
  * `fence`; NaN refused no write as stale); a player-data version is 0, and the next write stores the one it answers
- * (NaN made every expected version stale). PostgreSQL's BIGINT columns read as strings: converted.
+ * (NaN made every expected version stale); a wall-ms stamp (`created_at`, `updated_at`) is 0, the epoch: a refusal
+ * so read is no part of the player's budget (NaN made the bucket NaN, which allowed every refusal to be recorded),
+ * and a world record's stamp compares equal to itself (src/server/not-started.ts `expire` tells a changed record
+ * by its stamp). PostgreSQL's BIGINT columns read as strings: converted.
  */
 export const storedInt = (v: unknown): number => {
   const n = num(v);
@@ -136,14 +139,14 @@ export const toSession = (r: Row): SessionRecord => ({
 export const toWorldConfig = (r: Row): WorldConfigRecord => ({
   worldId: str(r.world_id),
   config: checkedJson(r.config),
-  updatedAt: num(r.updated_at),
+  updatedAt: storedInt(r.updated_at),
 });
 
 /** A row of `operator_state`. */
 export const toOperatorState = (r: Row): OperatorStateRecord => ({
   scope: str(r.scope),
   state: checkedJson(r.state),
-  updatedAt: num(r.updated_at),
+  updatedAt: storedInt(r.updated_at),
 });
 
 /** Sum `ok` entries into a balance (entries of one player, any order). */

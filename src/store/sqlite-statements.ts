@@ -28,8 +28,14 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
     pruneRefusals: p(
       "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < ? ORDER BY created_at LIMIT ?)",
     ),
+    // A refusal whose time is text or a blob (a hand edit, a damaged file) reads as made at 0 (rows.ts `storedInt`):
+    // past every retention (deleted after the expired ones), and no part of a day's budget (`refusalTimes`). Such
+    // values sort after every number, so both through the same index (an OR in one statement scanned it whole).
+    pruneDamagedRefusals: p(
+      "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at >= '' LIMIT ?)",
+    ),
     refusalTimes: p(`SELECT created_at FROM ledger WHERE player_id = ? AND world_id = ? AND status = 'rejected'
-      AND created_at >= ? ORDER BY created_at DESC LIMIT ?`),
+      AND created_at >= ? AND created_at < '' ORDER BY created_at DESC LIMIT ?`),
     insertCheckpoint: p(`INSERT INTO checkpoints (world_id, step, world_time, config, fencing_token, meta, data, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
     pruneCheckpoints: p(`DELETE FROM checkpoints WHERE world_id = ? AND id NOT IN

@@ -238,12 +238,15 @@ export class SqliteStore implements Store {
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
-    return this.run(true, () => this.stmt.pruneRefusals!.run(beforeMs, limit).changes);
+    return this.run(true, () => {
+      const n = this.stmt.pruneRefusals!.run(beforeMs, limit).changes;
+      return n < limit ? n + this.stmt.pruneDamagedRefusals!.run(limit - n).changes : n;
+    });
   }
 
   ledgerRefusalTimes(worldId: string, playerId: string, sinceMs: number, limit: number): Promise<number[]> {
     return this.run(false, () =>
-      (this.stmt.refusalTimes!.all(playerId, worldId, sinceMs, limit) as Row[]).map((r) => Number(r.created_at)).reverse(),
+      (this.stmt.refusalTimes!.all(playerId, worldId, sinceMs, limit) as Row[]).map((r) => storedInt(r.created_at)).reverse(),
     );
   }
 

@@ -286,6 +286,30 @@ for (const [name, factory] of factories)
       expect(await store.readLedger({})).toEqual([]);
     });
 
+    it.skipIf(name !== 'sqlite')(
+      'a refusal whose time is no integer (a damaged file) counts as made at 0: no part of the budget, pruned first',
+      async () => {
+        const budget = { recordedRefusals: { burst: 3, perMinute: 1 } };
+        const spam = (l: LedgerService, prefix: string, n: number) =>
+          Promise.all(Array.from({ length: n }, (_, i) => l.purchase(sword('poor', `${prefix}${i}`))));
+        const l1 = service(budget);
+        expect((await spam(l1, 'a', 3)).every((r) => r.seq !== null)).toBe(true);
+        await l1.close();
+        const [first] = (await store.readLedger({ playerId: 'poor' })).map((e) => e.seq);
+        await handle.raw(`UPDATE ledger SET created_at = 'late' WHERE seq = ${first}`);
+        expect((await store.readLedger({ playerId: 'poor' })).map((e) => e.createdAt)).toEqual([0, clock, clock]);
+        expect(await store.ledgerRefusalTimes('w1', 'poor', clock - 60_000, 10)).toEqual([clock, clock]);
+        // The two intact refusals took two of three tokens: one left. Before, the time read as NaN made the bucket
+        // NaN, which never compared below 1: every refusal of the player recorded, the per-day bound gone.
+        const l2 = service(budget);
+        expect((await spam(l2, 'b', 2)).map((r) => r.seq !== null)).toEqual([true, false]);
+        // The damaged row is past any retention: deleted by the next pass, after the expired ones; the others stay.
+        expect(await store.pruneLedgerRefusals(clock - 60_000, 500)).toBe(1);
+        expect((await store.readLedger({ playerId: 'poor' })).map((e) => e.createdAt)).toEqual([clock, clock, clock]);
+        expect(await store.pruneLedgerRefusals(clock - 60_000, 500)).toBe(0);
+      },
+    );
+
     it('the default budget: 10 rows at once, 1 per minute (1,450 a day)', async () => {
       const l = service();
       const r = await Promise.all(Array.from({ length: 30 }, (_, i) => l.purchase(sword('p', `k${i}`))));
