@@ -162,9 +162,10 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     }
     if (k === 'net') {
       if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-        // Each field here, with the file's other problems; the relations between fields where the
-        // game's own `net` defaults are merged under the block (the game server's resolveNetConfig).
-        const p = netConfigFieldProblems(raw);
+        // Each field here, with the file's other problems, and the relations between fields the block sets all of;
+        // a relation with a default in it where the game's own `net` defaults are merged under the block (the game
+        // server's resolveNetConfig).
+        const p = netConfigFieldProblems(raw, true);
         if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
         else out.net = raw;
       } else problems.push('config file: net must be an object of game-server settings');

@@ -343,31 +343,48 @@ const resolveNetFields = (patch: unknown) => {
 };
 
 /**
+ * The relations between fields, on the merged values `cfg` whatever their validity (so one answer lists every
+ * problem); `given`: the fields the patch set. `onlyGiven`: only the relations whose fields the patch set all of
+ * (a config file's block: a relation with a default in it is checked once a game's defaults are merged under it).
+ */
+const netRelationProblems = (cfg: NetConfig, given: Partial<NetConfig>, onlyGiven: boolean): string[] => {
+  const has = (...keys: Array<keyof NetConfig>): boolean => !onlyGiven || keys.every((k) => Object.hasOwn(given, k));
+  const out: string[] = [];
+  if (
+    has('viewMode', 'regionCellSize', 'interestRadius') &&
+    cfg.viewMode === 'regions' &&
+    cfg.regionCellSize === 0 &&
+    !(cfg.interestRadius > 0)
+  )
+    out.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
+  if (has('skipBufferedBytes', 'maxBackpressure') && cfg.skipBufferedBytes >= cfg.maxBackpressure) {
+    // Name the values: one of the two is often a default the operator never set (config-blocks fuzz, December 6).
+    const d = (k: keyof NetConfig): string => (Object.hasOwn(given, k) ? '' : ' (the default)');
+    out.push(
+      `net.skipBufferedBytes must be below net.maxBackpressure (got ${cfg.skipBufferedBytes}${d('skipBufferedBytes')} and ${cfg.maxBackpressure}${d('maxBackpressure')})`,
+    );
+  }
+  return out;
+};
+
+/**
  * The problems of each field of a `net` patch on its own (an unknown key, a value out of range, a bad
  * `trustedProxies`), without the relations between fields, which depend on values merged from
- * elsewhere (a game's `net` defaults under a config file's block): what a config file's `net` block
- * is checked for with the file's other options. Empty when every field is valid.
+ * elsewhere: what a game's `net` defaults are checked for (a config file's block may override them).
+ * `final`: also the relations between fields the patch sets all of — a config file's block, merged over a
+ * game's defaults, so its own values stand (a relation with a default in it waits for the game server's
+ * resolveNetConfig). Empty when nothing is wrong.
  */
-export const netConfigFieldProblems = (patch: unknown): string[] => {
-  const { problems, trustedProxies } = resolveNetFields(patch);
+export const netConfigFieldProblems = (patch: unknown, final = false): string[] => {
+  const { problems, rest, trustedProxies } = resolveNetFields(patch);
+  if (final) problems.push(...netRelationProblems({ ...NET_DEFAULTS, ...rest } as NetConfig, rest, true));
   return [...problems, ...trustedProxiesProblems(trustedProxies)];
 };
 
 /** Merge `patch` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
 export const resolveNetConfig = (patch: Partial<NetConfig> = {}): NetConfig => {
   const { r, problems, rest, trustedProxies } = resolveNetFields(patch);
-  // Relations between fields (checked on the merged values whatever their validity, so one
-  // answer lists every problem).
-  const cfg = { ...NET_DEFAULTS, ...rest } as NetConfig;
-  if (cfg.viewMode === 'regions' && cfg.regionCellSize === 0 && !(cfg.interestRadius > 0))
-    problems.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
-  if (cfg.skipBufferedBytes >= cfg.maxBackpressure) {
-    // Name the values: one of the two is often a default the operator never set (config-blocks fuzz, December 6).
-    const given = (k: string): string => (Object.hasOwn(rest, k) ? '' : ' (the default)');
-    problems.push(
-      `net.skipBufferedBytes must be below net.maxBackpressure (got ${cfg.skipBufferedBytes}${given('skipBufferedBytes')} and ${cfg.maxBackpressure}${given('maxBackpressure')})`,
-    );
-  }
+  problems.push(...netRelationProblems({ ...NET_DEFAULTS, ...rest } as NetConfig, rest, false));
   problems.push(...trustedProxiesProblems(trustedProxies));
   if (problems.length || !r.ok) throw optionInvalid(problems);
   return { ...r.value, trustedProxies: Object.freeze([...trustedProxies]) };

@@ -91,11 +91,24 @@ describe('typos in options', () => {
       'config file: ledger.flushDelayMs must be a number between 0 and 1000',
       'config file: ledger.catalogue: items must be an array',
     ]);
-    // Relations between net fields are checked where the game's own `net` defaults are merged under
+    // A relation with a default in it is checked where the game's own `net` defaults are merged under
     // the file's: a field the game sets may make the file's value valid.
     const rel = join(dir, 'net-rel.json');
     writeFileSync(rel, JSON.stringify({ net: { skipBufferedBytes: 1e9 } }));
     expect(problemsOf(['--config', rel])).toEqual([]);
+    // A relation between fields the file sets both of is final (the file's values win over the game's):
+    // listed with the file's other problems (it was reported alone, after the others were fixed).
+    const both2 = join(dir, 'net-rel-both.json');
+    writeFileSync(both2, JSON.stringify({ portt: 1, net: { skipBufferedBytes: 4096, maxBackpressure: 2048 } }));
+    expect(problemsOf(['--config', both2])).toEqual([
+      'config file: portt is not a known option (did you mean port?)',
+      'config file: net.skipBufferedBytes must be below net.maxBackpressure (got 4096 and 2048)',
+    ]);
+    const regions = join(dir, 'net-rel-regions.json');
+    writeFileSync(regions, JSON.stringify({ net: { viewMode: 'regions', regionCellSize: 0, interestRadius: 0 } }));
+    expect(problemsOf(['--config', regions])).toEqual([
+      'config file: net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions',
+    ]);
     // Far from every name: no suggestion.
     expect(problemsOf([], { WORLDTICK_ZZZZZZZZZZZZ: '1' })).toEqual([
       'unknown environment variable WORLDTICK_ZZZZZZZZZZZZ (see --help for the WORLDTICK_* variables)',
