@@ -1,11 +1,11 @@
 /**
  * Ledger reads of the SQLite store (src/store/sqlite-store.ts): entries by (player, key), pages of
  * the ledger by player and/or world, a player's balance, a player's entries with the balance
- * from one snapshot, and the balance a ledger commit expects. Synchronous; the store runs them as
- * counted operations.
+ * from one snapshot, the balance a ledger commit expects, and a player's recorded refusal times (with
+ * the deletion of refusals past their retention). Synchronous; the store runs them as counted operations.
  */
 import type Database from 'better-sqlite3';
-import { intactBalance, LEDGER_READ_LIMIT, rebuiltBalance, toLedgerEntry } from './rows.js';
+import { intactBalance, LEDGER_READ_LIMIT, rebuiltBalance, storedInt, toLedgerEntry } from './rows.js';
 import type { Balance, LedgerEntry, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -95,5 +95,13 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
      * commit of another connection (another process on the file) out of both or in both.
      */
     player: (playerId: string, query: Omit<LedgerQuery, 'playerId' | 'worldId'> = {}): PlayerLedger => snapshot(playerId, query),
+    /** A player's refusal times in a world since `sinceMs`, the newest `limit`, oldest first (Store.ledgerRefusalTimes). */
+    refusalTimes: (worldId: string, playerId: string, sinceMs: number, limit: number): number[] =>
+      (stmt.refusalTimes!.all(playerId, worldId, sinceMs, limit) as Row[]).map((r) => storedInt(r.created_at)).reverse(),
+    /** Delete at most `limit` refusals made before `beforeMs`, then damaged ones (sqlite-statements.ts); the count. */
+    pruneRefusals(beforeMs: number, limit: number): number {
+      const n = stmt.pruneRefusals!.run(beforeMs, limit).changes;
+      return n < limit ? n + stmt.pruneDamagedRefusals!.run(limit - n).changes : n;
+    },
   };
 };

@@ -238,16 +238,11 @@ export class SqliteStore implements Store {
   }
 
   pruneLedgerRefusals(beforeMs: number, limit: number): Promise<number> {
-    return this.run(true, () => {
-      const n = this.stmt.pruneRefusals!.run(beforeMs, limit).changes;
-      return n < limit ? n + this.stmt.pruneDamagedRefusals!.run(limit - n).changes : n;
-    });
+    return this.run(true, () => this.ledgerReads.pruneRefusals(beforeMs, limit));
   }
 
   ledgerRefusalTimes(worldId: string, playerId: string, sinceMs: number, limit: number): Promise<number[]> {
-    return this.run(false, () =>
-      (this.stmt.refusalTimes!.all(playerId, worldId, sinceMs, limit) as Row[]).map((r) => storedInt(r.created_at)).reverse(),
-    );
+    return this.run(false, () => this.ledgerReads.refusalTimes(worldId, playerId, sinceMs, limit));
   }
 
   saveCheckpoint(cp: CheckpointInput, options?: { fence?: Fence; keep?: number }): Promise<Checkpoint> {
