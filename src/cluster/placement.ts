@@ -17,14 +17,19 @@ export interface PlacementOptions {
   readonly exclude?: Iterable<string>;
 }
 
-/** Load score of an instance: 0 idle, 1 saturated (may exceed 1). */
+/**
+ * Load score of an instance: 0 idle, 1 saturated (may exceed 1). A figure that is no number (an instance
+ * record damaged in Redis: `Number('x')`) scores +Infinity: NaN compared false with every score, so such an
+ * instance, once first, stayed the pick of every placement.
+ */
 export const instanceLoadScore = (c: PlacementCandidate): number => {
   const sessions = c.capacity > 0 ? c.load.sessions / c.capacity : Number.POSITIVE_INFINITY;
-  return Math.max(c.load.cpu, c.load.stepCostMs / 1000, sessions);
+  const score = Math.max(c.load.cpu, c.load.stepCostMs / 1000, sessions);
+  return Number.isNaN(score) ? Number.POSITIVE_INFINITY : score;
 };
 
-/** True when the instance accepts no more sessions. */
-export const instanceFull = (c: PlacementCandidate): boolean => c.load.sessions >= c.capacity;
+/** True when the instance accepts no more sessions (also when its sessions or capacity are no number). */
+export const instanceFull = (c: PlacementCandidate): boolean => !(c.load.sessions < c.capacity);
 
 /**
  * Picks the instance for a new world, or null when every candidate is excluded or full.

@@ -27,6 +27,17 @@ describe('placement of a new world', () => {
     expect(placeWorld([])).toBeNull();
   });
 
+  it('an instance whose figures are no numbers (a damaged record) is full or last, never the pick of every placement', () => {
+    const nanCpu = inst('a', 10, Number.NaN);
+    const nanSessions = inst('b', Number.NaN, 0.1);
+    const nanCapacity = inst('c', 10, 0.1, 0, Number.NaN);
+    const busy = inst('d', 90, 0.9);
+    expect(instanceLoadScore(nanCpu)).toBe(Number.POSITIVE_INFINITY);
+    expect(placeWorld([nanCpu, nanSessions, nanCapacity, busy])?.id).toBe('d');
+    // Only such instances left: the one that is not full takes it, as the last resort.
+    expect(placeWorld([nanCpu, nanSessions, nanCapacity])?.id).toBe('a');
+  });
+
   it('breaks ties by fewer sessions, then by id (deterministic)', () => {
     expect(placeWorld([inst('b', 10, 0.5), inst('a', 20, 0.5)])?.id).toBe('b');
     expect(placeWorld([inst('b', 10, 0.5), inst('a', 10, 0.5)])?.id).toBe('a');
