@@ -12,6 +12,14 @@ type Register = (name: string, help: string, labelNames: string[], fill: (put: P
 
 /** Register the ledger metrics on `registry` (counters via the caller's `counter` helper). */
 export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly SimWorld[], counter: Register): void => {
+  /** A counter of one figure of each world's ledger stats, labelled by world (worlds without a ledger have none). */
+  const perWorld = (name: string, help: string, pick: (s: NonNullable<ReturnType<typeof worldLedgerStats>>) => number): void =>
+    counter(name, help, ['world'], (put) => {
+      for (const w of worlds()) {
+        const s = worldLedgerStats(w);
+        if (s) put({ world: w.id }, pick(s));
+      }
+    });
   counter(
     'worldtick_ledger_results_total',
     'Transaction results by kind and outcome (ok or TX_* rejection code).',
@@ -27,12 +35,7 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       }
     },
   );
-  counter('worldtick_ledger_commits_total', 'Ledger entries committed (ok and recorded rejections).', ['world'], (put) => {
-    for (const w of worlds()) {
-      const s = worldLedgerStats(w);
-      if (s) put({ world: w.id }, s.service.committed);
-    }
-  });
+  perWorld('worldtick_ledger_commits_total', 'Ledger entries committed (ok and recorded rejections).', (s) => s.service.committed);
   counter(
     'worldtick_ledger_refusals_total',
     'TX_INSUFFICIENT_FUNDS refusals: recorded="true" written to the ledger (within the per-player refusal budget), "false" answered without a row.',
@@ -46,89 +49,38 @@ export const registerLedgerMetrics = (registry: Registry, worlds: () => readonly
       }
     },
   );
-  counter(
+  perWorld(
     'worldtick_ledger_refusals_pruned_total',
     "Recorded refusal rows deleted past their retention by this world's pruner (the delete is store-wide).",
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.refusalsPruned);
-      }
-    },
+    (s) => s.refusalsPruned,
   );
-  counter('worldtick_ledger_batches_total', 'Group-commit transactions.', ['world'], (put) => {
-    for (const w of worlds()) {
-      const s = worldLedgerStats(w);
-      if (s) put({ world: w.id }, s.service.batches);
-    }
-  });
-  counter('worldtick_ledger_retries_total', 'Failed commit attempts retried.', ['world'], (put) => {
-    for (const w of worlds()) {
-      const s = worldLedgerStats(w);
-      if (s) put({ world: w.id }, s.service.retries);
-    }
-  });
-  counter(
+  perWorld('worldtick_ledger_batches_total', 'Group-commit transactions.', (s) => s.service.batches);
+  perWorld('worldtick_ledger_retries_total', 'Failed commit attempts retried.', (s) => s.service.retries);
+  perWorld(
     'worldtick_ledger_reward_resubmits_total',
     'Server-side rewards (chain, game) resubmitted after TX_UNAVAILABLE.',
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.rewardResubmits);
-      }
-    },
+    (s) => s.rewardResubmits,
   );
-  counter(
+  perWorld(
     'worldtick_ledger_rewards_abandoned_total',
     'Server-side rewards given up while the store was unavailable (wait list full, or the world detached).',
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.rewardsAbandoned);
-      }
-    },
+    (s) => s.rewardsAbandoned,
   );
-  counter('worldtick_ledger_applied_total', 'Ledger entries applied to wallet components (exactly once each).', ['world'], (put) => {
-    for (const w of worlds()) {
-      const s = worldLedgerStats(w);
-      if (s) put({ world: w.id }, s.applied);
-    }
-  });
-  counter(
+  perWorld('worldtick_ledger_applied_total', 'Ledger entries applied to wallet components (exactly once each).', (s) => s.applied);
+  perWorld(
     'worldtick_ledger_catchup_summaries_total',
     "Catch-ups of a fresh wallet started from the player's ledger summary (one row read, not the history).",
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.catchUpSummaries);
-      }
-    },
+    (s) => s.catchUpSummaries,
   );
-  counter(
+  perWorld(
     'worldtick_ledger_catchup_entries_read_total',
     'Ledger entries read by catch-ups of wallets with a watermark (the entries above it).',
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.catchUpEntriesRead);
-      }
-    },
+    (s) => s.catchUpEntriesRead,
   );
-  counter(
+  perWorld(
     'worldtick_ledger_entries_damaged_total',
     'Ledger entries read with amounts that are no integers (a damaged SQLite file, a hand edit), applied to no wallet.',
-    ['world'],
-    (put) => {
-      for (const w of worlds()) {
-        const s = worldLedgerStats(w);
-        if (s) put({ world: w.id }, s.entriesDamaged);
-      }
-    },
+    (s) => s.entriesDamaged,
   );
   const name = 'worldtick_ledger_commit_latency_seconds';
   const help = "Wall time from a transaction's submit to its durable answer (seconds).";
