@@ -105,7 +105,7 @@ export interface LocalCoordinatorOptions {
 /** In-process {@link Coordinator}. */
 export class LocalCoordinator implements Coordinator {
   readonly kind = 'local';
-  readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0 };
+  readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0, damagedRecords: 0 };
   readonly hub: LocalHub;
   private readonly book: LeaseBook;
   private readonly subs = new Set<{ channel: string; fn: (text: string) => void }>();

@@ -93,7 +93,7 @@ const loadIoredis = (): typeof import('ioredis') => createRequire(import.meta.ur
 export class RedisCoordinator implements Coordinator {
   readonly kind = 'redis';
   readonly target: string;
-  readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0 };
+  readonly counters: CoordinatorCounters = { badMessages: 0, handlerErrors: 0, backendErrors: 0, damagedRecords: 0 };
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly clock: () => number;
@@ -257,6 +257,7 @@ export class RedisCoordinator implements Coordinator {
   /** Turns a lease script reply into a result; records grants and losses in the lease book when sent in `epoch` (null: do not record). */
   private leaseReply(worldId: string, instanceId: string, r: unknown, sentAt: number, ttlMs: number, epoch: number | null): LeaseResult {
     const a = Array.isArray(r) ? r : [];
+    if (num(a[5]) === 1) this.counters.damagedRecords++;
     const token = a[1] === null || a[1] === undefined ? null : num(str(a[1]));
     const owner = a[2] === null || a[2] === undefined ? null : str(a[2]);
     if (num(a[0]) === 1 && token !== null && owner !== null) {
@@ -340,8 +341,9 @@ export class RedisCoordinator implements Coordinator {
   async listLeases(): Promise<LeaseOwner[]> {
     const r = await this.run('listLeases', S.LIST_LEASES, [this.k('leases')], [this.prefix]);
     const flat = Array.isArray(r) ? r : [];
+    this.counters.damagedRecords += Math.max(0, num(flat[0]) || 0); // skipped by the script (redis-scripts.ts)
     const out: LeaseOwner[] = [];
-    for (let i = 0; i + 3 < flat.length; i += 4) {
+    for (let i = 1; i + 3 < flat.length; i += 4) {
       out.push({
         worldId: str(flat[i]),
         fencingToken: num(str(flat[i + 1])),

@@ -12,89 +12,123 @@
  * The listing scripts build key names from the prefix, so the coordinator needs one Redis
  * (optionally with replicas), not Redis Cluster.
  *
- * Replies: lease scripts return `{granted (1|0), token|false, owner|false, ttlMs}`; a grant by
- * ACQUIRE or HANDOVER adds a fifth element, 1 when the script minted a new token (INCR), 0 when
- * ACQUIRE extended a lease the caller already owned.
+ * Replies: lease scripts return `{granted (1|0), token|false, owner|false, ttlMs, minted, damaged}`:
+ * `minted` is 1 when the script minted a new token (INCR), 0 when ACQUIRE extended a lease the
+ * caller already owned (or nothing was granted); `damaged` is 1 when the script met a damaged key.
+ *
+ * A damaged key is one no script writes: a lease that is not `<token>:<owner>` (digits, at most 15,
+ * then a non-empty owner), not a string at all, or another's lease with no expiry; a fence counter
+ * that is not such an integer. A hand edit or a tool writing into the wrong prefix makes one. Every
+ * script reads a damaged lease as no lease (ACQUIRE replaces it, with a new token), and a damaged
+ * fence counter as lost (reset to the caller's floor, as after Redis data loss, then INCR), so one
+ * damaged key neither fails a listing of every world nor keeps its world unowned for good.
  */
 
+/**
+ * Prologue of every lease script: `leaseOf(key)` returns the token and owner of the lease at `key`;
+ * nothing when there is none; `nil, nil, true` when the key is damaged (see above).
+ */
+const LEASE_OF = `
+local function leaseOf(key)
+  local cur = redis.pcall('GET', key)
+  if cur == false then return nil end
+  if type(cur) == 'string' then
+    local tok, owner = string.match(cur, '^(%d+):(.+)$')
+    if tok and #tok <= 15 then return tok, owner end
+  end
+  return nil, nil, true
+end`;
+
+/**
+ * Prologue of the scripts that mint a token (acquire, handover): `mint(key, floor)` INCRs the fence
+ * counter at `key` after raising it to `floor`, and returns the new token and whether the counter was
+ * damaged (then it is read as lost: the floor is all that is known of the tokens issued).
+ */
+const MINT = `
+local function mint(key, floor)
+  local f = redis.pcall('GET', key)
+  local n = type(f) == 'string' and #f <= 15 and string.match(f, '^%d+$') and tonumber(f) or nil
+  if n == nil or n < floor then redis.call('SET', key, floor) end
+  return redis.call('INCR', key), f ~= false and n == nil
+end`;
+
 /** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId, minToken (a new token is above it). */
-export const ACQUIRE = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local sep = string.find(cur, ':', 1, true)
-  local tok = string.sub(cur, 1, sep - 1)
-  local owner = string.sub(cur, sep + 1)
+export const ACQUIRE = `${LEASE_OF}${MINT}
+local tok, owner, damaged = leaseOf(KEYS[1])
+local floor = tonumber(ARGV[4]) or 0
+if tok then
   if owner == ARGV[1] then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, tok, owner, tonumber(ARGV[2]), 0}
+    return {1, tok, owner, tonumber(ARGV[2]), 0, 0}
   end
-  return {0, tok, owner, redis.call('PTTL', KEYS[1])}
+  local pttl = redis.call('PTTL', KEYS[1])
+  if pttl >= 0 then return {0, tok, owner, pttl, 0, 0} end
+  damaged = true
+  floor = math.max(floor, tonumber(tok))
 end
-local floor = tonumber(ARGV[4]) or 0
-if (tonumber(redis.call('GET', KEYS[2])) or 0) < floor then redis.call('SET', KEYS[2], floor) end
-local tok = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], tok .. ':' .. ARGV[1], 'PX', ARGV[2])
+local nt, fenceDamaged = mint(KEYS[2], floor)
+redis.call('SET', KEYS[1], nt .. ':' .. ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
-return {1, tostring(tok), ARGV[1], tonumber(ARGV[2]), 1}
+return {1, tostring(nt), ARGV[1], tonumber(ARGV[2]), 1, (damaged or fenceDamaged) and 1 or 0}
 `;
 
 /**
  * Prologue of the scripts only a lease's owner may run (renew, handover): reads the lease at
- * KEYS[1] and returns the refusal reply when there is none or ARGV[1] does not own it; after it,
- * `tok` and `owner` hold the lease's token and owner.
+ * KEYS[1] and returns the refusal reply when there is none (or it is damaged) or ARGV[1] does not
+ * own it; after it, `tok` and `owner` hold the lease's token and owner.
  */
-const OWNED_LEASE = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return {0, false, false, 0} end
-local sep = string.find(cur, ':', 1, true)
-local tok = string.sub(cur, 1, sep - 1)
-local owner = string.sub(cur, sep + 1)
-if owner ~= ARGV[1] then return {0, tok, owner, redis.call('PTTL', KEYS[1])} end`;
+const OWNED_LEASE = `${LEASE_OF}
+local tok, owner, damaged = leaseOf(KEYS[1])
+if not tok then return {0, false, false, 0, 0, damaged and 1 or 0} end
+if owner ~= ARGV[1] then return {0, tok, owner, redis.call('PTTL', KEYS[1]), 0, 0} end`;
 
 /** KEYS: lease. ARGV: instanceId, ttlMs. */
 export const RENEW = `${OWNED_LEASE}
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, tok, owner, tonumber(ARGV[2])}
+return {1, tok, owner, tonumber(ARGV[2]), 0, 0}
 `;
 
-/** KEYS: lease, leases-set. ARGV: instanceId, worldId. Returns 1 if released. */
-export const RELEASE = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return 0 end
-local sep = string.find(cur, ':', 1, true)
-if string.sub(cur, sep + 1) ~= ARGV[1] then return 0 end
+/** KEYS: lease, leases-set. ARGV: instanceId, worldId. Returns 1 if released (a damaged lease is nobody's: 0). */
+export const RELEASE = `${LEASE_OF}
+local tok, owner = leaseOf(KEYS[1])
+if not tok or owner ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1
 `;
 
 /** KEYS: lease, fence. ARGV: fromInstanceId, toInstanceId, ttlMs. */
-export const HANDOVER = `${OWNED_LEASE}
-local nt = redis.call('INCR', KEYS[2])
+export const HANDOVER = `${OWNED_LEASE}${MINT}
+local nt, fenceDamaged = mint(KEYS[2], tonumber(tok))
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
-return {1, tostring(nt), ARGV[2], tonumber(ARGV[3]), 1}
+return {1, tostring(nt), ARGV[2], tonumber(ARGV[3]), 1, fenceDamaged and 1 or 0}
 `;
 
-/** KEYS: lease. Returns {token, owner, pttl} or false. */
-export const OWNER = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return false end
-local sep = string.find(cur, ':', 1, true)
-return {string.sub(cur, 1, sep - 1), string.sub(cur, sep + 1), redis.call('PTTL', KEYS[1])}
+/** KEYS: lease. Returns {token, owner, pttl}, or false when there is none (or it is damaged). */
+export const OWNER = `${LEASE_OF}
+local tok, owner = leaseOf(KEYS[1])
+if not tok then return false end
+return {tok, owner, redis.call('PTTL', KEYS[1])}
 `;
 
-/** KEYS: leases-set. ARGV: prefix. Returns flat {world, token, owner, pttl, ...}; drops dead members. */
-export const LIST_LEASES = `
-local out = {}
+/**
+ * KEYS: leases-set. ARGV: prefix. Returns {damaged, world, token, owner, pttl, ...}: the count of
+ * damaged leases skipped (another's without expiry too: ACQUIRE replaces those), then one 4-tuple per
+ * lease; drops members whose lease is gone.
+ */
+export const LIST_LEASES = `${LEASE_OF}
+local out = {0}
 for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local key = ARGV[1] .. 'lease:' .. w
-  local cur = redis.call('GET', key)
-  if cur then
-    local sep = string.find(cur, ':', 1, true)
+  local tok, owner, damaged = leaseOf(key)
+  local pttl = tok and redis.call('PTTL', key) or -2
+  if tok and pttl >= 0 then
     table.insert(out, w)
-    table.insert(out, string.sub(cur, 1, sep - 1))
-    table.insert(out, string.sub(cur, sep + 1))
-    table.insert(out, redis.call('PTTL', key))
+    table.insert(out, tok)
+    table.insert(out, owner)
+    table.insert(out, pttl)
+  elseif damaged or tok then
+    out[1] = out[1] + 1
   else
     redis.call('SREM', KEYS[1], w)
   end

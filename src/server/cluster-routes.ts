@@ -321,6 +321,12 @@ export const registerClusterMetrics = (
   gauge('worldtick_cluster_coordinator_up', '1 when the last control tick reached the coordinator.', [], (put) =>
     put({}, cluster.reachable ? 1 : 0),
   );
+  counter(
+    'worldtick_cluster_coordinator_damaged_records_total',
+    'Damaged lease keys or fence counters in Redis the coordinator met (skipped in listings, rising every control tick while one stays; replaced when the world is acquired).',
+    [],
+    (put) => put({}, cluster.coordinator.counters.damagedRecords),
+  );
   gauge(
     'worldtick_cluster_draining',
     '1 while this instance is draining (POST /api/v1/cluster/drain: capacity 0, /readyz 503), else 0.',

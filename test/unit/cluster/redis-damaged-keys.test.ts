@@ -1,0 +1,105 @@
+/**
+ * Keys in Redis damaged by hand (or by a tool writing into the coordinator's prefix): the scripts
+ * read a damaged lease as no lease and a damaged fence counter as lost, so one such key neither fails
+ * the listing every instance reads each control tick nor keeps its world unowned for good
+ * (docs/CLUSTER.md "A damaged key in Redis"). Against a real redis-server started here on a free port.
+ */
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
+import { fileRedis, granted, trackCoordinators } from '../../helpers/coordinator-kit.js';
+
+const redis = fileRedis('damaged Redis keys');
+const track = trackCoordinators();
+
+describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
+  let raw: Redis;
+  beforeEach(async () => {
+    raw = new Redis(redis.server().url);
+    await raw.flushall();
+  });
+  afterEach(() => raw.disconnect());
+
+  /** What was written by hand into `d:lease:w`, beside the intact lease of world `x` (C, token 3). */
+  const damages: [string, () => Promise<unknown>][] = [
+    ['no token separator', () => raw.set('d:lease:w', 'garbage', 'PX', 60_000)],
+    ['a token that is no integer', () => raw.set('d:lease:w', 'abc:B', 'PX', 60_000)],
+    ['an empty token', () => raw.set('d:lease:w', ':B', 'PX', 60_000)],
+    ['no owner', () => raw.set('d:lease:w', '5:', 'PX', 60_000)],
+    ['a token of 16 digits', () => raw.set('d:lease:w', '1234567890123456:B', 'PX', 60_000)],
+    ['a hash instead of a string', () => raw.hset('d:lease:w', 'token', '5')],
+  ];
+
+  it.each(damages)(
+    'a lease with %s: the listing skips and counts it, the other worlds still list; renew and release refuse it; acquire replaces it',
+    async (_, damage) => {
+      const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+      await damage();
+      await raw.set('d:lease:x', '3:C', 'PX', 60_000);
+      await raw.sadd('d:leases', 'w', 'x');
+
+      // Before: a Lua error ("attempt to perform arithmetic on local 'sep'") failed the whole listing.
+      expect((await c.listLeases()).map((l) => [l.worldId, l.instanceId, l.fencingToken])).toEqual([['x', 'C', 3]]);
+      expect(c.counters.damagedRecords).toBe(1);
+      expect(await c.getOwner('w')).toBeNull();
+      // Before: `abc:B` renewed for B with a NaN token (read as null in JSON); now nobody owns a damaged lease.
+      expect(await c.renew('w', 'B', 5000)).toEqual({ ok: false, worldId: 'w', owner: null });
+      expect(await c.release('w', 'B')).toBe(false);
+      expect(c.counters.damagedRecords).toBe(2); // the renewal met it too
+
+      // The store's fence for w (the floor) is 7: the replacing token is above it.
+      const g = granted(await c.acquire('w', 'A', 5000, 7));
+      expect({ token: g.fencingToken, minted: g.minted }).toEqual({ token: 8, minted: true });
+      expect(c.counters.damagedRecords).toBe(3);
+      expect(await raw.get('d:lease:w')).toBe('8:A');
+      expect((await c.listLeases()).map((l) => [l.worldId, l.instanceId, l.fencingToken])).toEqual([
+        ['w', 'A', 8],
+        ['x', 'C', 3],
+      ]);
+      expect(c.counters.damagedRecords).toBe(3);
+      // The untouched world keeps its lease and its owner can renew it.
+      expect(granted(await c.renew('x', 'C', 5000)).fencingToken).toBe(3);
+    },
+  );
+
+  it("another instance's lease with no expiry is listed by nobody and replaced above its token; its owner's own renewal gives it an expiry again", async () => {
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+    await raw.set('d:lease:w', '9:B'); // SET without PX: no script writes a lease so
+    await raw.sadd('d:leases', 'w');
+    expect(await c.listLeases()).toEqual([]);
+    expect(c.counters.damagedRecords).toBe(1);
+    // Its owner renewing it (it may well be alive): PEXPIRE gives it an expiry, nothing else changes.
+    expect(granted(await c.renew('w', 'B', 5000)).fencingToken).toBe(9);
+    expect(await raw.pttl('d:lease:w')).toBeGreaterThan(0);
+    expect((await c.listLeases()).map((l) => [l.instanceId, l.fencingToken])).toEqual([['B', 9]]);
+
+    await raw.persist('d:lease:w');
+    // The owner died with it so: before, the world stayed B's for good (every acquire refused, ttl 0).
+    // The fence counter is gone too (lost with Redis data): the new token is still above the lease's.
+    const g = granted(await c.acquire('w', 'A', 5000));
+    expect(g.fencingToken).toBe(10);
+    expect(c.counters.damagedRecords).toBe(2); // the first listing, this acquire (a missing counter is no damage)
+  });
+
+  it.each([
+    ['text', 'xyz'],
+    ['a fraction', '5.5'],
+    ['a negative', '-3'],
+  ])(
+    'a fence counter holding %s is read as lost: raised to the floor before the next token, in acquire and in handover',
+    async (_, value) => {
+      const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+      await raw.set('d:fence:w', value);
+      // Before: with no floor (no store), INCR failed ("value is not an integer") and the world could not be acquired at all.
+      expect(granted(await c.acquire('w', 'A', 5000)).fencingToken).toBe(1);
+      await raw.set('d:fence:v', value);
+      expect(granted(await c.acquire('v', 'A', 5000, 40)).fencingToken).toBe(41);
+      // A handover mints above the lease's own token.
+      await raw.set('d:fence:w', value);
+      const h = granted(await c.handover('w', 'A', 'B', 5000));
+      expect({ owner: h.instanceId, token: h.fencingToken }).toEqual({ owner: 'B', token: 2 });
+      expect(await raw.get('d:fence:w')).toBe('2');
+      expect(c.counters.damagedRecords).toBe(3);
+    },
+  );
+});
