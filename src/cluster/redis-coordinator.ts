@@ -234,8 +234,9 @@ export class RedisCoordinator implements Coordinator {
   async listInstances(): Promise<InstanceRecord[]> {
     const r = await this.run('listInstances', S.LIST_INSTANCES, [this.k('insts')], [this.prefix]);
     const flat = Array.isArray(r) ? r : [];
+    this.counters.damagedRecords += Math.max(0, num(flat[0]) || 0); // skipped by the script (redis-scripts.ts)
     const out: InstanceRecord[] = [];
-    for (let i = 0; i + 2 < flat.length; i += 3) {
+    for (let i = 1; i + 2 < flat.length; i += 3) {
       const h = new Map<string, string>();
       const pairs: unknown = flat[i + 2];
       if (Array.isArray(pairs)) for (let j = 0; j + 1 < pairs.length; j += 2) h.set(str(pairs[j]), str(pairs[j + 1]));

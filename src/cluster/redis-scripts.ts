@@ -155,18 +155,25 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 `;
 
-/** KEYS: insts-set. ARGV: prefix. Returns {id, pttl, {field, value, ...}} triples; drops dead members. */
+/**
+ * KEYS: insts-set. ARGV: prefix. Returns {damaged, id, pttl, {field, value, ...}, ...}: the count of
+ * damaged records skipped (a key of another type, or a hash with no expiry: REGISTER and HEARTBEAT
+ * always set one), then one triple per instance; drops members whose record is gone.
+ */
 export const LIST_INSTANCES = `
-local out = {}
+local out = {0}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local key = ARGV[1] .. 'inst:' .. id
-  local h = redis.call('HGETALL', key)
-  if #h > 0 then
+  local h = redis.pcall('HGETALL', key)
+  local pttl = redis.call('PTTL', key)
+  if type(h) == 'table' and h.err == nil and #h > 0 and pttl >= 0 then
     table.insert(out, id)
-    table.insert(out, redis.call('PTTL', key))
+    table.insert(out, pttl)
     table.insert(out, h)
-  else
+  elseif pttl == -2 then
     redis.call('SREM', KEYS[1], id)
+  else
+    out[1] = out[1] + 1
   end
 end
 return out

@@ -81,6 +81,20 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     expect(c.counters.damagedRecords).toBe(2); // the first listing, this acquire (a missing counter is no damage)
   });
 
+  it('an instance record of another type, or one with no expiry, is skipped and counted; the other instances still list', async () => {
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+    await c.register(
+      { id: 'A', gameUrl: 'ws://a', adminUrl: 'http://a', capacity: 10, load: { sessions: 1, stepCostMs: 0, cpu: 0 } },
+      5000,
+    );
+    await raw.set('d:inst:Z', 'junk', 'PX', 60_000); // before: WRONGTYPE failed the whole listing
+    await raw.hset('d:inst:Y', 'id', 'Y', 'capacity', '10'); // no expiry: it would be listed for good
+    await raw.sadd('d:insts', 'Z', 'Y', 'gone');
+    expect((await c.listInstances()).map((i) => i.id)).toEqual(['A']);
+    expect(c.counters.damagedRecords).toBe(2);
+    expect(await raw.smembers('d:insts')).not.toContain('gone'); // a member whose record is gone is still dropped
+  });
+
   it.each([
     ['text', 'xyz'],
     ['a fraction', '5.5'],
