@@ -145,10 +145,14 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 `;
 
-/** KEYS: inst. ARGV: sessions, stepCostMs, cpu, heartbeatAt[, draining 0/1]. Returns 1, or 0 if expired. */
+/**
+ * KEYS: inst. ARGV: sessions, stepCostMs, cpu, heartbeatAt[, draining 0/1]. Returns 1, or 0 if expired
+ * (or damaged: a key of another type or a `ttlMs` that is no integer; the caller registers again, which
+ * rewrites the record).
+ */
 export const HEARTBEAT = `
-local ttl = redis.call('HGET', KEYS[1], 'ttlMs')
-if not ttl then return 0 end
+local ttl = redis.pcall('HGET', KEYS[1], 'ttlMs')
+if type(ttl) ~= 'string' or #ttl > 15 or not string.match(ttl, '^%d+$') then return 0 end
 redis.call('HSET', KEYS[1], 'sessions', ARGV[1], 'stepCostMs', ARGV[2], 'cpu', ARGV[3], 'heartbeatAt', ARGV[4])
 if ARGV[5] then redis.call('HSET', KEYS[1], 'draining', ARGV[5]) end
 redis.call('PEXPIRE', KEYS[1], ttl)

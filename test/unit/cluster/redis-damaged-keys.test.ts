@@ -96,6 +96,21 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
   });
 
   it.each([
+    ['of another type', () => raw.set('d:inst:A', 'junk')],
+    ['with a ttlMs that is no integer', () => raw.hset('d:inst:A', 'ttlMs', 'soon')],
+  ])("an instance's own record %s: its heartbeat answers expired, and registering again rewrites it", async (_, damage) => {
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+    const info = { id: 'A', gameUrl: 'ws://a', adminUrl: 'http://a', capacity: 10, load: { sessions: 1, stepCostMs: 0, cpu: 0 } };
+    await c.register(info, 5000);
+    await damage();
+    // Before: WRONGTYPE, or PEXPIRE's "value is not an integer": every heartbeat failed ("coordinator unreachable").
+    expect(await c.heartbeat('A', info.load)).toBe(false);
+    await c.register(info, 5000);
+    expect(await c.heartbeat('A', { sessions: 2, stepCostMs: 0, cpu: 0 })).toBe(true);
+    expect((await c.listInstances()).map((i) => [i.id, i.load.sessions, i.ttlMs])).toEqual([['A', 2, 5000]]);
+  });
+
+  it.each([
     ['text', 'xyz'],
     ['a fraction', '5.5'],
     ['a negative', '-3'],
