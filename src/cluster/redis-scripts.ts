@@ -40,6 +40,31 @@ local function leaseOf(key)
 end`;
 
 /**
+ * Prologue of the listings: `members(set, prefix, kind)` returns the members of the index set `set`
+ * and whether it was damaged (a key of another type): then it is rebuilt from the keys
+ * `<prefix><kind>:*` it indexes (SCAN), so one damaged index does not fail every listing for good.
+ * The writers add to an index with `index(set, member)`, which leaves a damaged one to that rebuild.
+ */
+const INDEX = `
+local function members(set, prefix, kind)
+  local m = redis.pcall('SMEMBERS', set)
+  if type(m) == 'table' and m.err == nil then return m, false end
+  redis.call('DEL', set)
+  local head = prefix .. kind .. ':'
+  local pattern = string.gsub(head, '([%*%?%[%]\\\\])', '\\\\%1') .. '*'
+  local cursor = '0'
+  repeat
+    local r = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = r[1]
+    for _, k in ipairs(r[2]) do redis.call('SADD', set, string.sub(k, #head + 1)) end
+  until cursor == '0'
+  return redis.call('SMEMBERS', set), true
+end
+local function index(set, member)
+  redis.pcall('SADD', set, member)
+end`;
+
+/**
  * Prologue of the scripts that mint a token (acquire, handover): `mint(key, floor)` INCRs the fence
  * counter at `key` after raising it to `floor`, and returns the new token and whether the counter was
  * damaged (then it is read as lost: the floor is all that is known of the tokens issued).
@@ -53,7 +78,7 @@ local function mint(key, floor)
 end`;
 
 /** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId, minToken (a new token is above it). */
-export const ACQUIRE = `${LEASE_OF}${MINT}
+export const ACQUIRE = `${LEASE_OF}${MINT}${INDEX}
 local tok, owner, damaged = leaseOf(KEYS[1])
 local floor = tonumber(ARGV[4]) or 0
 if tok then
@@ -68,7 +93,7 @@ if tok then
 end
 local nt, fenceDamaged = mint(KEYS[2], floor)
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[1], 'PX', ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[3])
+index(KEYS[3], ARGV[3])
 return {1, tostring(nt), ARGV[1], tonumber(ARGV[2]), 1, (damaged or fenceDamaged) and 1 or 0}
 `;
 
@@ -93,7 +118,7 @@ export const RELEASE = `${LEASE_OF}
 local tok, owner = leaseOf(KEYS[1])
 if not tok or owner ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[2])
+redis.pcall('SREM', KEYS[2], ARGV[2])
 return 1
 `;
 
@@ -116,9 +141,10 @@ return {tok, owner, redis.call('PTTL', KEYS[1])}
  * damaged leases skipped (another's without expiry too: ACQUIRE replaces those), then one 4-tuple per
  * lease; drops members whose lease is gone.
  */
-export const LIST_LEASES = `${LEASE_OF}
-local out = {0}
-for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+export const LIST_LEASES = `${LEASE_OF}${INDEX}
+local all, rebuilt = members(KEYS[1], ARGV[1], 'lease')
+local out = {rebuilt and 1 or 0}
+for _, w in ipairs(all) do
   local key = ARGV[1] .. 'lease:' .. w
   local tok, owner, damaged = leaseOf(key)
   local pttl = tok and redis.call('PTTL', key) or -2
@@ -137,11 +163,11 @@ return out
 `;
 
 /** KEYS: inst, insts-set. ARGV: id, ttlMs, then field/value pairs. */
-export const REGISTER = `
+export const REGISTER = `${INDEX}
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[1])
+index(KEYS[2], ARGV[1])
 return 1
 `;
 
@@ -164,9 +190,10 @@ return 1
  * damaged records skipped (a key of another type, or a hash with no expiry: REGISTER and HEARTBEAT
  * always set one), then one triple per instance; drops members whose record is gone.
  */
-export const LIST_INSTANCES = `
-local out = {0}
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+export const LIST_INSTANCES = `${INDEX}
+local all, rebuilt = members(KEYS[1], ARGV[1], 'inst')
+local out = {rebuilt and 1 or 0}
+for _, id in ipairs(all) do
   local key = ARGV[1] .. 'inst:' .. id
   local h = redis.pcall('HGETALL', key)
   local pttl = redis.call('PTTL', key)

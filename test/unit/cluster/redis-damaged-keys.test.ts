@@ -110,6 +110,37 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     expect((await c.listInstances()).map((i) => [i.id, i.load.sessions, i.ttlMs])).toEqual([['A', 2, 5000]]);
   });
 
+  it.each([['d:'], ['g*?[a]\\:']])(
+    'a damaged index set (prefix %s) is rebuilt from the keys it indexes; writers go on meanwhile',
+    async (prefix) => {
+      const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: prefix }));
+      const info = (id: string) => ({
+        id,
+        gameUrl: `ws://${id}`,
+        adminUrl: `http://${id}`,
+        capacity: 10,
+        load: { sessions: 0, stepCostMs: 0, cpu: 0 },
+      });
+      await c.register(info('A'), 5000);
+      granted(await c.acquire('w1', 'A', 5000));
+      // Another prefix the glob characters, unescaped, would match (and, unescaped, the prefix's own keys would not be).
+      await raw.set('gxxa:lease:other', '1:Z', 'PX', 60_000);
+      await raw.hset('gxxa:inst:Q', 'id', 'Q', 'ttlMs', '60000');
+      await raw.pexpire('gxxa:inst:Q', 60_000);
+      await raw.set(`${prefix}leases`, 'junk');
+      await raw.set(`${prefix}insts`, 'junk');
+      // Before: WRONGTYPE in every acquire, register and listing, for every world and instance, until someone deleted the key.
+      granted(await c.acquire('w2', 'A', 5000));
+      await c.register(info('B'), 5000);
+      expect((await c.listLeases()).map((l) => l.worldId)).toEqual(['w1', 'w2']);
+      expect((await c.listInstances()).map((i) => i.id)).toEqual(['A', 'B']);
+      expect(c.counters.damagedRecords).toBe(2);
+      expect(await raw.type(`${prefix}leases`)).toBe('set');
+      expect((await c.listLeases()).map((l) => l.worldId)).toEqual(['w1', 'w2']);
+      expect(c.counters.damagedRecords).toBe(2);
+    },
+  );
+
   it.each([
     ['text', 'xyz'],
     ['a fraction', '5.5'],
