@@ -141,9 +141,9 @@ export interface CoordinatorCounters {
   /** Connection errors reported by the backend client (always 0 in-process). */
   backendErrors: number;
   /**
-   * Damaged lease keys, fence counters or instance records met (a key no script writes: src/cluster/redis-scripts.ts), each
-   * time one was met: a listing skips it (so this rises every control tick while it stays), an acquire
-   * replaces it. Always 0 in-process.
+   * Damaged keys met (lease keys, fence counters, instance records, index sets: keys no script writes so,
+   * src/cluster/redis-scripts.ts), each time one was met: a listing skips it (so this rises every control
+   * tick while it stays) or rebuilds it (an index set), an acquire replaces it. Always 0 in-process.
    */
   damagedRecords: number;
 }

@@ -18,10 +18,13 @@
  *
  * A damaged key is one no script writes: a lease that is not `<token>:<owner>` (digits, at most 15,
  * then a non-empty owner), not a string at all, or another's lease with no expiry; a fence counter
- * that is not such an integer. A hand edit or a tool writing into the wrong prefix makes one. Every
- * script reads a damaged lease as no lease (ACQUIRE replaces it, with a new token), and a damaged
- * fence counter as lost (reset to the caller's floor, as after Redis data loss, then INCR), so one
- * damaged key neither fails a listing of every world nor keeps its world unowned for good.
+ * that is not such an integer; an instance record that is no hash or has no expiry; an index set of
+ * another type. A hand edit or a tool writing into the wrong prefix makes one. Every script reads a
+ * damaged lease as no lease (ACQUIRE replaces it, with a new token), a damaged fence counter as lost
+ * (reset to the caller's floor, as after Redis data loss, then INCR), a damaged instance record as
+ * none (HEARTBEAT answers expired: the caller registers again), and a listing rebuilds a damaged index
+ * set, so one damaged key neither fails a listing of every world or instance nor keeps its world
+ * unowned for good (docs/CLUSTER.md "A damaged key in Redis").
  */
 
 /**
