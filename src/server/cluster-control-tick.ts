@@ -40,7 +40,28 @@ export interface ControlTickContext {
   readonly setView: (instances: InstanceRecord[], leases: Map<string, LeaseOwner>) => void;
   /** Worlds whose lease step (a control tick's, or {@link renewHeldLeases}'s renewal) runs now: one at a time per world. */
   readonly leaseSteps: Set<string>;
+  /** The coordinator's damaged-records count at the last warning about it, and when (performance.now ms): {@link warnDamagedKeys}. */
+  readonly damagedWarned: { count: number; at: number };
 }
+
+/** The least time between two warnings about damaged keys in Redis. */
+const DAMAGED_WARN_MS = 60_000;
+
+/**
+ * Warn when the coordinator met damaged keys in Redis since the last warning (docs/CLUSTER.md "A damaged key in
+ * Redis": skipped or replaced, so nothing fails), at most once a minute: a damaged lease is met by every control tick
+ * while it stays, and `worldtick_cluster_coordinator_damaged_records_total` counts each meeting.
+ */
+export const warnDamagedKeys = (logger: Logger, c: Coordinator, last: { count: number; at: number }, now = performance.now()): void => {
+  const count = c.counters.damagedRecords;
+  if (count <= last.count || now - last.at < DAMAGED_WARN_MS) return;
+  logger.warn(
+    { coordinator: c.kind, target: c.target, damaged: count - last.count, total: count },
+    'cluster: damaged keys in Redis skipped or replaced (docs/CLUSTER.md "A damaged key in Redis")',
+  );
+  last.count = count;
+  last.at = now;
+};
 
 /** Run `step` as `worldId`'s lease step unless one runs already (then nothing: false). */
 const leaseStep = async (x: ControlTickContext, worldId: string, step: () => Promise<void>): Promise<boolean> => {
@@ -153,6 +174,7 @@ export const runControlTick = async (x: ControlTickContext): Promise<ControlTick
   // Orphan failover counts only its coordinator calls: a store that cannot list its worlds is not Redis down.
   if (o.enforce && o.adopt && (o.storedWorlds || o.storedRecords) && !x.stopped() && x.drain() === 'none')
     failures += await x.takeover.takeOrphans();
+  warnDamagedKeys(o.logger, c, x.damagedWarned);
   return { failures, error };
 };
 

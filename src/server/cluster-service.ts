@@ -137,6 +137,7 @@ export class ClusterService implements Service {
       creating: this.#admin.creating,
       setView: (instances, leases) => this.#view.set(instances, leases),
       leaseSteps: new Set(),
+      damagedWarned: { count: 0, at: Number.NEGATIVE_INFINITY },
     };
   }
 

@@ -4,7 +4,7 @@
  * every control tick with a Lua error: the instance logged `cluster: coordinator unreachable` for as
  * long as it stayed, and a damaged lease of a world it served could not be renewed or acquired again,
  * so that world stopped for good. Now the listing skips and counts it, and the world's owner loses the
- * damaged lease and acquires it again with a new token. One in-process runtime on real ports, a real
+ * damaged lease and acquires it again with a new token; a warning says so, at most once a minute. One in-process runtime on real ports, a real
  * redis-server, its own SQLite store.
  */
 import { Redis } from 'ioredis';
@@ -52,6 +52,9 @@ describe.skipIf(skip !== null)('cluster: a lease key damaged in Redis', () => {
     expect(view.leases.map((l: { worldId: string }) => l.worldId)).toEqual(['1']);
     expect(await damaged()).toBeGreaterThanOrEqual(2);
     expect(a.lines.filter((l) => l.msg === 'cluster: coordinator unreachable')).toEqual([]);
+    // One warning, not one per control tick (at most one a minute while the key stays).
+    const warned = a.lines.filter((l) => String(l.msg).startsWith('cluster: damaged keys in Redis'));
+    expect(warned).toEqual([expect.objectContaining({ level: 40, damaged: expect.any(Number), coordinator: 'redis' })]);
     await raw.del('wt:lease:ghost');
   });
 
@@ -68,6 +71,8 @@ describe.skipIf(skip !== null)('cluster: a lease key damaged in Redis', () => {
     const step = (await a.api('GET', '/api/v1/worlds/1')).json.step as number;
     await until('world 1 steps again', async () => ((await a.api('GET', '/api/v1/worlds/1')).json.step as number) > step + 5);
     expect(a.runtime.cluster.fence('1')?.token).toBeGreaterThan(token);
+    // Acquired again by the control tick whose renewal was refused.
+    expect(a.lines.find((l) => l.msg === 'cluster: world lease re-acquired after it lapsed')).toMatchObject({ world: '1' });
     expect(a.lines.filter((l) => l.msg === 'cluster: coordinator unreachable')).toEqual([]);
   });
 });
