@@ -323,7 +323,7 @@ export const registerClusterMetrics = (
   );
   counter(
     'worldtick_cluster_coordinator_damaged_records_total',
-    'Damaged lease keys, fence counters or instance records in Redis the coordinator met (skipped in listings, rising every control tick while one stays; replaced when the world is acquired).',
+    'Damaged keys in Redis the coordinator met (lease keys, fence counters, instance records, index sets): skipped in listings (rising every control tick while one stays), replaced when the world is acquired, an index rebuilt.',
     [],
     (put) => put({}, cluster.coordinator.counters.damagedRecords),
   );
