@@ -4,7 +4,7 @@
  * file's throwaway Redis and the coordinators a test opened.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { Coordinator, LeaseGranted, LeaseResult } from '../../src/cluster/coordinator.js';
+import type { Coordinator, InstanceInfo, LeaseGranted, LeaseResult } from '../../src/cluster/coordinator.js';
 import { type RedisTestServer, redisServerFor, startRedisServer } from './redis-server.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -60,3 +60,12 @@ export const trackCoordinators = (): (<C extends Coordinator>(c: C) => C) => {
     return c;
   };
 };
+
+/** An instance announcement for coordinator tests: `ws://<id>`, `http://<id>`, capacity 10, `sessions` sessions. */
+export const instanceInfo = (id: string, sessions = 0): InstanceInfo => ({
+  id,
+  gameUrl: `ws://${id}`,
+  adminUrl: `http://${id}`,
+  capacity: 10,
+  load: { sessions, stepCostMs: 0, cpu: 0 },
+});

@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
-import { fileRedis, granted, trackCoordinators } from '../../helpers/coordinator-kit.js';
+import { fileRedis, granted, instanceInfo, trackCoordinators } from '../../helpers/coordinator-kit.js';
 
 const redis = fileRedis('damaged Redis keys');
 const track = trackCoordinators();
@@ -83,10 +83,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
 
   it('an instance record of another type, or one with no expiry, is skipped and counted; the other instances still list', async () => {
     const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
-    await c.register(
-      { id: 'A', gameUrl: 'ws://a', adminUrl: 'http://a', capacity: 10, load: { sessions: 1, stepCostMs: 0, cpu: 0 } },
-      5000,
-    );
+    await c.register(instanceInfo('A', 1), 5000);
     await raw.set('d:inst:Z', 'junk', 'PX', 60_000); // before: WRONGTYPE failed the whole listing
     await raw.hset('d:inst:Y', 'id', 'Y', 'capacity', '10'); // no expiry: it would be listed for good
     await raw.sadd('d:insts', 'Z', 'Y', 'gone');
@@ -100,7 +97,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     ['with a ttlMs that is no integer', () => raw.hset('d:inst:A', 'ttlMs', 'soon')],
   ])("an instance's own record %s: its heartbeat answers expired, and registering again rewrites it", async (_, damage) => {
     const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
-    const info = { id: 'A', gameUrl: 'ws://a', adminUrl: 'http://a', capacity: 10, load: { sessions: 1, stepCostMs: 0, cpu: 0 } };
+    const info = instanceInfo('A', 1);
     await c.register(info, 5000);
     await damage();
     // Before: WRONGTYPE, or PEXPIRE's "value is not an integer": every heartbeat failed ("coordinator unreachable").
@@ -114,14 +111,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     'a damaged index set (prefix %s) is rebuilt from the keys it indexes; writers go on meanwhile',
     async (prefix) => {
       const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: prefix }));
-      const info = (id: string) => ({
-        id,
-        gameUrl: `ws://${id}`,
-        adminUrl: `http://${id}`,
-        capacity: 10,
-        load: { sessions: 0, stepCostMs: 0, cpu: 0 },
-      });
-      await c.register(info('A'), 5000);
+      await c.register(instanceInfo('A'), 5000);
       granted(await c.acquire('w1', 'A', 5000));
       // Another prefix the glob characters, unescaped, would match (and, unescaped, the prefix's own keys would not be).
       await raw.set('gxxa:lease:other', '1:Z', 'PX', 60_000);
@@ -131,7 +121,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
       await raw.set(`${prefix}insts`, 'junk');
       // Before: WRONGTYPE in every acquire, register and listing, for every world and instance, until someone deleted the key.
       granted(await c.acquire('w2', 'A', 5000));
-      await c.register(info('B'), 5000);
+      await c.register(instanceInfo('B'), 5000);
       expect((await c.listLeases()).map((l) => l.worldId)).toEqual(['w1', 'w2']);
       expect((await c.listInstances()).map((i) => i.id)).toEqual(['A', 'B']);
       expect(c.counters.damagedRecords).toBe(2);

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { LeaseResult } from '../../../src/cluster/coordinator.js';
 import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
-import { fileRedis, trackCoordinators } from '../../helpers/coordinator-kit.js';
+import { fileRedis, instanceInfo, trackCoordinators } from '../../helpers/coordinator-kit.js';
 import { fuzzScale, fuzzSeed, type Rng, withSeed } from '../../fuzz-helpers/rng.js';
 
 const redis = fileRedis('Redis keys fuzz');
@@ -56,13 +56,7 @@ describe.skipIf(!redis.bin)('fuzz: coordinator keys damaged in Redis', () => {
   it('every operation answers; tokens stay integers above the floor; no world is left unacquirable', async () => {
     const raw = new Redis(redis.server().url);
     const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: P }));
-    const info = (id: string) => ({
-      id,
-      gameUrl: `ws://${id}`,
-      adminUrl: `http://${id}`,
-      capacity: 10,
-      load: { sessions: 1, stepCostMs: 0, cpu: 0 },
-    });
+    const info = (id: string) => instanceInfo(id, 1);
     try {
       await withSeed('redis-keys', fuzzSeed(0x4ed15), async (rng, ctx) => {
         for (let round = 0; round < ROUNDS; round++) {
