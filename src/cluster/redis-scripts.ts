@@ -16,8 +16,8 @@
  * `minted` is 1 when the script minted a new token (INCR), 0 when ACQUIRE extended a lease the
  * caller already owned (or nothing was granted); `damaged` is 1 when the script met a damaged key.
  *
- * A damaged key is one no script writes: a lease that is not `<token>:<owner>` (digits, at most 15,
- * then a non-empty owner), not a string at all, or another's lease with no expiry; a fence counter
+ * A damaged key is one no script writes: a lease that is not `<token>:<owner>` (digits, at most
+ * 2^53 - 1, then a non-empty owner), not a string at all, or another's lease with no expiry; a fence counter
  * that is not such an integer; an instance record that is no hash or has no expiry; an index set of
  * another type. A hand edit or a tool writing into the wrong prefix makes one. Every script reads a
  * damaged lease as no lease (ACQUIRE replaces it, with a new token), a damaged fence counter as lost
@@ -37,7 +37,7 @@ local function leaseOf(key)
   if cur == false then return nil end
   if type(cur) == 'string' then
     local tok, owner = string.match(cur, '^(%d+):(.+)$')
-    if tok and #tok <= 15 then return tok, owner end
+    if tok and #tok <= 16 and tonumber(tok) <= 9007199254740991 then return tok, owner end
   end
   return nil, nil, true
 end`;
@@ -69,15 +69,17 @@ end`;
 
 /**
  * Prologue of the scripts that mint a token (acquire, handover): `mint(key, floor)` INCRs the fence
- * counter at `key` after raising it to `floor`, and returns the new token and whether the counter was
- * damaged (then it is read as lost: the floor is all that is known of the tokens issued).
+ * counter at `key` after raising it to `floor`, and returns the new token (as digits: Lua's own number
+ * text is `%.14g`, which wrote a token of 10^14 or more as `1e+14`) and whether the counter was damaged
+ * (then it is read as lost: the floor is all that is known of the tokens issued).
  */
 const MINT = `
 local function mint(key, floor)
   local f = redis.pcall('GET', key)
-  local n = type(f) == 'string' and #f <= 15 and string.match(f, '^%d+$') and tonumber(f) or nil
-  if n == nil or n < floor then redis.call('SET', key, floor) end
-  return redis.call('INCR', key), f ~= false and n == nil
+  local n = type(f) == 'string' and #f <= 16 and string.match(f, '^%d+$') and tonumber(f) or nil
+  if n ~= nil and n > 9007199254740991 then n = nil end
+  if n == nil or n < floor then redis.call('SET', key, string.format('%d', floor)) end
+  return string.format('%d', redis.call('INCR', key)), f ~= false and n == nil
 end`;
 
 /** KEYS: lease, fence, leases-set. ARGV: instanceId, ttlMs, worldId, minToken (a new token is above it). */
@@ -97,7 +99,7 @@ end
 local nt, fenceDamaged = mint(KEYS[2], floor)
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[1], 'PX', ARGV[2])
 index(KEYS[3], ARGV[3])
-return {1, tostring(nt), ARGV[1], tonumber(ARGV[2]), 1, (damaged or fenceDamaged) and 1 or 0}
+return {1, nt, ARGV[1], tonumber(ARGV[2]), 1, (damaged or fenceDamaged) and 1 or 0}
 `;
 
 /**
@@ -129,7 +131,7 @@ return 1
 export const HANDOVER = `${OWNED_LEASE}${MINT}
 local nt, fenceDamaged = mint(KEYS[2], tonumber(tok))
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
-return {1, tostring(nt), ARGV[2], tonumber(ARGV[3]), 1, fenceDamaged and 1 or 0}
+return {1, nt, ARGV[2], tonumber(ARGV[3]), 1, fenceDamaged and 1 or 0}
 `;
 
 /** KEYS: lease. Returns {token, owner, pttl}, or false when there is none (or it is damaged). */

@@ -26,7 +26,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     ['a token that is no integer', () => raw.set('d:lease:w', 'abc:B', 'PX', 60_000)],
     ['an empty token', () => raw.set('d:lease:w', ':B', 'PX', 60_000)],
     ['no owner', () => raw.set('d:lease:w', '5:', 'PX', 60_000)],
-    ['a token of 16 digits', () => raw.set('d:lease:w', '1234567890123456:B', 'PX', 60_000)],
+    ['a token above 2^53 - 1', () => raw.set('d:lease:w', '9007199254740992:B', 'PX', 60_000)],
     ['a hash instead of a string', () => raw.hset('d:lease:w', 'token', '5')],
   ];
 
@@ -61,6 +61,19 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
       expect(granted(await c.renew('x', 'C', 5000)).fencingToken).toBe(3);
     },
   );
+
+  it('tokens up to 2^53 - 1 are written and read as digits (Lua wrote 10^14 and above as `1e+14`)', async () => {
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
+    for (const floor of [1e14 - 1, 2 ** 53 - 2]) {
+      const w = `big${floor}`;
+      const g = granted(await c.acquire(w, 'A', 5000, floor));
+      expect(g.fencingToken).toBe(floor + 1);
+      expect(await raw.get(`d:lease:${w}`)).toBe(`${floor + 1}:A`);
+      expect(granted(await c.renew(w, 'A', 5000)).fencingToken).toBe(floor + 1);
+      expect((await c.listLeases()).find((l) => l.worldId === w)?.fencingToken).toBe(floor + 1);
+    }
+    expect(c.counters.damagedRecords).toBe(0);
+  });
 
   it("another instance's lease with no expiry is listed by nobody and replaced above its token; its owner's own renewal gives it an expiry again", async () => {
     const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'd:' }));
