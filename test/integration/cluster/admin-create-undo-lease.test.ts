@@ -153,7 +153,10 @@ describe.skipIf(backend.skip !== null)('admin create: its lease is renewed until
     // Several lease TTLs (5 control ticks of b at TTL/3): an orphan is taken within two ticks.
     await controlTicks(b, 5);
     expect(takenBy(b)).toEqual([]);
-    expect((await ownersFrom(b))[WORLD]).toBe('a'); // a keeps (renews) it
+    // a keeps (renews) it. Double run 52 saw no owner here once (load ~15, 1 s TTL): a's lines about the world say why.
+    const aboutWorld = (): string =>
+      JSON.stringify(a.lines.filter((l) => l.world === WORLD).map((l) => `${String(l.time)} ${String(l.msg)}`)).slice(0, 3000);
+    expect((await ownersFrom(b))[WORLD], aboutWorld()).toBe('a');
     expect(await storedCount(pg.url)).toBe(1);
     expect((await a.api('GET', `/api/v1/worlds/${WORLD}`)).status).toBe(404); // not created
     // The undo's delete goes through: nothing is left behind — no record, no lease.
