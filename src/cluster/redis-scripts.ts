@@ -134,11 +134,13 @@ redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
 return {1, nt, ARGV[2], tonumber(ARGV[3]), 1, fenceDamaged and 1 or 0}
 `;
 
-/** KEYS: lease. Returns {token, owner, pttl}, or false when there is none (or it is damaged). */
+/** KEYS: lease. Returns {token, owner, pttl}, or false when there is none (or it is damaged: no expiry too, as the listing reads it). */
 export const OWNER = `${LEASE_OF}
 local tok, owner = leaseOf(KEYS[1])
 if not tok then return false end
-return {tok, owner, redis.call('PTTL', KEYS[1])}
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl < 0 then return false end
+return {tok, owner, pttl}
 `;
 
 /**

@@ -80,6 +80,7 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
     await raw.set('d:lease:w', '9:B'); // SET without PX: no script writes a lease so
     await raw.sadd('d:leases', 'w');
     expect(await c.listLeases()).toEqual([]);
+    expect(await c.getOwner('w')).toBeNull(); // as the listing reads it (before: B, with 0 ms left, for good)
     expect(c.counters.damagedRecords).toBe(1);
     // Its owner renewing it (it may well be alive): PEXPIRE gives it an expiry, nothing else changes.
     expect(granted(await c.renew('w', 'B', 5000)).fencingToken).toBe(9);
