@@ -4,8 +4,8 @@
  * every control tick with a Lua error: the instance logged `cluster: coordinator unreachable` for as
  * long as it stayed, and a damaged lease of a world it served could not be renewed or acquired again,
  * so that world stopped for good. Now the listing skips and counts it, and the world's owner loses the
- * damaged lease and acquires it again with a new token; a warning says so, at most once a minute. One in-process runtime on real ports, a real
- * redis-server, its own SQLite store.
+ * damaged lease and acquires it again with a new token; a warning says so, at most once a minute. One
+ * in-process runtime on real ports, a real redis-server, its own SQLite store.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
