@@ -295,11 +295,14 @@ export class GameServer implements Service {
   }
 
   /**
-   * Stop serving `world` here without forgetting its durable sessions (it moved to another
-   * instance): its remaining sessions are closed (4012) and its parked players dropped.
+   * Stop serving `world` here without forgetting its durable sessions (it moved to another instance, or
+   * an adopted copy of it replaces this one): its remaining sessions (those joining) are closed 4015, a
+   * close the client reconnects after (before: 4012 `world deleted`, after which a client stops — a join
+   * that reached a standby copy just as the instance adopted the world was told its world was deleted),
+   * and its parked players dropped.
    */
   releaseWorld(world: SimWorld): void {
-    detachWorldSessions(this.#registry.tables, this.#wire, world);
+    detachWorldSessions(this.#registry.tables, this.#wire, world, CloseCode.LEASE_LOST, 'world moved; reconnect');
     this.#registry.admission.release(world);
   }
 

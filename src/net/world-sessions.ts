@@ -128,10 +128,17 @@ const sessionsOf = (t: SessionTables, worldId: string): Session[] => {
 };
 
 /**
- * Stop serving a deleted world: close its sessions (4012) without parking them, forget its
- * parked players, clear its `net` slot. A world that is not the one served under its id is ignored.
+ * Stop serving a deleted world: close its sessions (4012 `world deleted`, or `code` and `reason`) without
+ * parking them, forget its parked players, clear its `net` slot. A world that is not the one served under
+ * its id is ignored.
  */
-export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: SimWorld): void => {
+export const detachWorldSessions = (
+  t: SessionTables,
+  wire: SessionWire,
+  world: SimWorld,
+  code: number = CloseCode.WORLD_CLOSED,
+  reason = 'world deleted',
+): void => {
   const entry = t.nets.get(world.id);
   if (!entry || entry.world !== world) return;
   for (const s of sessionsOf(t, world.id)) {
@@ -141,7 +148,7 @@ export const detachWorldSessions = (t: SessionTables, wire: SessionWire, world: 
     }
     removeJoining(t, s);
     s.conn.session = null;
-    wire.end(s.conn, CloseCode.WORLD_CLOSED, 'world deleted');
+    wire.end(s.conn, code, reason);
   }
   for (const [token, p] of t.parked)
     if (p.world === world) {
