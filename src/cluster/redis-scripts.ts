@@ -28,16 +28,28 @@
  */
 
 /**
+ * Prologue of the scripts that read a stored integer (a token, a TTL): `safeInt(v)` is `v` as a number
+ * when it is a string of digits up to 2^53 - 1 (what the JS side reads exactly), else nil.
+ */
+const SAFE_INT = `
+local function safeInt(v)
+  if type(v) ~= 'string' or #v > 16 or not string.match(v, '^%d+$') then return nil end
+  local n = tonumber(v)
+  if n > 9007199254740991 then return nil end
+  return n
+end`;
+
+/**
  * Prologue of every lease script: `leaseOf(key)` returns the token and owner of the lease at `key`;
  * nothing when there is none; `nil, nil, true` when the key is damaged (see above).
  */
-const LEASE_OF = `
+const LEASE_OF = `${SAFE_INT}
 local function leaseOf(key)
   local cur = redis.pcall('GET', key)
   if cur == false then return nil end
   if type(cur) == 'string' then
     local tok, owner = string.match(cur, '^(%d+):(.+)$')
-    if tok and #tok <= 16 and tonumber(tok) <= 9007199254740991 then return tok, owner end
+    if tok and safeInt(tok) then return tok, owner end
   end
   return nil, nil, true
 end`;
@@ -76,8 +88,7 @@ end`;
 const MINT = `
 local function mint(key, floor)
   local f = redis.pcall('GET', key)
-  local n = type(f) == 'string' and #f <= 16 and string.match(f, '^%d+$') and tonumber(f) or nil
-  if n ~= nil and n > 9007199254740991 then n = nil end
+  local n = safeInt(f)
   if n == nil or n < floor then redis.call('SET', key, string.format('%d', floor)) end
   return string.format('%d', redis.call('INCR', key)), f ~= false and n == nil
 end`;
@@ -183,9 +194,9 @@ return 1
  * (or damaged: a key of another type or a `ttlMs` that is no integer; the caller registers again, which
  * rewrites the record).
  */
-export const HEARTBEAT = `
+export const HEARTBEAT = `${SAFE_INT}
 local ttl = redis.pcall('HGET', KEYS[1], 'ttlMs')
-if type(ttl) ~= 'string' or #ttl > 15 or not string.match(ttl, '^%d+$') then return 0 end
+if not safeInt(ttl) then return 0 end
 redis.call('HSET', KEYS[1], 'sessions', ARGV[1], 'stepCostMs', ARGV[2], 'cpu', ARGV[3], 'heartbeatAt', ARGV[4])
 if ARGV[5] then redis.call('HSET', KEYS[1], 'draining', ARGV[5]) end
 redis.call('PEXPIRE', KEYS[1], ttl)
