@@ -71,7 +71,12 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
         return refuse(WireErrorCode.BAD_TICKET, why, CloseCode.BAD_TICKET);
       }
     }
-    if (cluster.fence(m.worldId) !== null) return { kind: 'serve' };
+    // Leased here but still being restored (a failover or a handover in flight): what is here is a standby copy that
+    // does not step, or nothing yet. Retry (4015) rather than join the copy (replaced at install) or hear "no such world" (4004).
+    if (cluster.fence(m.worldId) !== null)
+      return cluster.adopting(m.worldId)
+        ? refuse(WireErrorCode.NOT_OWNER, 'the world is being taken over by this instance; retry', CloseCode.LEASE_LOST)
+        : { kind: 'serve' };
     const owner = cluster.ownerOf(m.worldId);
     if (owner && owner.instanceId !== me && owner.gameUrl) {
       cluster.counters.redirects++;
@@ -160,6 +165,9 @@ export const createAdminIntercept =
     }
     if (!req.pattern.startsWith(WORLD_PATH)) return next();
     const id = req.params.id ?? '';
+    // Being taken over here (leased, still restored): the copy here, if any, is a standby that does not step, and a
+    // world not installed yet would be answered 404 as if deleted.
+    if (cluster.adopting(id)) return unavailable(`world ${id} is being taken over by instance ${cluster.instanceId}; retry`);
     if (req.forwardedBy !== '') {
       // Forwarded here as the owner by a view up to a control tick old: the world may have moved on (a failover,
       // a migration) and what is here a copy that does not step. A write to it would change the copy, not the

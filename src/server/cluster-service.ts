@@ -374,6 +374,11 @@ export class ClusterService implements Service {
     return this.#takeover.takeHandover(worldId);
   }
 
+  /** Whether a takeover or a handover of `worldId` is restoring it here: leased, not installed yet (`WorldTakeover.adopting`). */
+  adopting(worldId: string): boolean {
+    return this.#takeover.adopting(worldId);
+  }
+
   /** Whether the lease of `worldId` was handed here and the control tick waits for its adopt request (docs/CLUSTER.md "Migration"). */
   awaitingHandover(worldId: string): boolean {
     return this.#takeover.awaitingHandover(worldId);

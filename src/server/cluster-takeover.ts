@@ -86,11 +86,21 @@ export class WorldTakeover {
   readonly #handed = new Map<string, number>();
   /** Adoptions whose token the store recorded, restoring the world now (their restore reads under way), by world. */
   readonly #restoring = new Set<string>();
+  /** Handovers to this instance adopting their world now (renew, announce, restore), by world. */
+  readonly #handingIn = new Set<string>();
   /** Takeovers failed by a passing store outage, by world: performance.now() of the first of the run and of the last. */
   readonly #outages = new Map<string, { since: number; last: number }>();
   constructor(context: TakeoverContext) {
     this.#c = context;
     this.#listStored = storedLister(context.opts);
+  }
+
+  /**
+   * Whether a takeover or a handover of `worldId` is restoring it here: leased (its token may be announced already),
+   * not installed yet. Its players and admin calls are asked to retry meanwhile (src/server/cluster-routes.ts).
+   */
+  adopting(worldId: string): boolean {
+    return this.#adopting.has(worldId) || this.#handingIn.has(worldId);
   }
 
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
@@ -167,6 +177,7 @@ export class WorldTakeover {
       return h.fencingToken;
     }
     this.#c.held.add(worldId);
+    this.#handingIn.add(worldId);
     try {
       const r = await this.#renewHanded(worldId);
       const adopted = await o.adopt?.(worldId, r.fencingToken, 'migration').catch((err: unknown) => {
@@ -178,6 +189,7 @@ export class WorldTakeover {
       this.#c.leases().set(worldId, { worldId, instanceId: o.instanceId, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs });
       return r.fencingToken;
     } finally {
+      this.#handingIn.delete(worldId);
       this.#c.held.delete(worldId);
       this.#c.watch();
     }
