@@ -16,6 +16,9 @@ export default defineConfig({
     // (test/helpers/shared-postgres.ts) instead of an initdb of their own.
     // The sources compiled once for the child servers tests start (test/helpers/child-node.ts).
     globalSetup: ['test/helpers/shared-postgres-setup.ts', 'test/helpers/child-js-setup.ts'],
+    // `WT_FILE_CPU=/tmp/file-cpu.tsv npx vitest run …` appends each test file's CPU seconds (its worker's and its
+    // children's) to that file (test/helpers/file-cpu-probe.ts; docs/CONTRIBUTING.md "Suite time").
+    setupFiles: process.env.WT_FILE_CPU ? ['test/helpers/file-cpu-probe.ts'] : [],
     testTimeout: 30_000,
     // `expect.poll` waits for a condition up to 10 s, not vitest's 1 s: a poll ends as soon as its
     // condition holds, and 1 s was a hidden timing threshold that a loaded machine crossed (31 polls
