@@ -374,7 +374,7 @@ export class ClusterService implements Service {
     return this.#takeover.takeHandover(worldId);
   }
 
-  /** Whether a takeover or a handover of `worldId` is restoring it here: leased, not installed yet (`WorldTakeover.adopting`). */
+  /** Whether `worldId` is moving here: restored by a takeover or a handover, or its handed lease awaiting the adopt request (`WorldTakeover.adopting`). */
   adopting(worldId: string): boolean {
     return this.#takeover.adopting(worldId);
   }

@@ -96,11 +96,12 @@ export class WorldTakeover {
   }
 
   /**
-   * Whether a takeover or a handover of `worldId` is restoring it here: leased (its token may be announced already),
-   * not installed yet. Its players and admin calls are asked to retry meanwhile (src/server/cluster-routes.ts).
+   * Whether `worldId` is moving here: a takeover or a handover restoring it (leased, its token perhaps announced, not
+   * installed yet), or a lease handed here whose adopt request has not come. Its players and admin calls are asked to
+   * retry meanwhile (src/server/cluster-routes.ts): what is here is a standby copy that does not step, or nothing.
    */
   adopting(worldId: string): boolean {
-    return this.#adopting.has(worldId) || this.#handingIn.has(worldId);
+    return this.#adopting.has(worldId) || this.#handingIn.has(worldId) || this.#handed.has(worldId);
   }
 
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */

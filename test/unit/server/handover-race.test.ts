@@ -61,10 +61,14 @@ describe('a lease handed to an instance whose control tick runs before the adopt
       expect(b.cluster.awaitingHandover('w')).toBe(true);
       expect(b.cluster.canStep(b.world)).toBe(false); // its stale copy does not step meanwhile
       expect(hub.lease('w')).toMatchObject({ instanceId: 'b', fencingToken: handed.fencingToken });
+      // Held here with its token, yet moving here: a hello or an admin call is asked to retry, not served by the copy.
+      expect(b.cluster.fence('w')).toEqual({ worldId: 'w', token: handed.fencingToken });
+      expect(b.cluster.adopting('w')).toBe(true);
     }
     expect(await b.cluster.takeHandover('w')).toBe(handed.fencingToken);
     expect(adoptedB).toEqual(['w migration']);
     expect(b.cluster.awaitingHandover('w')).toBe(false);
+    expect(b.cluster.adopting('w')).toBe(false);
     expect(b.cluster.canStep(b.world)).toBe(true);
     // Later ticks renew it: no second adoption, no failover.
     for (let i = 0; i <= HANDOVER_GRACE_TICKS + 1; i++) await b.cluster.kick();
