@@ -91,7 +91,8 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
       );
       return { kind: 'redirect', url: owner.gameUrl, ticket };
     }
-    if (o.hasWorld(m.worldId) || owner)
+    // A world stored but hosted by nobody right now (its owner died; being failed over) is a world all the same.
+    if (o.hasWorld(m.worldId) || owner || cluster.orphaned(m.worldId))
       return refuse(WireErrorCode.NOT_OWNER, 'no instance can prove it owns this world right now; retry', CloseCode.LEASE_LOST);
     return { kind: 'serve' }; // unknown everywhere: the game server answers UNKNOWN_WORLD
   };
@@ -203,6 +204,9 @@ export const createAdminIntercept =
     // Nobody else owns it and this instance cannot prove it does (cut off from Redis, lease lapsing): no writes.
     if (req.method !== 'GET' && hasWorld(id) && (owner === null || owner.instanceId === cluster.instanceId))
       return unavailable(`no instance can prove it owns world ${id} right now; retry`);
+    // Stored, hosted by nobody (its owner died; an instance is taking it over): not a 404, and no write to a copy.
+    if (owner === null && !hasWorld(id) && cluster.orphaned(id))
+      return unavailable(`world ${id} has no live owner right now (it is being taken over from the store); retry`);
     return gate ?? next();
   };
 

@@ -379,6 +379,11 @@ export class ClusterService implements Service {
     return this.#takeover.adopting(worldId);
   }
 
+  /** Whether the last orphan scan found `worldId` stored, unleased and not hosted here: being failed over (`WorldTakeover.orphaned`). */
+  orphaned(worldId: string): boolean {
+    return this.#takeover.orphaned(worldId);
+  }
+
   /** Whether the lease of `worldId` was handed here and the control tick waits for its adopt request (docs/CLUSTER.md "Migration"). */
   awaitingHandover(worldId: string): boolean {
     return this.#takeover.awaitingHandover(worldId);

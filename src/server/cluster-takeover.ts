@@ -104,6 +104,15 @@ export class WorldTakeover {
     return this.#adopting.has(worldId) || this.#handingIn.has(worldId) || this.#handed.has(worldId);
   }
 
+  /**
+   * Whether the last orphan scan found `worldId` stored with no live lease and no copy here: its owner is gone and an
+   * instance is about to take it over (this one after a second scan, when placement picked another). Until a listing
+   * names the taker, it is a world all the same: its hellos and admin calls are asked to retry, not told it is unknown.
+   */
+  orphaned(worldId: string): boolean {
+    return this.#orphansSeen.has(worldId);
+  }
+
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
   tooNew(worldId: string): boolean {
     return this.#c.notStarted.has(worldId);
