@@ -5,12 +5,18 @@
  * been deleted elsewhere (src/server/cluster-lease-tick.ts) — by a lookup of that one record
  * (`storedRecord`), not by listing them all.
  */
+import { parseWorldRecord } from '../persist/world-record.js';
 import type { ClusterServiceOptions } from './cluster-types.js';
 import type { StoredWorldStamp } from './not-started.js';
 
 /** The stored worlds with their records' stamps (`storedRecords`, else `storedWorlds` without stamps). Call only with one of them set. */
 export const listStored = async (o: ClusterServiceOptions): Promise<StoredWorldStamp[]> => {
-  if (o.storedRecords) return (await o.storedRecords()).map((r) => ({ worldId: r.worldId, updatedAt: r.updatedAt }));
+  if (o.storedRecords)
+    return (await o.storedRecords()).map((r) => ({
+      worldId: r.worldId,
+      updatedAt: r.updatedAt,
+      ...(parseWorldRecord(r.config)?.pending ? { pending: true as const } : {}),
+    }));
   return (await o.storedWorlds!()).map((worldId) => ({ worldId, updatedAt: null }));
 };
 

@@ -78,6 +78,10 @@ export class WorldTakeover {
   readonly #adopting = new Map<string, Promise<boolean>>();
   /** Orphan worlds seen by the previous control tick. */
   #orphansSeen = new Set<string>();
+  /** Of those, the worlds (not records of a create never confirmed, which are removed, not taken over): {@link orphaned}. */
+  #orphanWorlds = new Set<string>();
+  /** performance.now() of the scan that found {@link #orphanWorlds} (none while draining or stopping, or the store silent). */
+  #orphanScanAt = Number.NEGATIVE_INFINITY;
   /** The orphan scan's listing, bounded per control tick (one in flight at most). */
   readonly #listStored: (waitMs: number) => Promise<StoredWorldStamp[] | null>;
   /** The refusal of each world declined here (a handover waiting on a failover's restore answers with it). */
@@ -110,7 +114,8 @@ export class WorldTakeover {
    * names the taker, it is a world all the same: its hellos and admin calls are asked to retry, not told it is unknown.
    */
   orphaned(worldId: string): boolean {
-    return this.#orphansSeen.has(worldId);
+    // A finding older than two lease TTLs (no scan since) says nothing of now.
+    return performance.now() - this.#orphanScanAt <= 2 * this.#c.opts.leaseTtlMs && this.#orphanWorlds.has(worldId);
   }
 
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
@@ -386,6 +391,9 @@ export class WorldTakeover {
     );
     const seenBefore = this.#orphansSeen;
     this.#orphansSeen = new Set(orphans);
+    const pending = new Set(records.filter((r) => r.pending).map((r) => r.worldId));
+    this.#orphanWorlds = new Set(orphans.filter((w) => !pending.has(w)));
+    this.#orphanScanAt = performance.now();
     if (!orphans.length) return 0;
     let failures = 0;
     for (const worldId of orphans) {

@@ -91,7 +91,7 @@ export interface ClusterServiceOptions {
    * The same with each record's last write (wall ms, `listWorldConfigs`); preferred over `storedWorlds`:
    * a world refused as written by a newer build is tried again once its record changed (src/server/not-started.ts).
    */
-  readonly storedRecords?: () => Promise<ReadonlyArray<{ worldId: string; updatedAt: number }>>;
+  readonly storedRecords?: () => Promise<ReadonlyArray<{ worldId: string; updatedAt: number; config?: unknown }>>;
   /**
    * Whether one world has a record in the store (`hasWorldConfig`: one row by its key), for the checks of
    * one id — a new world's, a copy's whose world may be deleted; without it they list the stored worlds.

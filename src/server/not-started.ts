@@ -41,6 +41,8 @@ export interface NotStartedWorld {
 export interface StoredWorldStamp {
   readonly worldId: string;
   readonly updatedAt: number | null;
+  /** The record is of an admin create never confirmed (`pending`: src/server/unconfirmed-create.ts), when the listing says. */
+  readonly pending?: true;
 }
 
 /** The list of one instance. */

@@ -8,14 +8,17 @@
  * instance started (docs/CLUSTER.md "Standby copies"). Now the hello is refused `NOT_OWNER` with close 4015
  * (retry) and the admin call answers 503, and once a listing names the taker the hello is redirected there.
  * Two cluster services on the in-process coordinator: `b`, placement's pick (same load, the smaller id), and
- * `c`, which sees the orphan first but leaves it to `b` for a tick.
+ * `c`, which sees the orphan first but leaves it to `b` for a tick. A record of an admin create never confirmed
+ * (`pending`: answered 503, its instance gone) is no world: it stays unknown (removed by the instance granted its lease).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { createLogger } from '../../../src/log.js';
+import { worldRecordOf } from '../../../src/persist/world-record.js';
 import type { HelloMsg } from '../../../src/net/protocol.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept, createHelloRouter } from '../../../src/server/cluster-routes.js';
+import { createSimWorld } from '../../../src/world/sim-world.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
 
 const services: ClusterService[] = [];
@@ -23,13 +26,20 @@ afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
 
-const service = (hub: LocalHub, id: string, stored: string[]): ClusterService => {
+/** The stored record of an admin world `id` (pending: its create never confirmed), as the store lists it. */
+const record = (id: string, pending: boolean) => ({
+  worldId: id,
+  updatedAt: Date.now(),
+  config: worldRecordOf(createSimWorld({ id, capacity: 10, seed: 1 }), { origin: 'admin', incarnation: `i-${id}`, npcs: 0, pending }),
+});
+
+const service = (hub: LocalHub, id: string, stored: string[], pendingIds: string[] = []): ClusterService => {
   const s = new ClusterService(
     clusterServiceOptions({
       coordinator: new LocalCoordinator({ hub }),
       instanceId: id,
       leaseTtlMs: 60_000, // no control tick of its own during the test: the test kicks them
-      storedWorlds: async () => stored,
+      storedRecords: async () => [...stored.map((w) => record(w, false)), ...pendingIds.map((w) => record(w, true))],
       adopt: async () => true,
     }),
   );
@@ -55,7 +65,7 @@ describe('cluster: a stored world whose owner died, before an instance took it o
     const hub = new LocalHub();
     const storedAtB: string[] = [];
     const b = service(hub, 'b', storedAtB);
-    const c = service(hub, 'c', ['w']);
+    const c = service(hub, 'c', ['w'], ['unconfirmed']);
     await b.kick();
     await c.kick();
     // c found w stored with no lease and no copy here; placement picks b, so c leaves it for a tick.
@@ -69,6 +79,8 @@ describe('cluster: a stored world whose owner died, before an instance took it o
       closeCode: 4015,
     });
     expect(route(hello('nowhere'))).toEqual({ kind: 'serve' }); // unknown everywhere: the game server answers UNKNOWN_WORLD
+    expect(c.orphaned('unconfirmed')).toBe(false);
+    expect(route(hello('unconfirmed'))).toEqual({ kind: 'serve' }); // a create answered 503: no world
     const reached: string[] = [];
     const intercept = createAdminIntercept(c, createLogger('silent'), () => false);
     const next = (what: string) => async () => {
@@ -87,7 +99,8 @@ describe('cluster: a stored world whose owner died, before an instance took it o
       expect(r.headers?.['Retry-After']).toBe('1');
     }
     expect((await intercept(worldReq('GET', 'nowhere'), next('GET nowhere'))).status).toBe(404);
-    expect(reached).toEqual(['GET nowhere']);
+    expect((await intercept(worldReq('GET', 'unconfirmed'), next('GET unconfirmed'))).status).toBe(404);
+    expect(reached).toEqual(['GET nowhere', 'GET unconfirmed']);
     // b takes it over; c's next listing names b: the hello is redirected there.
     storedAtB.push('w');
     await b.kick();
