@@ -56,8 +56,19 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
   const epochNow = o.epochNow ?? Date.now;
   const me = cluster.instanceId;
   const previous = o.tickets.previousSecret ? { previousSecret: o.tickets.previousSecret } : {};
+  // A world stored but not run by this build (a newer build's checkpoint, or game data this game cannot hold: listed
+  // under `notStarted`) exists: "later" (another server, of a newer build, may run it), not "no such world" (4004, stop).
+  const notRunHere = (worldId: string): HelloRoute | null => {
+    const ns = o.hasWorld(worldId) ? undefined : cluster.notStarted.get(worldId);
+    if (!ns) return null;
+    return refuse(
+      WireErrorCode.UNAVAILABLE,
+      `the world is stored but this server does not run it (${ns.reason}); retry later`,
+      CloseCode.TRY_AGAIN,
+    );
+  };
   return (m) => {
-    if (!cluster.enforce) return { kind: 'serve' };
+    if (!cluster.enforce) return notRunHere(m.worldId) ?? { kind: 'serve' };
     if (m.ticket !== null) {
       try {
         const v = verifyTicketSecret(m.ticket, o.tickets.secret, { now: epochNow(), expectedTarget: me, ...previous });
@@ -94,7 +105,7 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
     // A world stored but hosted by nobody right now (its owner died; being failed over) is a world all the same.
     if (o.hasWorld(m.worldId) || owner || cluster.orphaned(m.worldId))
       return refuse(WireErrorCode.NOT_OWNER, 'no instance can prove it owns this world right now; retry', CloseCode.LEASE_LOST);
-    return { kind: 'serve' }; // unknown everywhere: the game server answers UNKNOWN_WORLD
+    return notRunHere(m.worldId) ?? { kind: 'serve' }; // unknown everywhere: the game server answers UNKNOWN_WORLD
   };
 };
 

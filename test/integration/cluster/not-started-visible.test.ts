@@ -4,10 +4,15 @@
  * lists it under `notStarted` with why, its routes answer 409 `WT_ERR_CHECKPOINT_TOO_NEW` instead of 404,
  * a create of its id is refused (it would write a fresh record over the newer build's), `/metrics` has
  * `worldtick_world_not_started{world, reason}` (promtool-clean) and the dashboard has a card for the list.
+ * A player's hello for it is answered `UNAVAILABLE` and closed 1013 (later: a server of a newer build may run it),
+ * not `UNKNOWN_WORLD` and 4004, after which a client stops for good.
  * A real runtime on a real PostgreSQL store, the world's newest checkpoint rewritten as a newer schema.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import { reconnectAdvice } from '../../../src/client/reconnect.js';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
 import { CLUSTER_TOKEN, createWorld } from '../../helpers/cluster-instances.js';
 import { startRuntimeInstance, type RuntimeInstance } from '../../helpers/cluster-runtimes.js';
@@ -62,6 +67,17 @@ describe.skipIf(skip !== null)('a world not started because a newer build wrote 
     }
     expect((await s.api('PUT', '/api/v1/worlds/nw/scheduler/config', { timeScale: 2 })).status).toBe(409);
     expect((await s.api('GET', '/api/v1/worlds/other/stats')).status).toBe(404); // an unknown world stays unknown
+    for (const [world, code, closeCode] of [
+      ['nw', 'UNAVAILABLE', 1013],
+      ['other', 'UNKNOWN_WORLD', 4004],
+    ] as const) {
+      const c = new WorldtickClient({ url: s.gameUrl, WebSocket: WebSocket as unknown as WebSocketCtor });
+      await c.connect();
+      await expect(c.join(world, 'p', 'p-token')).rejects.toThrow(new RegExp(code));
+      await c.closed();
+      expect([world, c.closeCode]).toEqual([world, closeCode]);
+    }
+    expect(reconnectAdvice(1013)).toBe('later');
     const create = await s.api('POST', '/api/v1/worlds', { id: 'nw', npcs: 5 });
     expect(create.status).toBe(409);
     expect(create.json).toMatchObject({ code: 'WT_ERR_WORLD_EXISTS', details: { worldId: 'nw' } });
