@@ -15,6 +15,7 @@ import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { interceptedRequest } from '../../helpers/intercepted-request.js';
 
 const services: ClusterService[] = [];
 afterEach(async () => {
@@ -34,16 +35,7 @@ const service = (stored: () => Promise<string[]>, hub = new LocalHub()): Cluster
   return s;
 };
 
-const createReq = (id: string) => ({
-  method: 'POST',
-  path: '/api/v1/worlds',
-  query: new URLSearchParams('placement=local'),
-  params: {},
-  body: { id },
-  authorization: 'Bearer t',
-  forwardedBy: '',
-  pattern: '/api/v1/worlds',
-});
+const createReq = (id: string) => interceptedRequest('POST', '/api/v1/worlds', { query: 'placement=local', body: { id } });
 
 describe('cluster: creating a world whose id is stored', () => {
   it('is refused (409 WT_ERR_WORLD_EXISTS) while the stored world is hosted by nobody; another id is created', async () => {

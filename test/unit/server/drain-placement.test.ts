@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { interceptedRequest } from '../../helpers/intercepted-request.js';
 
 const servers: Server[] = [];
 const services: ClusterService[] = [];
@@ -53,16 +54,7 @@ const adminOfB = async (): Promise<{ url: string; creates: string[] }> => {
   return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, creates };
 };
 
-const createReq = (id: string) => ({
-  method: 'POST',
-  path: '/api/v1/worlds',
-  query: new URLSearchParams(),
-  params: {},
-  body: { id },
-  authorization: 'Bearer t',
-  forwardedBy: '',
-  pattern: '/api/v1/worlds',
-});
+const createReq = (id: string) => interceptedRequest('POST', '/api/v1/worlds', { body: { id } });
 
 describe('draining: placement of new worlds', () => {
   it('a draining instance forwards a create at once instead of creating the world on itself', async () => {

@@ -16,6 +16,7 @@ import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { interceptedRequest } from '../../helpers/intercepted-request.js';
 
 const services: ClusterService[] = [];
 let server: Server | null = null;
@@ -71,16 +72,8 @@ const cluster = async (
   return createAdminIntercept(a, createLogger('silent'), () => false, waits);
 };
 
-const req = (method: string, path: string, pattern: string) => ({
-  method,
-  path,
-  query: new URLSearchParams(),
-  params: { id: 'w1' },
-  body: method === 'GET' ? undefined : {},
-  authorization: 'Bearer t',
-  forwardedBy: '',
-  pattern,
-});
+const req = (method: string, path: string, pattern: string) =>
+  interceptedRequest(method, path, { pattern, params: { id: 'w1' }, body: method === 'GET' ? undefined : {} });
 const notHere = async () => ({ status: 599, json: { answeredBy: 'a' } });
 
 describe('cluster: the wait for an admin request forwarded to the owner', () => {

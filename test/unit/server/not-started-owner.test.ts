@@ -14,6 +14,7 @@ import { createLogger } from '../../../src/log.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept } from '../../../src/server/cluster-routes.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { interceptedRequest } from '../../helpers/intercepted-request.js';
 
 const services: ClusterService[] = [];
 afterEach(async () => {
@@ -22,16 +23,7 @@ afterEach(async () => {
 
 const tooNew = new WorldtickError(ErrorCode.CHECKPOINT_TOO_NEW, 'newer', { details: { what: 'schema', found: 99, known: 1, step: 10 } });
 
-const listReq = {
-  method: 'GET',
-  path: '/api/v1/worlds',
-  query: new URLSearchParams(),
-  params: {},
-  body: undefined,
-  authorization: 'Bearer t',
-  forwardedBy: '',
-  pattern: '/api/v1/worlds',
-};
+const listReq = interceptedRequest('GET', '/api/v1/worlds');
 
 describe('cluster: the owner of a world not started here', () => {
   it('is the instance elsewhere that holds its lease, and null while this instance still holds it', async () => {

@@ -20,6 +20,7 @@ import { ClusterService } from '../../../src/server/cluster-service.js';
 import { createAdminIntercept, createHelloRouter } from '../../../src/server/cluster-routes.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { clusterServiceOptions } from '../../helpers/cluster-service-options.js';
+import { interceptedRequest } from '../../helpers/intercepted-request.js';
 
 const services: ClusterService[] = [];
 afterEach(async () => {
@@ -49,16 +50,8 @@ const service = (hub: LocalHub, id: string, stored: string[], pendingIds: string
 
 const hello = (worldId: string): HelloMsg => ({ type: 1, version: 1, worldId, name: 'p', token: 't', resumeToken: null, ticket: null });
 
-const worldReq = (method: string, id: string) => ({
-  method,
-  path: `/api/v1/worlds/${id}`,
-  query: new URLSearchParams(),
-  params: { id },
-  body: undefined,
-  authorization: 'Bearer t',
-  forwardedBy: '',
-  pattern: '/api/v1/worlds/:id',
-});
+const worldReq = (method: string, id: string) =>
+  interceptedRequest(method, `/api/v1/worlds/${id}`, { pattern: '/api/v1/worlds/:id', params: { id } });
 
 describe('cluster: a stored world whose owner died, before an instance took it over', () => {
   it('is "retry" at the other instances (hello NOT_OWNER + 4015, admin 503), not unknown; then redirected to its taker', async () => {
