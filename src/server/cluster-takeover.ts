@@ -102,7 +102,7 @@ export class WorldTakeover {
   /**
    * Whether `worldId` is moving here: a takeover or a handover restoring it (leased, its token perhaps announced, not
    * installed yet), or a lease handed here whose adopt request has not come. Its players and admin calls are asked to
-   * retry meanwhile (src/server/cluster-routes.ts): what is here is a standby copy that does not step, or nothing.
+   * retry meanwhile (src/server/cluster-hello-route.ts, cluster-routes.ts): what is here is a standby copy that does not step, or nothing.
    */
   adopting(worldId: string): boolean {
     return this.#adopting.has(worldId) || this.#handingIn.has(worldId) || this.#handed.has(worldId);

@@ -19,7 +19,8 @@ import { createSimWorld, destroySimWorld, type SimWorld } from '../world/sim-wor
 import { CROWD_NET } from '../scenarios/crowd.js';
 import type { Service } from './service.js';
 import { clusterLogger, createClusterMode } from './cluster-setup.js';
-import { createHelloRouter, isStandbyCopy } from './cluster-routes.js';
+import { createHelloRouter } from './cluster-hello-route.js';
+import { isStandbyCopy } from './cluster-routes.js';
 import type { GameDefinition } from '../game/definition.js';
 import { attachGameWorld, createGameWorld, worldDeleted } from '../game/world.js';
 import type { Store } from '../store/types.js';

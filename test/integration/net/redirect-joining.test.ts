@@ -3,7 +3,7 @@
  * migration holds the world: no step applies their join, so every hello that arrives during the
  * pause is one). A joining client was never told its resume token (the welcome carries it): its
  * ticket must not be bound to it, or the hello it sends the target — with the resume token it sent,
- * here none — is refused BAD_TICKET ("ticket is for another session", src/server/cluster-routes.ts).
+ * here none — is refused BAD_TICKET ("ticket is for another session", src/server/cluster-hello-route.ts).
  * Seen in the cluster soak (bench/soak-cluster.ts): 19 of 20 bots joining during the moves refused.
  */
 
