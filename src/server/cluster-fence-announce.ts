@@ -35,6 +35,12 @@ import { fenceLockWaitMs, type ClusterCounters, type ClusterServiceOptions } fro
 /** Time (ms) a control tick allows, past the fence-row wait, for the store's answer that the row stayed locked. */
 const LOCK_ANSWER_MS = 100;
 
+/** Why an announce was not recorded: the store refused the token, the fence row stayed locked past the bound, or the store was unavailable. */
+export interface AnnounceFailure {
+  readonly reason: string;
+  readonly kind: 'refused' | 'locked' | 'unavailable';
+}
+
 /** Tokens announced to the store, and the tokens the store refused ours for, per world. A class: it owns these maps. */
 export class FenceAnnouncer {
   readonly #o: ClusterServiceOptions;
@@ -44,8 +50,8 @@ export class FenceAnnouncer {
   readonly #announced = new Map<string, number>();
   /** Highest token the store refused ours for, per world: the next grant must exceed it (coordinator lost its counter). */
   readonly #storeTokens = new Map<string, number>();
-  /** Why the last announce of a world failed (a claim's error says it); cleared when one succeeds. */
-  readonly #failures = new Map<string, string>();
+  /** Why the last announce of a world failed (a claim's error says it), and how; cleared when one succeeds. */
+  readonly #failures = new Map<string, AnnounceFailure>();
   /** Announces in a row of a world that gave up waiting for its fence row. */
   readonly #lockStreaks = new Map<string, number>();
   /** Announces in a row of a world that failed with the store unavailable (down, or no pooled connection free in time). */
@@ -95,6 +101,11 @@ export class FenceAnnouncer {
 
   /** Why the last announce for `worldId` failed (undefined when it did not). */
   failure(worldId: string): string | undefined {
+    return this.#failures.get(worldId)?.reason;
+  }
+
+  /** How the last announce for `worldId` failed, with the reason (undefined when it did not). */
+  failureOf(worldId: string): AnnounceFailure | undefined {
     return this.#failures.get(worldId);
   }
 
@@ -182,7 +193,7 @@ export class FenceAnnouncer {
         return false;
       }
       this.#counters.fenceRefusals++;
-      this.#failures.set(worldId, `the store refused fencing token ${token}`);
+      this.#failures.set(worldId, { reason: `the store refused fencing token ${token}`, kind: 'refused' });
       this.#o.logger.warn({ world: worldId, fencingToken: token, err }, 'cluster: the store refused the fencing token; not stepping');
       // The store has seen a higher token than the coordinator hands out for the lease we hold: the
       // coordinator lost its counter (Redis restarted without its data). Give the lease back; the
@@ -228,7 +239,7 @@ export class FenceAnnouncer {
   #storeUnavailable(worldId: string, token: number, err: Error): void {
     const failures = (this.#downStreaks.get(worldId) ?? 0) + 1;
     this.#downStreaks.set(worldId, failures);
-    this.#failures.set(worldId, `the store could not record fencing token ${token} (${err.message})`);
+    this.#failures.set(worldId, { reason: `the store could not record fencing token ${token} (${err.message})`, kind: 'unavailable' });
     if (!isLoggedOccurrence(failures)) return;
     this.#o.logger.warn(
       { world: worldId, fencingToken: token, failures, err: err.message },
@@ -241,10 +252,10 @@ export class FenceAnnouncer {
     this.#counters.fenceLockTimeouts++;
     const failures = (this.#lockStreaks.get(worldId) ?? 0) + 1;
     this.#lockStreaks.set(worldId, failures);
-    this.#failures.set(
-      worldId,
-      `the store did not record fencing token ${token} within ${this.#lockWaitMs} ms: the world's fence row is locked by another writer (a previous owner paused mid-write?)`,
-    );
+    this.#failures.set(worldId, {
+      reason: `the store did not record fencing token ${token} within ${this.#lockWaitMs} ms: the world's fence row is locked by another writer (a previous owner paused mid-write?)`,
+      kind: 'locked',
+    });
     if (!isLoggedOccurrence(failures)) return;
     this.#o.logger.warn(
       { world: worldId, fencingToken: token, reason: 'busy', lockWaitMs: this.#lockWaitMs, failures, err: err.message },

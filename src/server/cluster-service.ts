@@ -106,6 +106,7 @@ export class ClusterService implements Service {
       leases: () => this.#view.leases,
       instances: () => this.#view.instances,
       announce: (worldId, token) => this.#fences.announce(worldId, token),
+      announceFailure: (worldId) => this.#fences.failureOf(worldId),
       announceInTick: (worldId, token) => this.#fences.announceInTick(worldId, token),
       tickWaitMs: this.#fences.tickWaitMs,
       watch: () => this.#watch(),

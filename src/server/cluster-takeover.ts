@@ -27,6 +27,7 @@ import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
 import { placeWorld } from '../cluster/placement.js';
 import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
+import type { AnnounceFailure } from './cluster-fence-announce.js';
 import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
 import { orphanScanWaitMs, settledWithin, storedLister } from './cluster-stored.js';
@@ -44,6 +45,8 @@ export interface TakeoverContext {
   readonly instances: () => readonly InstanceRecord[];
   /** Announce a token to the store once; false: refused (the world stays stopped). */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
+  /** Why and how the last announce of `worldId` was not recorded (src/server/cluster-fence-announce.ts). */
+  readonly announceFailure: (worldId: string) => AnnounceFailure | undefined;
   /** {@link announce} for the control tick: false too when the store has not answered within a bound (src/server/cluster-fence-announce.ts). */
   readonly announceInTick: (worldId: string, token: number) => Promise<boolean>;
   /** How long (ms) a control tick waits for {@link announceInTick}; for a failover's adoption too ({@link WorldTakeover.adoptInTick}). */
@@ -70,6 +73,16 @@ export interface TakeoverContext {
  * "Migration"), counted from the tick that finds it; the tick after them takes it over as a failover.
  */
 export const HANDOVER_GRACE_TICKS = 2;
+
+/**
+ * Announces a handover's target tries for its token before it refuses the world. A write of the source under
+ * its older token may still hold the world's fence row (it was fenced out by the handover): the first announce
+ * gives up on the row after the bound (`fenceLockWaitMs`, at most 1 s) and the announcer ends that writer's
+ * store session, so the next finds the row free. Only that failure is tried again, with the lease renewed
+ * first: not a refusal, and not a store that did not answer (each try could take its whole query timeout, past
+ * the source's wait for the adopt request's answer). Double run 60: `the store refused token 2 of w3` after one try.
+ */
+export const HANDED_ANNOUNCE_TRIES = 3;
 
 /** Adoption and orphan failover of one cluster service. */
 export class WorldTakeover {
@@ -222,13 +235,24 @@ export class WorldTakeover {
     return r.fencingToken;
   }
 
-  /** Renew a lease handed to this instance (its validity here starts) and announce its token to the store. */
+  /**
+   * Renew a lease handed to this instance (its validity here starts) and announce its token to the store:
+   * up to {@link HANDED_ANNOUNCE_TRIES} times while the announce gives up on a locked fence row.
+   */
   async #renewHanded(worldId: string): Promise<{ fencingToken: number; ttlMs: number }> {
     const o = this.#c.opts;
-    const r = await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
-    if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
-    if (!(await this.#c.announce(worldId, r.fencingToken))) throw new Error(`the store refused token ${r.fencingToken} of ${worldId}`);
-    return r;
+    for (let tries = 1; ; tries++) {
+      const r = await o.coordinator.renew(worldId, o.instanceId, o.leaseTtlMs);
+      if (!r.ok) throw new Error(`lease of ${worldId} is not ours (owner ${r.owner?.instanceId ?? 'none'})`);
+      if (await this.#c.announce(worldId, r.fencingToken)) {
+        if (tries > 1)
+          o.logger.info({ world: worldId, fencingToken: r.fencingToken, tries }, 'cluster: handed token announced after a retry');
+        return r;
+      }
+      const failed = this.#c.announceFailure(worldId);
+      if (failed?.kind !== 'locked' || tries >= HANDED_ANNOUNCE_TRIES)
+        throw new Error(`token ${r.fencingToken} of ${worldId} not recorded: ${failed?.reason ?? 'the store refused it'}`);
+    }
   }
 
   /**

@@ -7,7 +7,9 @@
  * control tick: its announce of the new token gives up after a bounded wait (counted, logged, tried
  * again at the next tick), the world is not stepped meanwhile, and its other worlds' leases keep
  * being renewed. Once the lock goes, the next tick announces the token and the world steps. The
- * same for a world created through the admin API (`ClusterService.claim`): refused with a reason.
+ * same for a world created through the admin API (`ClusterService.claim`): refused with a reason. A
+ * migration's target whose announce meets the row locked by a write of the source under its older token
+ * ends that writer and tries again within the handover, not refusing the world after one try.
  * Real redis-server (coordinator) and real PostgreSQL (shared store), the cluster service in process.
  */
 import { PassThrough } from 'node:stream';
@@ -18,6 +20,7 @@ import { RedisCoordinator } from '../../../src/cluster/redis-coordinator.js';
 import { createLogger } from '../../../src/log.js';
 import { registerClusterMetrics } from '../../../src/server/cluster-routes.js';
 import { ClusterService, type ClusterServiceOptions } from '../../../src/server/cluster-service.js';
+import { beginFenced } from '../../../src/store/postgres-fenced-writers.js';
 import { PostgresStore } from '../../../src/store/postgres-store.js';
 import { createSimWorld, type SimWorld } from '../../../src/world/sim-world.js';
 import { until } from '../../helpers/cluster-instances.js';
@@ -167,6 +170,71 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
       }
     },
   );
+
+  it("a handover's target ends the source's fenced-out writer holding the row and takes the world on a second try", async () => {
+    const prefix = 'wt-fl-ho:';
+    const worldId = 'ho-w';
+    const a = coordinator(prefix);
+    const granted = await a.acquire(worldId, 'a', A_TTL);
+    if (!granted.ok) throw new Error('a was not granted the world');
+    await store.fence({ worldId, token: granted.fencingToken });
+    // A write of a (the source) under its token, marked as the store marks fenced writes, still holds the row.
+    const writer = new pg.Client({ connectionString: db?.url });
+    const writerErrors: Error[] = [];
+    writer.on('error', (err) => writerErrors.push(err));
+    await writer.connect();
+    await writer.query(beginFenced(0, { worldId, token: granted.fencingToken }));
+    await writer.query(FENCE_UPSERT, [worldId, granted.fencingToken]);
+    const handed = await a.handover(worldId, 'a', 'b', A_TTL);
+    if (!handed.ok) throw new Error('the handover was refused');
+    const out = new PassThrough();
+    const lines = collectJsonLines(out);
+    const adoptions: Array<{ token: number; stored: number }> = [];
+    const adopt = async (id: string, token: number): Promise<boolean> => {
+      adoptions.push({ token, stored: await store.currentFence(id) });
+      return true;
+    };
+    const b = service(prefix, 'b', [createSimWorld({ id: worldId })], out, adopt);
+    // Not started: its control tick, seeing no earlier owner, would take the lease as its own grant and announce it
+    // itself; the runtime's target has seen the source hold it (here the adopt request is all that takes it).
+    try {
+      // Before: `the store refused token 2 of ho-w` after the first announce gave up on the row (double run 60's 502).
+      expect(await b.takeHandover(worldId)).toBe(handed.fencingToken);
+      expect(adoptions).toEqual([{ token: handed.fencingToken, stored: handed.fencingToken }]);
+      expect(b.counters.fenceLockTimeouts).toBe(1);
+      expect(b.counters.fenceWritersEnded).toBe(1);
+      expect(b.counters.fenceRefusals).toBe(0);
+      expect(lines.find((l) => l.msg === 'cluster: handed token announced after a retry')).toMatchObject({ world: worldId, tries: 2 });
+      await until('the writer is told its session ended', () => writerErrors.length > 0, 5000, 20);
+    } finally {
+      await writer.end().catch(() => undefined);
+      await b.stop();
+      await a.close();
+    }
+  });
+
+  it("a handover's target whose token the store refuses does not try again: the error says why", async () => {
+    const prefix = 'wt-fl-ho2:';
+    const worldId = 'ho-w2';
+    const a = coordinator(prefix);
+    const granted = await a.acquire(worldId, 'a', A_TTL);
+    if (!granted.ok) throw new Error('a was not granted the world');
+    const handed = await a.handover(worldId, 'a', 'b', A_TTL);
+    if (!handed.ok) throw new Error('the handover was refused');
+    // The store has seen a higher token than the coordinator handed out (it lost its counter).
+    await store.fence({ worldId, token: handed.fencingToken + 10 });
+    const b = service(prefix, 'b', [createSimWorld({ id: worldId })], new PassThrough(), async () => true);
+    try {
+      await expect(b.takeHandover(worldId)).rejects.toThrow(
+        `token ${handed.fencingToken} of ${worldId} not recorded: the store refused fencing token ${handed.fencingToken}`,
+      );
+      expect(b.counters.fenceRefusals).toBe(1);
+      expect(b.counters.fenceLockTimeouts).toBe(0);
+    } finally {
+      await b.stop();
+      await a.close();
+    }
+  });
 
   it('refuses a claim (admin create) whose fence row is locked, with the reason, and gives the lease back', async () => {
     const prefix = 'wt-fl2:';
