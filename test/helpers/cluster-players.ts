@@ -29,6 +29,11 @@ export interface PlayerLog {
   reconnects: number;
   /** First joins answered NOT_OWNER ("retry": the owner's lease near its end on a loaded machine) and sent again. */
   joinRetries: number;
+  /**
+   * Failed reconnects by what refused them: the hello's wire code (`NOT_OWNER`, `UNAVAILABLE`…), `too-many-redirects`, or
+   * `no-hello` when no hello was answered (the instance gone). A real client stops for good on `UNKNOWN_WORLD`; this one tries on.
+   */
+  readonly refusals: Map<string, number>;
   /** Wallet after the last purchase result. */
   wallet: { coins: number | null; items: Record<string, number> | null };
 }
@@ -59,6 +64,7 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
     redirects: 0,
     reconnects: 0,
     joinRetries: 0,
+    refusals: new Map(),
     wallet: { coins: null, items: null },
   };
   let redirectTo: string | null = null;
@@ -135,8 +141,11 @@ export const startPlayer = async (worldId: string, name: string, urls: readonly 
               client = await open(url, log.resumeTokens[log.resumeTokens.length - 1] ?? null);
               log.reconnects++;
               break;
-            } catch {
-              /* NOT_OWNER while the world moves, or the instance is gone: try again */
+            } catch (err) {
+              // NOT_OWNER while the world moves, or the instance is gone: try again.
+              const d = (err as { details?: { wireCode?: unknown } }).details;
+              const code = d && 'wireCode' in d ? String(d.wireCode ?? 'too-many-redirects') : 'no-hello';
+              log.refusals.set(code, (log.refusals.get(code) ?? 0) + 1);
             }
           }
         }

@@ -87,12 +87,16 @@ describe.skipIf(skip !== null)('cluster: failover after SIGKILL', () => {
         `failover of ${w}: owner ${owners[w]} stepping ${taken[w].at - killedAt} ms after SIGKILL (TTL ${TTL_S * 1000} ms), from step ${taken[w].step}`,
       );
     }
+    console.log(`failover: reconnect refusals ${JSON.stringify(players.map((p) => [p.log.name, [...p.log.refusals]]))}`);
     const mark = acked();
     await until('purchases flowing after the failover', () => acked() >= mark + 30, 30_000);
     await Promise.all(players.map((p) => p.stop()));
     for (const p of players) {
       const l = p.log;
       expect(l.resumeRefused, l.name).toBe(0);
+      // Told "retry" (NOT_OWNER, a redirect) or nothing while the owner was dead and its world taken over, never that the
+      // world does not exist, after which a real client stops for good (docs/PROTOCOL.md; the orphan scan's finding).
+      expect(l.refusals.get('UNKNOWN_WORLD') ?? 0, `${l.name}: ${JSON.stringify([...l.refusals])}`).toBe(0);
       expect(new Set(l.resumeTokens).size, l.name).toBe(1);
       expect(l.rejected.size, `${l.name}: ${[...l.rejected.values()]}`).toBe(0);
       expect(l.wallet.items?.arrow, l.name).toBe(l.acked.size);
