@@ -1,8 +1,8 @@
 /**
  * World takeover of the cluster service (src/server/cluster-service.ts): adoption of a world
  * from the durable store after failover or a handover to this instance, and failover of
- * orphan worlds (stored, hosted by nobody). Owns the in-flight restores, the orphans seen
- * by the previous control tick and the worlds declined because a newer build wrote their checkpoint;
+ * orphan worlds (stored, hosted by nobody; the scan is src/server/cluster-orphan-scan.ts). Owns the
+ * in-flight restores, the orphan scan and the worlds declined because a newer build wrote their checkpoint;
  * everything else is the service's, reached through {@link TakeoverContext}.
  *
  * A world whose checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW` from the `adopt` hook) is
@@ -23,26 +23,16 @@
  * delete or the undo of a failed create removed it first) is not a failure either: the lease is given back,
  * logged at info (src/server/nothing-stored.ts). Any other failed takeover is logged at error.
  */
-import type { InstanceRecord, LeaseOwner } from '../cluster/coordinator.js';
 import { ErrorCode, isWorldtickError, type WorldtickError } from '../errors.js';
-import { placeWorld } from '../cluster/placement.js';
-import type { ClusterCounters, ClusterServiceOptions } from './cluster-types.js';
 import type { AnnounceFailure } from './cluster-fence-announce.js';
-import type { NotStartedWorlds, StoredWorldStamp } from './not-started.js';
+import type { StoredWorldStamp } from './not-started.js';
 import { isNotLoadableHere } from '../persist/restore.js';
-import { orphanScanWaitMs, settledWithin, storedLister } from './cluster-stored.js';
+import { settledWithin } from './cluster-stored.js';
+import { OrphanScan, type OrphanScanContext } from './cluster-orphan-scan.js';
 import { isPassingOutage, STORE_OUTAGE_ERROR_MS, storeUnavailableReason } from '../persist/write-failure-log.js';
 
-/** What the takeover needs from the cluster service (live views: the service reassigns its maps). */
-export interface TakeoverContext {
-  readonly opts: ClusterServiceOptions;
-  readonly counters: ClusterCounters;
-  /** Worlds whose stepping is held (shared with the service; adoption holds a world while it restores). */
-  readonly held: Set<string>;
-  /** Leases as of the last control tick (this instance records the ones it takes). */
-  readonly leases: () => Map<string, LeaseOwner>;
-  /** Live instances as of the last control tick (placement). */
-  readonly instances: () => readonly InstanceRecord[];
+/** What the takeover needs from the cluster service (live views: the service reassigns its maps); the orphan scan's part first. */
+export interface TakeoverContext extends OrphanScanContext {
   /** Announce a token to the store once; false: refused (the world stays stopped). */
   readonly announce: (worldId: string, token: number) => Promise<boolean>;
   /** Why and how the last announce of `worldId` was not recorded (src/server/cluster-fence-announce.ts). */
@@ -51,21 +41,8 @@ export interface TakeoverContext {
   readonly announceInTick: (worldId: string, token: number) => Promise<boolean>;
   /** How long (ms) a control tick waits for {@link announceInTick}; for a failover's adoption too ({@link WorldTakeover.adoptInTick}). */
   readonly tickWaitMs: number;
-  /** The token a new grant of `worldId` must exceed (the store's, after the coordinator lost its counter); 0 = none. */
-  readonly minToken: (worldId: string) => number;
-  /**
-   * Whether an announce of `worldId` is in flight (src/server/cluster-fence-announce.ts `pending`): an orphan whose
-   * takeover gave its lease back while the store had not answered its announce is not acquired again until it has.
-   */
-  readonly announcing: (worldId: string) => boolean;
-  /** The instance that held a world before this one, `"unknown"` when no control tick saw it (log lines). */
-  readonly previousOwner: (worldId: string) => string;
   /** Re-evaluate which worlds step now (the service's watchdog pass). */
   readonly watch: () => void;
-  /** Worlds not started here (shared with the service; the declined ones are remembered there). */
-  readonly notStarted: NotStartedWorlds;
-  /** Worlds deleted here whose stored record is still being deleted (never adopted from it). */
-  readonly deleting: ReadonlySet<string>;
 }
 
 /**
@@ -89,14 +66,8 @@ export class WorldTakeover {
   readonly #c: TakeoverContext;
   /** Takeovers in progress (restores from the store), by world. */
   readonly #adopting = new Map<string, Promise<boolean>>();
-  /** Orphan worlds seen by the previous control tick. */
-  #orphansSeen = new Set<string>();
-  /** Of those, the worlds (not records of a create never confirmed, which are removed, not taken over): {@link orphaned}. */
-  #orphanWorlds = new Set<string>();
-  /** performance.now() of the scan that found {@link #orphanWorlds} (none while draining or stopping, or the store silent). */
-  #orphanScanAt = Number.NEGATIVE_INFINITY;
-  /** The orphan scan's listing, bounded per control tick (one in flight at most). */
-  readonly #listStored: (waitMs: number) => Promise<StoredWorldStamp[] | null>;
+  /** The orphan scan and failover (src/server/cluster-orphan-scan.ts). */
+  readonly #orphans: OrphanScan;
   /** The refusal of each world declined here (a handover waiting on a failover's restore answers with it). */
   readonly #declined = new Map<string, WorldtickError>();
   /** Leases handed here whose adopt request has not come yet: control ticks waited so far, by world (held meanwhile). */
@@ -109,7 +80,10 @@ export class WorldTakeover {
   readonly #outages = new Map<string, { since: number; last: number }>();
   constructor(context: TakeoverContext) {
     this.#c = context;
-    this.#listStored = storedLister(context.opts);
+    this.#orphans = new OrphanScan(context, {
+      adoptInTick: (worldId, token, adopted) => this.adoptInTick(worldId, token, adopted),
+      listed: (records) => this.#listed(records),
+    });
   }
 
   /**
@@ -121,14 +95,14 @@ export class WorldTakeover {
     return this.#adopting.has(worldId) || this.#handingIn.has(worldId) || this.#handed.has(worldId);
   }
 
-  /**
-   * Whether the last orphan scan found `worldId` stored with no live lease and no copy here: its owner is gone and an
-   * instance is about to take it over (this one after a second scan, when placement picked another). Until a listing
-   * names the taker, it is a world all the same: its hellos and admin calls are asked to retry, not told it is unknown.
-   */
+  /** Whether the last orphan scan found `worldId` stored, unleased and not hosted here (`OrphanScan.orphaned`). */
   orphaned(worldId: string): boolean {
-    // A finding older than two lease TTLs (no scan since) says nothing of now.
-    return performance.now() - this.#orphanScanAt <= 2 * this.#c.opts.leaseTtlMs && this.#orphanWorlds.has(worldId);
+    return this.#orphans.orphaned(worldId);
+  }
+
+  /** The control tick's orphan failover (`OrphanScan.takeOrphans`); call only with `storedWorlds` set. */
+  takeOrphans(): Promise<number> {
+    return this.#orphans.takeOrphans();
   }
 
   /** Whether `worldId` was refused here because a newer build wrote its checkpoint (not tried again until its record changes). */
@@ -373,8 +347,11 @@ export class WorldTakeover {
     );
   }
 
-  /** Forget the declined worlds whose stored record changed since (or that were deleted): they may be taken here again. */
-  #expireDeclined(records: readonly StoredWorldStamp[]): void {
+  /**
+   * The orphan scan listed the stored worlds: forget the declined ones whose stored record changed since (or that were
+   * deleted: they may be taken here again) and the outage runs of deleted worlds.
+   */
+  #listed(records: readonly StoredWorldStamp[]): void {
     for (const worldId of this.#c.notStarted.expire(records)) {
       this.#declined.delete(worldId);
       this.#c.opts.logger.info(
@@ -382,63 +359,7 @@ export class WorldTakeover {
         'cluster: world refused as written by a newer build has a new stored record; it may be taken here again',
       );
     }
-  }
-
-  /**
-   * Failover of worlds nobody hosts: a stored world without a live lease (its owner died) is
-   * acquired by the instance placement picks (every instance computes the same pick from the same
-   * view; a racing acquire has exactly one winner) and restored from its last checkpoint.
-   * Resolves the number of failed coordinator calls (a failover whose acquire failed): a store that
-   * cannot list its worlds is not one — the coordinator's reachability (`reachable`,
-   * `worldtick_cluster_coordinator_up`) is Redis's, and the store's outage shows as its own
-   * (`worldtick_store_unavailable`); no orphan is taken meanwhile. Call only with `storedWorlds` set.
-   */
-  async takeOrphans(): Promise<number> {
-    const o = this.#c.opts;
-    const c = o.coordinator;
-    const id = o.instanceId;
-    let records: StoredWorldStamp[] | null;
-    try {
-      records = await this.#listStored(orphanScanWaitMs(o.leaseTtlMs));
-    } catch {
-      return 0;
-    }
-    if (records === null) return 0; // the store is slow or cut off: no orphan this tick, the renewals go on
-    this.#expireDeclined(records);
-    const stored = records.map((r) => r.worldId);
-    for (const worldId of this.#outages.keys()) if (!stored.includes(worldId)) this.#outages.delete(worldId); // deleted since
-    const hosted = new Set(o.worlds().map((w) => w.id));
-    const leases = this.#c.leases();
-    const orphans = stored.filter(
-      (w) =>
-        !hosted.has(w) && !leases.has(w) && !this.#c.held.has(w) && !this.#c.deleting.has(w) && !this.tooNew(w) && !this.#c.announcing(w),
-    );
-    const seenBefore = this.#orphansSeen;
-    this.#orphansSeen = new Set(orphans);
-    const pending = new Set(records.filter((r) => r.pending).map((r) => r.worldId));
-    this.#orphanWorlds = new Set(orphans.filter((w) => !pending.has(w)));
-    this.#orphanScanAt = performance.now();
-    if (!orphans.length) return 0;
-    let failures = 0;
-    for (const worldId of orphans) {
-      // Placement's pick takes it at once; anyone else after two ticks (views can disagree for a tick).
-      const pick = placeWorld(this.#c.instances());
-      if (pick?.id !== id && !seenBefore.has(worldId)) continue;
-      try {
-        const r = await c.acquire(worldId, id, o.leaseTtlMs, this.#c.minToken(worldId));
-        if (!r.ok) continue;
-        this.#c.counters.leaseAcquired++;
-        o.logger.info(
-          { world: worldId, fencingToken: r.fencingToken, previousOwner: this.#c.previousOwner(worldId) },
-          'cluster: orphan world acquired; restoring it from the store',
-        );
-        await this.adoptInTick(worldId, r.fencingToken, () =>
-          this.#c.leases().set(worldId, { worldId, instanceId: id, fencingToken: r.fencingToken, ttlRemainingMs: r.ttlMs }),
-        );
-      } catch {
-        failures++;
-      }
-    }
-    return failures;
+    const stored = new Set(records.map((r) => r.worldId));
+    for (const worldId of this.#outages.keys()) if (!stored.has(worldId)) this.#outages.delete(worldId); // deleted since
   }
 }
