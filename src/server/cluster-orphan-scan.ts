@@ -3,8 +3,8 @@
  * each control tick lists the stored worlds (bounded: one listing in flight at most) and finds those hosted by
  * nobody — no live lease, not hosted, held, deleted or declined here, no announce of theirs in flight. Placement's
  * pick takes such a world at once, any other instance after a second scan (views can disagree for a tick); the
- * takeover restores it from its last checkpoint. The scan's finding also tells routing that such a world exists
- * while nobody owns it (`orphaned`): its players and admin calls are asked to retry, not told it is unknown.
+ * takeover restores it from its last checkpoint. The listing also tells routing that such a world exists while
+ * nobody owns it (`orphaned`): its players and admin calls are asked to retry, not told it is unknown.
  */
 import { placeWorld } from '../cluster/placement.js';
 import { orphanScanWaitMs, storedLister } from './cluster-stored.js';
@@ -51,9 +51,9 @@ export class OrphanScan {
   readonly #hooks: OrphanScanHooks;
   /** Orphan worlds seen by the previous control tick. */
   #seen = new Set<string>();
-  /** Of those, the worlds (not records of a create never confirmed, which are removed, not taken over): {@link orphaned}. */
-  #worlds = new Set<string>();
-  /** performance.now() of the scan that found {@link #worlds} (none while draining or stopping, or the store silent). */
+  /** The stored worlds of the last listing: true for a record of a create never confirmed (`pending`: removed, not taken over). */
+  #stored = new Map<string, boolean>();
+  /** performance.now() of that listing (none while draining or stopping, or the store silent). */
   #scanAt = Number.NEGATIVE_INFINITY;
   /** The scan's listing, bounded per control tick (one in flight at most). */
   readonly #listStored: (waitMs: number) => Promise<StoredWorldStamp[] | null>;
@@ -65,13 +65,31 @@ export class OrphanScan {
   }
 
   /**
-   * Whether the last orphan scan found `worldId` stored with no live lease and no copy here: its owner is gone and an
-   * instance is about to take it over (this one after a second scan, when placement picked another). Until a listing
-   * names the taker, it is a world all the same: its hellos and admin calls are asked to retry, not told it is unknown.
+   * Whether `worldId` is stored (the last listing: a world, not a record of a create never confirmed) with no lease in
+   * the last view and no copy here: its owner is gone and an instance is about to take it over (this one after a second
+   * scan, when placement picked another). Until a view names the taker, it is a world all the same: its hellos and admin
+   * calls are asked to retry, not told it is unknown. Read against the view as it is now, not as at the last scan: the
+   * control tick refreshes the view with the lease steps and scans after the slowest of them, and a scan the store
+   * did not answer in time keeps the listing before it (double run 66: a hello between the two, its owner's lease gone
+   * from the view, the scan not run yet, was answered `UNKNOWN_WORLD`). A world deleted elsewhere is asked to retry
+   * until the next listing here (the same tick's scan) no longer holds it.
    */
   orphaned(worldId: string): boolean {
-    // A finding older than two lease TTLs (no scan since) says nothing of now.
-    return performance.now() - this.#scanAt <= 2 * this.#c.opts.leaseTtlMs && this.#worlds.has(worldId);
+    if (!this.#fresh() || this.#stored.get(worldId) !== false) return false;
+    const c = this.#c;
+    return (
+      !c.leases().has(worldId) && !c.deleting.has(worldId) && !c.notStarted.has(worldId) && !c.opts.worlds().some((w) => w.id === worldId)
+    );
+  }
+
+  /** Whether the last listing holds `worldId` as the record of a create never confirmed (a takeover of it only removes it). */
+  pendingRecord(worldId: string): boolean {
+    return this.#fresh() && this.#stored.get(worldId) === true;
+  }
+
+  /** A listing older than two lease TTLs (no scan since: draining, stopping, the store silent) says nothing of now. */
+  #fresh(): boolean {
+    return performance.now() - this.#scanAt <= 2 * this.#c.opts.leaseTtlMs;
   }
 
   /**
@@ -110,8 +128,7 @@ export class OrphanScan {
       );
     const seenBefore = this.#seen;
     this.#seen = new Set(orphans);
-    const pending = new Set(records.filter((r) => r.pending).map((r) => r.worldId));
-    this.#worlds = new Set(orphans.filter((w) => !pending.has(w)));
+    this.#stored = new Map(records.map((r) => [r.worldId, r.pending === true]));
     this.#scanAt = performance.now();
     if (!orphans.length) return 0;
     let failures = 0;

@@ -380,7 +380,7 @@ export class ClusterService implements Service {
     return this.#takeover.adopting(worldId);
   }
 
-  /** Whether the last orphan scan found `worldId` stored, unleased and not hosted here: being failed over (`WorldTakeover.orphaned`). */
+  /** Whether `worldId` is stored (the last listing), unleased in the view and not hosted here: being failed over (`OrphanScan.orphaned`). */
   orphaned(worldId: string): boolean {
     return this.#takeover.orphaned(worldId);
   }

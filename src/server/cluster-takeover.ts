@@ -92,10 +92,13 @@ export class WorldTakeover {
    * retry meanwhile (src/server/cluster-hello-route.ts, cluster-routes.ts): what is here is a standby copy that does not step, or nothing.
    */
   adopting(worldId: string): boolean {
-    return this.#adopting.has(worldId) || this.#handingIn.has(worldId) || this.#handed.has(worldId);
+    // A failover of the record of a create never confirmed only removes it: no world comes (double run 66: an admin
+    // GET during such a takeover answered 503 "retry", not 404).
+    if (this.#adopting.has(worldId) && !this.#orphans.pendingRecord(worldId)) return true;
+    return this.#handingIn.has(worldId) || this.#handed.has(worldId);
   }
 
-  /** Whether the last orphan scan found `worldId` stored, unleased and not hosted here (`OrphanScan.orphaned`). */
+  /** Whether `worldId` is stored (the last listing), unleased in the view and not hosted here (`OrphanScan.orphaned`). */
   orphaned(worldId: string): boolean {
     return this.#orphans.orphaned(worldId);
   }
