@@ -67,6 +67,20 @@ const service = (keyPrefix: string, id: string, worlds: SimWorld[], out: PassThr
     }),
   );
 
+/**
+ * a is granted `worldId` (its token announced to the store when `announced`) and hands the lease to b, as a
+ * migration's source does; resolves a's coordinator, its grant and the handed lease.
+ */
+const handedToB = async (prefix: string, worldId: string, announced: boolean) => {
+  const a = coordinator(prefix);
+  const granted = await a.acquire(worldId, 'a', A_TTL);
+  if (!granted.ok) throw new Error('a was not granted the world');
+  if (announced) await store.fence({ worldId, token: granted.fencingToken });
+  const handed = await a.handover(worldId, 'a', 'b', A_TTL);
+  if (!handed.ok) throw new Error('the handover was refused');
+  return { a, granted, handed };
+};
+
 /** Hold `worldId`'s fence row locked as a paused writer with `token` would; resolves the connection (ROLLBACK/COMMIT to let go). */
 const lockFenceRow = async (worldId: string, token: number): Promise<pg.Client> => {
   const c = new pg.Client({ connectionString: db?.url });
@@ -174,10 +188,7 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
   it("a handover's target ends the source's fenced-out writer holding the row and takes the world on a second try", async () => {
     const prefix = 'wt-fl-ho:';
     const worldId = 'ho-w';
-    const a = coordinator(prefix);
-    const granted = await a.acquire(worldId, 'a', A_TTL);
-    if (!granted.ok) throw new Error('a was not granted the world');
-    await store.fence({ worldId, token: granted.fencingToken });
+    const { a, granted, handed } = await handedToB(prefix, worldId, true);
     // A write of a (the source) under its token, marked as the store marks fenced writes, still holds the row.
     const writer = new pg.Client({ connectionString: db?.url });
     const writerErrors: Error[] = [];
@@ -185,8 +196,6 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
     await writer.connect();
     await writer.query(beginFenced(0, { worldId, token: granted.fencingToken }));
     await writer.query(FENCE_UPSERT, [worldId, granted.fencingToken]);
-    const handed = await a.handover(worldId, 'a', 'b', A_TTL);
-    if (!handed.ok) throw new Error('the handover was refused');
     const out = new PassThrough();
     const lines = collectJsonLines(out);
     const adoptions: Array<{ token: number; stored: number }> = [];
@@ -216,11 +225,7 @@ describe.skipIf(skip !== null)('a fence row locked by a paused writer (real Redi
   it("a handover's target whose token the store refuses does not try again: the error says why", async () => {
     const prefix = 'wt-fl-ho2:';
     const worldId = 'ho-w2';
-    const a = coordinator(prefix);
-    const granted = await a.acquire(worldId, 'a', A_TTL);
-    if (!granted.ok) throw new Error('a was not granted the world');
-    const handed = await a.handover(worldId, 'a', 'b', A_TTL);
-    if (!handed.ok) throw new Error('the handover was refused');
+    const { a, handed } = await handedToB(prefix, worldId, false);
     // The store has seen a higher token than the coordinator handed out (it lost its counter).
     await store.fence({ worldId, token: handed.fencingToken + 10 });
     const b = service(prefix, 'b', [createSimWorld({ id: worldId })], new PassThrough(), async () => true);
