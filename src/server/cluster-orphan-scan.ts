@@ -76,10 +76,13 @@ export class OrphanScan {
    */
   orphaned(worldId: string): boolean {
     if (!this.#fresh() || this.#stored.get(worldId) !== false) return false;
+    return this.#hostedByNobody(worldId, (w) => this.#c.opts.worlds().some((x) => x.id === w));
+  }
+
+  /** No lease in the view, not hosted here, not being deleted here, not declined here (not started). */
+  #hostedByNobody(worldId: string, hostedHere: (worldId: string) => boolean): boolean {
     const c = this.#c;
-    return (
-      !c.leases().has(worldId) && !c.deleting.has(worldId) && !c.notStarted.has(worldId) && !c.opts.worlds().some((w) => w.id === worldId)
-    );
+    return !c.leases().has(worldId) && !c.deleting.has(worldId) && !c.notStarted.has(worldId) && !hostedHere(worldId);
   }
 
   /** Whether the last listing holds `worldId` as the record of a create never confirmed (a takeover of it only removes it). */
@@ -114,17 +117,11 @@ export class OrphanScan {
     if (records === null) return 0; // the store is slow or cut off: no orphan this tick, the renewals go on
     this.#hooks.listed(records);
     const hosted = new Set(o.worlds().map((w) => w.id));
-    const leases = this.#c.leases();
     const orphans = records
       .map((r) => r.worldId)
       .filter(
-        (w) =>
-          !hosted.has(w) &&
-          !leases.has(w) &&
-          !this.#c.held.has(w) &&
-          !this.#c.deleting.has(w) &&
-          !this.#c.notStarted.has(w) &&
-          !this.#c.announcing(w),
+        // Not one held here (restoring) or whose announce is in flight here either: taken when those end.
+        (w) => this.#hostedByNobody(w, (x) => hosted.has(x)) && !this.#c.held.has(w) && !this.#c.announcing(w),
       );
     const seenBefore = this.#seen;
     this.#seen = new Set(orphans);
