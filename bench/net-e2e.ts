@@ -128,6 +128,9 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
       ...(o.viewMode ? { viewMode: o.viewMode } : {}),
       ...(o.regionMaxEntitiesFactor ? { regionMaxEntitiesFactor: o.regionMaxEntitiesFactor } : {}),
       ...(o.deafSeconds ? { activeInputMs: 3_600_000 } : {}),
+      // Over veth every bot connects from the namespace's one address, which the per-address limit
+      // (default 64, loopback exempt) would refuse with 429 after the 64th.
+      ...(place.netns ? { maxConnectionsPerAddress: 0 } : {}),
       ...o.net,
     },
   });
