@@ -138,6 +138,8 @@ export interface DriverCounts {
   drains: number;
   drainMoved: number;
   drainFailed: number;
+  /** The drain answers' `failed` entries by their error (first 160 characters): why a world stayed. */
+  drainFailures: Record<string, number>;
   kills: number;
   /** Worlds the killed instance owned, taken over by another instance (failovers). */
   failovers: number;
@@ -153,6 +155,7 @@ export const newDriverCounts = (): DriverCounts => ({
   drains: 0,
   drainMoved: 0,
   drainFailed: 0,
+  drainFailures: {},
   kills: 0,
   failovers: 0,
   redisRestarts: 0,
@@ -226,7 +229,13 @@ const drainOne = async (o: DriverOptions): Promise<void> => {
     const moved = Array.isArray(r.json?.moved) ? r.json.moved.length : 0;
     o.counts.drainMoved += moved;
     o.counts.moves += moved;
-    o.counts.drainFailed += Array.isArray(r.json?.failed) ? r.json.failed.length : 0;
+    const failed: unknown[] = Array.isArray(r.json?.failed) ? r.json.failed : [];
+    o.counts.drainFailed += failed.length;
+    for (const f of failed) {
+      const error = (f as { error?: unknown } | null)?.error;
+      const key = (typeof error === 'string' ? error : 'no error given').slice(0, 160);
+      o.counts.drainFailures[key] = (o.counts.drainFailures[key] ?? 0) + 1;
+    }
   } finally {
     await admin(inst.spec.adminPort, 'DELETE', '/api/v1/cluster/drain').catch(() => null);
   }
