@@ -3,8 +3,8 @@
  * the copy's connection, the refusal of a source whose ledger has verify mismatches, the report, and
  * the ledgers recomputed on both sides compared after the commit.
  */
-import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { loadPg } from '../store/load-pg.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import { mapPgError } from '../store/postgres-tx.js';
 import type { CopyPhaseMs, CopyResult } from '../store/store-copy-tables.js';
@@ -120,7 +120,7 @@ export const finishReport = (
 
 /** A connection of the copy's own to `url` (a failure mapped to a coded error). */
 export const connectCopy = async (url: string): Promise<pg.Client> => {
-  const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
+  const { Client } = loadPg();
   const c = new Client({ connectionString: url, application_name: STORE_COPY_APPLICATION, connectionTimeoutMillis: 5000 });
   c.on('error', () => undefined); // a lost connection fails the query in flight: reported there
   try {

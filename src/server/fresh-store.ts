@@ -21,8 +21,7 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { createRequire } from 'node:module';
-import type pg from 'pg';
+import { loadPg } from '../store/load-pg.js';
 import type { Logger } from '../log.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
@@ -81,8 +80,8 @@ const sqliteTablesWithRows = (file: string): string[] => {
 /** Drop the schema the migrations created, in one transaction — unless a table holds a row: then its names, nothing dropped. */
 const dropPostgresSchema = async (url: string): Promise<{ dropped: string[]; withRows: string[] }> => {
   const { tables, functions } = postgresObjects();
-  // pg loaded here, as the PostgreSQL store loads it: a start on SQLite (the default) never needs it (~0.1 s of CPU).
-  const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
+  // pg on first use (store/load-pg.ts): a start on SQLite, the default, never loads it.
+  const { Client } = loadPg();
   const c = new Client({ connectionString: url });
   c.on('error', () => undefined);
   await c.connect();

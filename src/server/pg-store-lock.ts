@@ -38,8 +38,8 @@
  * single-instance server that took the lock meanwhile is logged at error).
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { loadPg } from '../store/load-pg.js';
 import { retryConnectTimeouts, START_CONNECT_ATTEMPTS } from '../store/postgres-connect-retry.js';
 import { ErrorCode, storeUnavailable, WorldtickError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -99,7 +99,7 @@ interface LockSession {
 }
 
 const connectClient = async (url: string): Promise<LockSession> => {
-  const { Client } = createRequire(import.meta.url)('pg') as typeof pg;
+  const { Client } = loadPg();
   const client = new Client({
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -9,8 +9,8 @@
  * `pg` is required at `open`, so a server on SQLite never loads it (`require`, not `import()`: in the
  * checkpoint writer thread under tsx on Node 20 only CommonJS hooks apply).
  */
-import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { loadPg } from './load-pg.js';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
 import type { MigrationReport } from './migrations.js';
 import { beginFenced, endFencedOutWriters, type EndedWriter } from './postgres-fenced-writers.js';
@@ -107,7 +107,7 @@ export class PostgresStore implements Store {
   /** Connect and migrate. Throws WT_ERR_STORE_UNAVAILABLE when the server cannot be reached. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const settings = postgresSettings(options);
-    const { Pool, Client } = createRequire(import.meta.url)('pg') as typeof pg;
+    const { Pool, Client } = loadPg();
     const pool = new Pool({ ...settings.pool, Client: guardedClient(Client) });
     const store = new PostgresStore(
       pool,
