@@ -10,6 +10,23 @@ import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/schedule
 import { problemsOf, resolveWorldPhysics, type WorldPhysicsConfig } from '../physics/physics-world.js';
 import { isPlayerList } from './replay-players.js';
 
+/**
+ * A value read from a log as shown in a problem message: a number or a bigint (msgpack decodes a
+ * 64-bit integer to one) as its digits, anything else as its JSON (bigints inside as digits), cut at
+ * `max` characters. Never throws: a damaged log's value may be a bigint (JSON.stringify throws) or an
+ * object whose `toString` is no function (a template string throws), and the message must still come
+ * out as a coded refusal.
+ */
+export const shown = (v: unknown, max = 40): string => {
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v).slice(0, max); // NaN and Infinity as such, not JSON's null
+  try {
+    const json = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+    return json === undefined ? typeof v : json.slice(0, max);
+  } catch {
+    return typeof v;
+  }
+};
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const safeInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 const stringOrNull = (v: unknown): boolean => v === null || typeof v === 'string';
@@ -42,12 +59,12 @@ export const recipeProblem = (recipe: unknown): string | null => {
   if (typeof recipe.id !== 'string') return 'the recipe has no world id';
   for (const k of ['capacity', 'seed', 'size'] as const) if (typeof recipe[k] !== 'number') return `the recipe's ${k} is not a number`;
   // Not bounded by the capacity here: a game's populate may not spawn them all; the built-in world's refuses more (replayer.ts).
-  if (!safeInt(recipe.npcs, 0)) return `the recipe's NPC count is malformed (${JSON.stringify(recipe.npcs)})`;
+  if (!safeInt(recipe.npcs, 0)) return `the recipe's NPC count is malformed (${shown(recipe.npcs)})`;
   if (typeof recipe.scenes !== 'boolean') return "the recipe's scenes flag is not a boolean";
   const speed = recipe.inputMaxSpeed;
   if (speed !== null && !(typeof speed === 'number' && Number.isFinite(speed) && speed >= 0))
     // net.maxSpeed may be 0
-    return `the recipe's input speed is malformed (${JSON.stringify(speed)})`;
+    return `the recipe's input speed is malformed (${shown(speed)})`;
   if (recipe.game !== undefined && !stringOrNull(recipe.game)) return "the recipe's game is not a name";
   const config = configProblem(recipe.config);
   if (config !== null) return `the recipe's config is invalid: ${config}`;
@@ -79,8 +96,8 @@ const isFact = (v: unknown): boolean =>
  */
 export const frameProblem = (f: unknown, budgetsProblem: (b: unknown) => string | null): string | null => {
   if (!isObj(f)) return 'not a frame';
-  if (f.t !== 'step' && f.t !== 'end') return `unknown frame type ${JSON.stringify(f.t)?.slice(0, 40)}`;
-  if (!safeInt(f.step, 0)) return `step is ${JSON.stringify(f.step)?.slice(0, 40)}`;
+  if (f.t !== 'step' && f.t !== 'end') return `unknown frame type ${shown(f.t)}`;
+  if (!safeInt(f.step, 0)) return `step is ${shown(f.step)}`;
   if (f.t === 'end') return typeof f.hash === 'string' ? null : 'the end frame has no hash';
   if (f.hash !== undefined && typeof f.hash !== 'string') return 'hash is not a string';
   const budgets = budgetsProblem(f.budgets);

@@ -19,7 +19,7 @@ import { Packr, unpackMultiple } from 'msgpackr';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
-import { frameProblem, recipeProblem } from './log-checks.js';
+import { frameProblem, recipeProblem, shown } from './log-checks.js';
 import { isPlayerList } from './replay-players.js';
 import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
@@ -123,7 +123,7 @@ const budgetsProblem = (b: unknown): string | null => {
   for (let i = 0; i < b.length; i++) {
     const key = BUDGET_KEYS[i];
     const v: unknown = b[i];
-    if (typeof v !== 'number' || !(v >= BUDGET_MIN[key])) return `budget ${key} is ${JSON.stringify(v)?.slice(0, 40)}`;
+    if (typeof v !== 'number' || !(v >= BUDGET_MIN[key])) return `budget ${key} is ${shown(v)}`;
   }
   return null;
 };
@@ -181,8 +181,8 @@ export const readLog = (path: string): ReadLog => {
   }
   const header = frames[0];
   if (header?.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
-  if (typeof header.version !== 'number' || header.version < LOG_VERSION_MIN || header.version > LOG_VERSION)
-    throw invalid(`${path}: log version ${header.version} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`);
+  if (!Number.isInteger(header.version) || header.version < LOG_VERSION_MIN || header.version > LOG_VERSION)
+    throw invalid(`${path}: log version ${shown(header.version)} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`);
   if (header.start !== undefined && !isStartCheckpoint(header.start))
     throw invalid(`${path}: the header's starting checkpoint is malformed`);
   if (header.players !== undefined && !isPlayerList(header.players)) throw invalid(`${path}: the header's player bindings are malformed`);
@@ -191,7 +191,7 @@ export const readLog = (path: string): ReadLog => {
   if (recipe !== null) throw invalid(`${path}: ${recipe}`);
   const gameVersion: unknown = (header.recipe as { gameVersion?: unknown }).gameVersion;
   if (gameVersion !== undefined && !(Number.isInteger(gameVersion) && (gameVersion as number) >= 1))
-    throw invalid(`${path}: the recipe's game version is malformed (${JSON.stringify(gameVersion)})`);
+    throw invalid(`${path}: the recipe's game version is malformed (${shown(gameVersion)})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {

@@ -22,7 +22,7 @@ import { populateNpcs } from '../world/populate.js';
 import { ingestSystem } from '../../systems/ingest-system.js';
 import { restoreWorld } from '../persist/world-snapshot.js';
 import { createSimWorld, resolvePhysicsOption, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
-import { recordedPhysics } from './log-checks.js';
+import { recordedPhysics, shown } from './log-checks.js';
 import { defineReplayedLedger } from './replay-ledger.js';
 import { BUDGET_KEYS, type ReadLog, type StepFrame, type WorldRecipe } from './log-format.js';
 import type { RecordWorld, StepHook } from './record-slot.js';
@@ -279,7 +279,7 @@ export const replayLog = async (log: ReadLog, onCheck?: (c: HashCheck) => void, 
     await close();
     throw new WorldtickError(
       ErrorCode.REPLAY_LOG_INVALID,
-      `step ${unknown.step} records a fact of type ${JSON.stringify(unknown.type).slice(0, 80)}, which the replayed world does not define (a damaged log, or a world built by other code)`,
+      `step ${unknown.step} records a fact of type ${shown(unknown.type, 80)}, which the replayed world does not define (a damaged log, or a world built by other code)`,
     );
   }
   const bound = world.game?.replay;
