@@ -134,18 +134,28 @@ describe('royale example over real WebSockets', () => {
     const crate = cratesOf(alice).sort(
       (x, y) => Math.hypot(x.x - (start?.x ?? 0), x.y - (start?.y ?? 0)) - Math.hypot(y.x - (start?.x ?? 0), y.y - (start?.y ?? 0)),
     )[0];
+    // Steering sends an input only when the heading (to 1/20) changes; the velocity holds until the next
+    // one (docs/PROTOCOL.md). An input every step was ~1,400 messages per wall second on a fast machine,
+    // where a socket may send 60 (the burst spent, RATE_LIMITED replies, then closed 4002 after the strikes).
+    let heading = '';
+    const steer = (mx: number, my: number): void => {
+      const h = `${Math.round(mx * 20)},${Math.round(my * 20)}`;
+      if (h === heading) return;
+      heading = h;
+      alice.sendInput(mx, my);
+    };
     const walkTo = async (x: number, y: number, until: () => boolean, what: string): Promise<void> => {
       await stepUntil(
         () => {
           const m = me();
           if (!m || until()) {
-            alice.sendInput(0, 0);
+            steer(0, 0);
             return true;
           }
           const dx = x - m.x,
             dy = y - m.y,
             d = Math.hypot(dx, dy);
-          alice.sendInput(dx / d, dy / d);
+          steer(dx / d, dy / d);
           return false;
         },
         400,
