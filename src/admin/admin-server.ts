@@ -315,7 +315,9 @@ export class AdminServer implements Service {
     const ex = openExchange(res, req); // onAborted before anything can return early
     this.counters.requests++;
     const r = snapshotRequest(req);
-    const hasBody = r.contentLength > 0 || r.chunked;
+    // A malformed Content-Length (NaN) counts as a body: `NaN > 0` is false, and a bodiless route
+    // (DELETE a world) ran, while uWS dropped the connection unanswered (fuzz seed 80293).
+    const hasBody = r.contentLength > 0 || r.chunked || Number.isNaN(r.contentLength);
     try {
       const path = r.path.length > 1 && r.path.endsWith('/') ? r.path.slice(0, -1) : r.path;
       const m = this.#match(r.method, path);
@@ -332,9 +334,9 @@ export class AdminServer implements Service {
       }
       const route = m.route;
       if (!route.public && !this.#check(r.authorization)) throw unauthorized();
+      if (Number.isNaN(r.contentLength)) throw badRequest('malformed Content-Length');
       let body: Promise<Buffer> | null = null;
       if (route.body && hasBody) {
-        if (Number.isNaN(r.contentLength)) throw badRequest('malformed Content-Length');
         // Any content type is read (curl -d sends application/x-www-form-urlencoded): a body that
         // parses as JSON is accepted; one that does not is 415 unless it was declared JSON (400).
         // Cross-site form posts cannot carry the bearer token, so this opens nothing (docs/ADMIN.md).
