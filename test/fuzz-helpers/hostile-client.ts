@@ -44,11 +44,20 @@ export const runConn = (
   timeoutMs = 8000,
   awaitWelcome = false,
   helloAt = -1,
+  /**
+   * txResults the model expects: the socket stays open past the sync pong until they came. A purchase
+   * may be answered after a store commit, later than the pong of the ping sent after it (seed 80289:
+   * a purchase of a freshly joined player answered after the client had closed at the pong).
+   */
+  txExpected = 0,
 ): Promise<ConnResult> =>
   new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const res: ConnResult = { replies: [], closeCode: 0, serverClosed: true, welcome: null, errors: new Map() };
     let synced = false;
+    let txs = 0;
+    /** Close once synced, welcomed (when awaited) and every expected txResult came. */
+    const done = (): boolean => synced && (!awaitWelcome || res.welcome !== null) && txs >= txExpected;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error(`hostile connection timed out; replies so far ${res.replies.join(',')}`));
@@ -85,15 +94,17 @@ export const runConn = (
         if (syncTime !== null && a[1] === syncTime) {
           res.serverClosed = false;
           synced = true;
-          if (!awaitWelcome || res.welcome) ws.close(1000);
+          if (done()) ws.close(1000);
         } else res.replies.push(`P:${String(a[1])}`);
       } else if (a[0] === 21) {
         res.replies.push(`T:${String(a[3] ?? 'ok')}`);
+        txs++;
+        if (done()) ws.close(1000);
       } else if (a[0] === 16) {
         res.welcome = { playerId: a[2] as number, token: a[6] as string, resumed: a[9] === true };
         res.replies.push(`W:${a[9] === true}`);
         if (helloAt >= 0 && !synced) sendRest();
-        if (synced) ws.close(1000);
+        if (done()) ws.close(1000);
       }
     });
     ws.on('close', (code: number) => {
