@@ -315,8 +315,9 @@ export class AdminServer implements Service {
     const ex = openExchange(res, req); // onAborted before anything can return early
     this.counters.requests++;
     const r = snapshotRequest(req);
-    // A malformed Content-Length (NaN) counts as a body: `NaN > 0` is false, and a bodiless route
-    // (DELETE a world) ran, while uWS dropped the connection unanswered (fuzz seed 80293).
+    // A malformed Content-Length (NaN) counts as a body, so its refusal below closes the connection
+    // (whatever follows is unread). `NaN > 0` alone made it bodiless: a DELETE of a world ran, while
+    // uWS dropped the connection unanswered (fuzz seed 80293).
     const hasBody = r.contentLength > 0 || r.chunked || Number.isNaN(r.contentLength);
     try {
       const path = r.path.length > 1 && r.path.endsWith('/') ? r.path.slice(0, -1) : r.path;
