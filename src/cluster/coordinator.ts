@@ -192,9 +192,11 @@ export interface Coordinator {
   /**
    * Moves a lease from `fromInstanceId` (which must hold it) to `toInstanceId` atomically, with
    * a new, larger fencing token. This handle stops considering the lease valid before the
-   * request is sent. The new owner calls `renew` to start its own validity.
+   * request is sent. The new owner calls `renew` to start its own validity. `minToken` (default 0):
+   * the new token is above it too — the highest token the caller knows was granted (its own, the
+   * store's fence), so a lease or counter damaged in the coordinator cannot make a token repeat.
    */
-  handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number): Promise<LeaseResult>;
+  handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number, minToken?: number): Promise<LeaseResult>;
   /** The current owner of a world, or null. */
   getOwner(worldId: string): Promise<LeaseOwner | null>;
   /** Every world with a live lease and its owner, sorted by world id. */

@@ -238,19 +238,20 @@ export class LocalCoordinator implements Coordinator {
     return true;
   }
 
-  async handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number): Promise<LeaseResult> {
+  async handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number, minToken = 0): Promise<LeaseResult> {
     this.open();
     checkId('worldId', worldId);
     checkId('fromInstanceId', fromInstanceId);
     checkId('toInstanceId', toInstanceId);
     checkTtl('ttlMs', ttlMs);
+    checkMinToken(minToken);
     this.book.lost(worldId, fromInstanceId);
     const sentAt = this.hub.clock();
     const cur = this.hub.lease(worldId);
     if (!cur || cur.instanceId !== fromInstanceId) {
       return { ok: false, worldId, owner: cur ? this.hub.owner(worldId, cur) : null };
     }
-    const fencingToken = this.hub.nextToken(worldId);
+    const fencingToken = this.hub.nextToken(worldId, minToken);
     this.hub.leases.set(worldId, { instanceId: toInstanceId, fencingToken, expiresAt: sentAt + ttlMs });
     return {
       ok: true,

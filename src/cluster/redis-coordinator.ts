@@ -315,11 +315,12 @@ export class RedisCoordinator implements Coordinator {
     return num(r) === 1;
   }
 
-  async handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number): Promise<LeaseResult> {
+  async handover(worldId: string, fromInstanceId: string, toInstanceId: string, ttlMs: number, minToken = 0): Promise<LeaseResult> {
     checkId('worldId', worldId);
     checkId('fromInstanceId', fromInstanceId);
     checkId('toInstanceId', toInstanceId);
     checkTtl('ttlMs', ttlMs);
+    checkMinToken(minToken);
     // Stop trusting the lease before the request leaves: from here on it may belong to `to`.
     this.book.lost(worldId, fromInstanceId);
     const sentAt = this.clock();
@@ -327,7 +328,7 @@ export class RedisCoordinator implements Coordinator {
       'handover',
       S.HANDOVER,
       [this.k('lease', worldId), this.k('fence', worldId)],
-      [fromInstanceId, toInstanceId, ttlMs],
+      [fromInstanceId, toInstanceId, ttlMs, minToken],
     );
     return this.leaseReply(worldId, fromInstanceId, r, sentAt, ttlMs, null);
   }

@@ -138,9 +138,13 @@ redis.pcall('SREM', KEYS[2], ARGV[2])
 return 1
 `;
 
-/** KEYS: lease, fence. ARGV: fromInstanceId, toInstanceId, ttlMs. */
+/**
+ * KEYS: lease, fence. ARGV: fromInstanceId, toInstanceId, ttlMs, minToken (the new token is above it and above
+ * the lease's own: a damaged counter is raised to the larger, as a lease edited by hand to a lower token is
+ * believed — the caller's floor is what it knows was granted).
+ */
 export const HANDOVER = `${OWNED_LEASE}${MINT}
-local nt, fenceDamaged = mint(KEYS[2], tonumber(tok))
+local nt, fenceDamaged = mint(KEYS[2], math.max(tonumber(tok), tonumber(ARGV[4]) or 0))
 redis.call('SET', KEYS[1], nt .. ':' .. ARGV[2], 'PX', ARGV[3])
 return {1, nt, ARGV[2], tonumber(ARGV[3]), 1, fenceDamaged and 1 or 0}
 `;

@@ -100,7 +100,7 @@ const refuseHandover = async (
     (handedHere || c.coordinator.heldLease(worldId) === null || c.awaitingHandover(worldId))
   ) {
     try {
-      returned = (await c.coordinator.handover(worldId, c.instanceId, from, c.leaseTtlMs)).ok;
+      returned = (await c.coordinator.handover(worldId, c.instanceId, from, c.leaseTtlMs, c.tokenFloor(worldId))).ok;
     } catch (err) {
       d.logger.warn({ err, world: worldId, from }, 'cluster: lease of a refused world could not be handed back');
     }

@@ -347,13 +347,23 @@ export class ClusterService implements Service {
   }
 
   /**
+   * The highest token of `worldId` this instance knows was granted: its lease's, the one it announced to the
+   * store, the store's refusal's, another instance's it saw. A handover mints above it (docs/CLUSTER.md "A damaged key in Redis").
+   */
+  tokenFloor(worldId: string): number {
+    const f = this.#fences;
+    const held = this.#o.coordinator.heldLease(worldId)?.fencingToken ?? 0;
+    return Math.max(held, f.announced(worldId) ?? 0, f.minToken(worldId), this.#seenTokens.get(worldId) ?? 0);
+  }
+
+  /**
    * Migration, source side: hand the lease of `worldId` (held and provable here) to instance `to`
    * (a new fencing token). The world must already be held and checkpointed. The calling handle
    * forgets the lease; `to` starts its validity with {@link takeHandover}.
    */
   async handOver(worldId: string, to: string): Promise<LeaseOwner> {
     const c = this.#o.coordinator;
-    const r = await c.handover(worldId, this.#o.instanceId, to, this.#o.leaseTtlMs);
+    const r = await c.handover(worldId, this.#o.instanceId, to, this.#o.leaseTtlMs, this.tokenFloor(worldId));
     if (!r.ok) throw new Error(`handover of ${worldId} to ${to} refused (owner ${r.owner?.instanceId ?? 'none'})`);
     this.#serving.delete(worldId);
     this.#ranges.close(worldId);

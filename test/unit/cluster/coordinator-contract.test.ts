@@ -181,6 +181,17 @@ for (const impl of impls) {
       await expect(a.acquire('w2', 'A', 5000, -1)).rejects.toMatchObject({ code: 'WT_ERR_OPTION_INVALID' });
     });
 
+    it('handover with minToken: the new token is above it (and above the counter when the floor is lower)', async () => {
+      const be = impl.backend();
+      const a = be.make();
+      const b = be.make();
+      expect(granted(await a.acquire('w1', 'A', 5000)).fencingToken).toBe(1);
+      expect(granted(await a.handover('w1', 'A', 'B', 5000, 30)).fencingToken).toBe(31);
+      expect(granted(await b.handover('w1', 'B', 'A', 5000, 2)).fencingToken).toBe(32);
+      await expect(a.handover('w1', 'A', 'B', 5000, 1.5)).rejects.toMatchObject({ code: 'WT_ERR_OPTION_INVALID' });
+      expect(await b.getOwner('w1')).toMatchObject({ instanceId: 'A', fencingToken: 32 });
+    });
+
     it('handover moves the lease atomically with a new token; the sender stops trusting it; the receiver renews', async () => {
       const be = impl.backend();
       const a = be.make();

@@ -166,4 +166,20 @@ describe.skipIf(!redis.bin)('damaged keys in Redis', () => {
       expect(c.counters.damagedRecords).toBe(3);
     },
   );
+
+  it('a damaged fence and a lease rewritten to a lower token: a handover mints above the floor its caller gives', async () => {
+    // Fuzz seed 80310: B was granted token 1, then the fence was made '1.5:A:B' and the lease '0:A' (believed: well formed).
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: 'h:' }));
+    expect(granted(await c.acquire('w', 'B', 5000)).fencingToken).toBe(1);
+    await raw.set('h:fence:w', '1.5:A:B');
+    await raw.set('h:lease:w', '0:A', 'PX', 5000);
+    // Without a floor the lease's own token is all the script knows: token 1 again.
+    const again = granted(await c.handover('w', 'A', 'C', 5000));
+    expect(again.fencingToken).toBe(1);
+    await raw.set('h:fence:w', '1.5:A:B');
+    await raw.set('h:lease:w', '0:A', 'PX', 5000);
+    const h = granted(await c.handover('w', 'A', 'C', 5000, 1));
+    expect({ owner: h.instanceId, token: h.fencingToken }).toEqual({ owner: 'C', token: 2 });
+    expect(await raw.get('h:fence:w')).toBe('2');
+  });
 });

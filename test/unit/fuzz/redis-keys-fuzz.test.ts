@@ -5,8 +5,8 @@
  * a hash, a set, a list, no expiry), then runs every coordinator operation in random order. No operation
  * may fail (before the scripts read each key defensively, a Lua error or WRONGTYPE failed it, and with it
  * every instance's control tick: `coordinator unreachable`); every listed lease has an integer token and an
- * owner; a token minted after the damage is above the floor given (the store's fence: the highest token
- * granted so far), so tokens never repeat; and no world is left that nobody can acquire (a refusal names an
+ * owner; a token minted after the damage (acquire, handover) is above the floor given (the store's fence:
+ * the highest token granted so far), so tokens never repeat; and no world is left that nobody can acquire (a refusal names an
  * owner whose lease expires). Against a real redis-server started here on a free port.
  */
 import { Redis } from 'ioredis';
@@ -104,7 +104,7 @@ describe.skipIf(!redis.bin)('fuzz: coordinator keys damaged in Redis', () => {
             } else if (what === 5) await c.release(w, id);
             else if (what === 6) {
               const before = floor.get(w) ?? 0;
-              const r = await c.handover(w, id, rng.pick(IDS), 60_000);
+              const r = await c.handover(w, id, rng.pick(IDS), 60_000, before);
               if (r.ok) expect(r.fencingToken, 'a handover mints above the floor').toBeGreaterThan(before);
               seen(w, r);
             } else if (what === 7) {
