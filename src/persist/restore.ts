@@ -15,6 +15,7 @@ import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
 import { checkCheckpointMeta } from './snapshot-checks.js';
 import { MAX_SNAPSHOT_RAW_BYTES } from './snapshot-format.js';
 import { parseWorldRecord, type WorldRecord } from './world-record.js';
+import { defaultSchedulerConfig, mergeSchedulerConfig, type SchedulerConfig } from '../config/scheduler-config.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
 
 /** Checkpoints tried per world at start: the newest and, if it cannot be read, the one kept before it (`saveCheckpoint` keeps 2). */
@@ -38,15 +39,38 @@ export interface PersistedWorld {
 
 /**
  * Make `world` match its record: the record's config when it is newer than the world's, and world
- * time not behind the record's clock.
+ * time not behind the record's clock. A record whose config does not validate (a damaged row: the
+ * runtime writes only configs it validated) changes no config: the world keeps the one it has — its
+ * checkpoint's, or the defaults — logged at error level with `logger`, and the record is rewritten with
+ * it the next time the world's record is written. Before (December 7 2026) the refusal discarded the
+ * world: the default world's restored checkpoint was dropped and a new world written over its record.
  */
-export const applyWorldRecord = (world: SimWorld, rec: WorldRecord): void => {
+export const applyWorldRecord = (world: SimWorld, rec: WorldRecord, logger?: Logger): void => {
   if (rec.configVersion > world.configVersion || world.configVersion === 0) {
-    updateWorldConfig(world, rec.config);
+    try {
+      updateWorldConfig(world, rec.config);
+    } catch (err) {
+      if (!isWorldtickError(err) || err.code !== ErrorCode.CONFIG_INVALID) throw err;
+      logger?.error(
+        { err, world: world.id },
+        "stored world record's config not valid; the world keeps its checkpoint's config (or the defaults)",
+      );
+    }
     world.configVersion = Math.max(rec.configVersion, world.configVersion);
   }
   if (rec.clock.now > world.clock.now) world.clock.now = rec.clock.now;
   if (rec.clock.step > world.clock.step) world.clock.step = rec.clock.step;
+};
+
+/** `config` when it validates as a world's config, else undefined (a damaged record: {@link applyWorldRecord} logs it). */
+const validConfig = (config: SchedulerConfig): SchedulerConfig | undefined => {
+  try {
+    mergeSchedulerConfig(defaultSchedulerConfig(), config);
+    return config;
+  } catch (err) {
+    if (!isWorldtickError(err) || err.code !== ErrorCode.CONFIG_INVALID) throw err;
+    return undefined;
+  }
 };
 
 /**
@@ -140,6 +164,11 @@ export const loadPersistedWorlds = async (
     // A create's record not confirmed (answered 503, or its instance died first): not a world, handed to
     // `unconfirmed` (src/server/unconfirmed-create.ts: one instance removes it; in a cluster the instance granted its lease does).
     const pending = row.worldId === defaultWorldId ? null : parseWorldRecord(row.config);
+    if (pending?.origin === 'default') {
+      // Only the default world's record says so (a hand edit, or a row renamed): it must not be applied to the default world.
+      logger.warn({ world: row.worldId }, 'stored world record not understood (origin default under another id); world skipped');
+      continue;
+    }
     if (pending?.pending) {
       logger.warn({ world: row.worldId }, 'stored world not restored: its create was never confirmed');
       await unconfirmed?.(row.worldId, pending.incarnation);
@@ -263,7 +292,7 @@ export const loadPersistedWorld = async (
         capacity: rec.capacity,
         seed: rec.seed,
         size: rec.size,
-        config: rec.config,
+        config: validConfig(rec.config),
         npcs: Math.min(rec.npcs, rec.capacity),
         ...(physics !== undefined ? { physics } : {}),
         clock: { now: rec.clock.now, step: rec.clock.step },
@@ -276,7 +305,7 @@ export const loadPersistedWorld = async (
         populateNpcs(world, { count: o.npcs });
       }
     } else if (!world && build.freshDefault) world = build.freshDefault({ now: rec.clock.now, step: rec.clock.step });
-    if (world) applyWorldRecord(world, rec);
+    if (world) applyWorldRecord(world, rec, logger);
   } catch (err) {
     if (!isWorldtickError(err)) throw err;
     logger.error({ err, world: worldId }, 'stored world could not be rebuilt; world skipped');

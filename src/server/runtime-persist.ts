@@ -260,7 +260,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         // With --record too: the recording then starts from a checkpoint of the restored world (src/replay/start-checkpoint.ts).
         if (p.world) {
           t.swapDefault(p.world);
-        } else applyWorldRecord(t.defaultWorld(), p.record);
+        } else applyWorldRecord(t.defaultWorld(), p.record, logger);
       } else {
         if (!p.world || runner.has(id)) continue;
         runner.add(p.world);
