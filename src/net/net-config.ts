@@ -337,8 +337,9 @@ const resolveNetFields = (patch: unknown) => {
   const { trustedProxies: _, ...defaults } = NET_DEFAULTS;
   const r = resolveOptions<Omit<NetConfig, 'trustedProxies'>>(NET_CONFIG_SPEC, defaults, isObject ? rest : patch, 'net');
   const problems = r.ok ? [] : r.problems;
-  const idle = rest.idleTimeoutSeconds ?? NET_DEFAULTS.idleTimeoutSeconds;
-  if (idle > 0 && idle < 8) problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
+  const idle: unknown = rest.idleTimeoutSeconds; // not a number: the schema's problem already (a comparison would call its toString)
+  if (typeof idle === 'number' && idle > 0 && idle < 8)
+    problems.push('net.idleTimeoutSeconds must be 0 or 8..960 (uWS aborts the process for 1..7)');
   return { r, problems, rest, trustedProxies };
 };
 
@@ -348,16 +349,24 @@ const resolveNetFields = (patch: unknown) => {
  * (a config file's block: a relation with a default in it is checked once a game's defaults are merged under it).
  */
 const netRelationProblems = (cfg: NetConfig, given: Partial<NetConfig>, onlyGiven: boolean): string[] => {
+  // A value of another type is its field's problem already; compared, an object would have its toString called (config-blocks fuzz).
+  const isNum = (v: unknown): v is number => typeof v === 'number';
   const has = (...keys: Array<keyof NetConfig>): boolean => !onlyGiven || keys.every((k) => Object.hasOwn(given, k));
   const out: string[] = [];
   if (
     has('viewMode', 'regionCellSize', 'interestRadius') &&
     cfg.viewMode === 'regions' &&
     cfg.regionCellSize === 0 &&
+    isNum(cfg.interestRadius) &&
     !(cfg.interestRadius > 0)
   )
     out.push('net.regionCellSize must be > 0 when net.interestRadius is 0 and net.viewMode is regions');
-  if (has('skipBufferedBytes', 'maxBackpressure') && cfg.skipBufferedBytes >= cfg.maxBackpressure) {
+  if (
+    has('skipBufferedBytes', 'maxBackpressure') &&
+    isNum(cfg.skipBufferedBytes) &&
+    isNum(cfg.maxBackpressure) &&
+    cfg.skipBufferedBytes >= cfg.maxBackpressure
+  ) {
     // Name the values: one of the two is often a default the operator never set (config-blocks fuzz, December 6).
     const d = (k: keyof NetConfig): string => (Object.hasOwn(given, k) ? '' : ' (the default)');
     out.push(

@@ -151,6 +151,20 @@ describe('corrupt checkpoint files', () => {
     expect(await loadPersistedWorld(store, logger, 'u')).toBeNull();
   });
 
+  it.each(['null', '[]', '7', '"text"'])(
+    'a meta of valid JSON that holds no object (%s): the checkpoint before it is used',
+    async (value) => {
+      const id = `m${value.length}${value[0] === '"' ? 's' : ''}`;
+      await twoCheckpoints(id, 8);
+      const db = new Database(join(data.dir, 'worldtick.sqlite'));
+      db.prepare('UPDATE checkpoints SET meta = ? WHERE id = (SELECT max(id) FROM checkpoints WHERE world_id = ?)').run(value, id);
+      db.close();
+      expect((await store.loadCheckpoint(id))?.meta).toMatchObject({ unreadable: expect.stringMatching(/^not a JSON object/) });
+      // Before (store-file fuzz seed 80336): `null` ended the start with "Cannot read properties of null (reading 'incarnation')".
+      expect((await loadPersistedWorld(store, logger, id))?.checkpoint?.step).toBe(10);
+    },
+  );
+
   it('bits flipped in the container before compression (no checksum given): a coded refusal or a world, never a crash', async () => {
     const raw = await inflateSnapshot(good);
     const next = rng(7);
