@@ -9,8 +9,8 @@
  *
  * Asserted: the start either succeeds or is refused with a coded error (`WT_ERR_…`); every join and
  * purchase is answered (a welcome or a coded refusal); no admin route answers 500 and the admin server
- * counts no internal error; nothing logs a TypeError, RangeError or ReferenceError (code that met a
- * value it did not check); the stop completes. What a damaged row reads as is each reader's decision
+ * counts no internal error; no world is faulted (a system that failed on restored state); nothing logs a
+ * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes. What a damaged row reads as is each reader's decision
  * (documented where it is made); this fuzz checks only that none of them crashes or hangs.
  */
 import WebSocket from 'ws';
@@ -195,6 +195,9 @@ describe('fuzz: a runtime over a damaged SQLite file', () => {
             expect(r.status, `GET ${p}`).not.toBe(500);
           }
           expect(rt.admin.counters.internalErrors).toBe(0);
+          // A world restored from what passed the checks steps without a system failing on its state.
+          const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
+          expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
         } finally {
           ctx.at = `round ${round}: ${done.join('; ')}; stop`;
           await rt.stop();
