@@ -1,17 +1,20 @@
 /**
- * Fuzz: a real runtime started over a SQLite file damaged by hand (docs/DURABILITY.md "Damaged rows").
- * A base file is made once by a real runtime: players join, buy, take an admin reward, one stays live
- * at the stop (a parked session), an admin-created world. Each round copies it and overwrites one to
- * three cells of random rows of random tables (text, digits, fractions, negatives, huge integers,
- * blobs, NULL where allowed, JSON text with one value replaced or cut short, a checkpoint's bytes
- * flipped or cut) or deletes a row, then starts a runtime over the copy, joins the parked player
- * (resume) and a new one, buys, reads the admin routes that read the store, and stops.
+ * Fuzz: a real runtime started over a store damaged by hand (docs/DURABILITY.md "Damaged rows"), SQLite and
+ * PostgreSQL. A base store is made once by a real runtime: players join, buy, take an admin reward, one
+ * stays live at the stop (a parked session), an admin-created world. Each round copies it (the file; a
+ * database made from it as a template) and overwrites one to three cells of random rows of random tables
+ * (SQLite: text, digits, fractions, negatives, huge integers, blobs, NULL where allowed, JSON text with one
+ * value replaced or cut short, a checkpoint's bytes flipped or cut; PostgreSQL, whose columns are typed:
+ * the same within each column's type, NaN and infinities in floats) or deletes a row, then starts a runtime
+ * over the copy, joins the parked player (resume) and a new one, buys, reads the admin routes that read the
+ * store, and stops.
  *
  * Asserted: the start either succeeds or is refused with a coded error (`WT_ERR_…`); every join and
  * purchase is answered (a welcome or a coded refusal); no admin route answers 500 and the admin server
  * counts no internal error; no world is faulted (a system that failed on restored state); nothing logs a
- * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes. What a damaged row reads as is each reader's decision
- * (documented where it is made); this fuzz checks only that none of them crashes or hangs.
+ * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes.
+ * What a damaged row reads as is each reader's decision (documented where it is made); this fuzz checks
+ * only that none of them crashes or hangs.
  */
 import WebSocket from 'ws';
 import Database from 'better-sqlite3';
@@ -26,8 +29,10 @@ import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import { fuzzScale, fuzzSeed, jsonValue, type Rng, withSeed } from '../../fuzz-helpers/rng.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
+import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 
 const ROUNDS = Math.round(16 * fuzzScale());
+const ROUNDS_PG = Math.round(8 * fuzzScale());
 const root = mkdtempSync(join(tmpdir(), 'wt-store-fuzz-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -37,9 +42,10 @@ const CRASHES = new Set(['TypeError', 'RangeError', 'ReferenceError']);
 /** A join refused by the server (an answer), not one that timed out or failed in the client. */
 const refused = (e: unknown): boolean => (e as { code?: unknown }).code === 'WT_ERR_CLIENT_JOIN_REFUSED';
 
-const boot = async (dataDir: string, logger = jsonLogSink('warn').logger): Promise<Runtime> => {
+/** A runtime over the store `storeArgs` name (`--data-dir …` or `--store postgres://…`). */
+const boot = async (storeArgs: string[], logger = jsonLogSink('warn').logger): Promise<Runtime> => {
   const args = ['--port', '0', '--admin-port', '0', '--admin-token', 'rt', '--npcs', '10', '--stats-interval', '0'];
-  const rt = createRuntime(parseOptions([...args, '--starting-coins', '100', '--data-dir', dataDir], {}), logger, undefined, {}, {});
+  const rt = createRuntime(parseOptions([...args, '--starting-coins', '100', ...storeArgs], {}), logger, undefined, {}, {});
   await rt.start();
   return rt;
 };
@@ -57,9 +63,9 @@ const admin = (rt: Runtime, method: string, path: string, body?: unknown): Promi
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-/** The base file: two players' purchases, a reward, a second world, and alice's session parked live. */
-const makeBase = async (dataDir: string): Promise<{ resume: string; players: string[] }> => {
-  const rt = await boot(dataDir);
+/** The base store: two players' purchases, a reward, a second world, and alice's session parked live. */
+const makeBase = async (storeArgs: string[]): Promise<{ resume: string; players: string[] }> => {
+  const rt = await boot(storeArgs);
   try {
     const alice = await client(rt);
     const a = await alice.join('1', 'alice', 'alice-token');
@@ -114,8 +120,14 @@ const replaceOne = (rng: Rng, doc: unknown): unknown => {
   return copy;
 };
 
-/** One to three damages to the file of `dataDir`; returns what was done. */
-const damage = (rng: Rng, dataDir: string): string[] => {
+/** What a damage wrote, for the failure message. */
+const shownValue = (value: unknown): string =>
+  String(
+    value instanceof Uint8Array ? `${value.length} bytes` : JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+  ).slice(0, 160);
+
+/** One to three damages to the SQLite file of `dataDir`; returns what was done. */
+const damageSqlite = (rng: Rng, dataDir: string): string[] => {
   const db = new Database(join(dataDir, SQLITE_FILE_NAME));
   const done: string[] = [];
   try {
@@ -151,61 +163,161 @@ const damage = (rng: Rng, dataDir: string): string[] => {
   return done;
 };
 
-describe('fuzz: a runtime over a damaged SQLite file', () => {
-  it('starts or refuses with a code; joins, purchases and admin reads are answered; no crash; it stops', async () => {
-    const base = join(root, 'base');
-    const { resume, players } = await makeBase(base);
-    await withSeed('store-file', fuzzSeed(0x5f11e), async (rng, ctx) => {
-      for (let round = 0; round < ROUNDS; round++) {
-        const dir = join(root, `r${round}`);
-        cpSync(base, dir, { recursive: true });
-        const done = damage(rng, dir);
-        ctx.at = `round ${round}: ${done.join('; ')}`;
-        if (process.env.WT_FUZZ_SHOW) console.log(ctx.at);
-        const { lines, logger } = jsonLogSink('warn');
-        let rt: Runtime;
-        try {
-          rt = await boot(dir, logger);
-        } catch (err) {
-          expect(String((err as { code?: unknown }).code), String(err)).toMatch(/^WT_ERR_/);
-          if (process.env.WT_FUZZ_SHOW) console.log(`  refused: ${String(err).slice(0, 200)}`);
-          continue;
-        }
-        try {
-          const c = await client(rt);
-          try {
-            const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
-            if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
-            else expect(['ok', 'rejected']).toContain((await c.purchase(`f-${round}`, 'arrow', 1, 1)).status);
-          } finally {
-            c.close();
-          }
-          const n = await client(rt);
-          const nj = await n.join('1', 'newcomer', `new-${round}`).catch((e: unknown) => e);
-          if (nj instanceof Error) expect(refused(nj), String(nj)).toBe(true);
-          n.close();
-          const paths = ['/api/v1/worlds', '/api/v1/worlds/1', '/api/v1/worlds/w2', '/api/v1/worlds/1/ledger', '/api/v1/ledger/verify'];
-          for (const p of players)
-            paths.push(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(p)}`, `/api/v1/players/${encodeURIComponent(p)}/data`);
-          paths.push('/api/v1/cluster', '/api/v1/maintenance', '/metrics', '/readyz');
-          for (const p of paths) {
-            ctx.at = `round ${round}: ${done.join('; ')}; GET ${p}`;
-            const r = await admin(rt, 'GET', p);
-            await r.arrayBuffer();
-            expect(r.status, `GET ${p}`).not.toBe(500);
-          }
-          expect(rt.admin.counters.internalErrors).toBe(0);
-          // A world restored from what passed the checks steps without a system failing on its state.
-          const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
-          expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
-        } finally {
-          ctx.at = `round ${round}: ${done.join('; ')}; stop`;
-          await rt.stop();
-        }
-        const crashes = lines.filter((l) => CRASHES.has(String(l.err?.type)));
-        expect(crashes.map((l) => `${l.msg}: ${l.err?.message}`)).toEqual([]);
-        rmSync(dir, { recursive: true, force: true });
+/** A replacement for a PostgreSQL cell of type `type` (its columns are typed: the damage a hand edit can make). */
+const pgValue = (rng: Rng, type: string, old: unknown): unknown => {
+  if (rng.chance(0.1)) return null; // refused by NOT NULL columns
+  if (type === 'bigint' || type === 'integer' || type === 'smallint')
+    return rng.pick<unknown>([-1, 0, 1, 7, 2 ** 31 - 1, -(2 ** 31), 2 ** 53, '9223372036854775807', '-9223372036854775808']);
+  if (type === 'double precision' || type === 'real' || type === 'numeric')
+    return rng.pick<unknown>(['NaN', 'Infinity', '-Infinity', -1, 0, 0.5, 1e300]);
+  if (type === 'boolean') return rng.chance(0.5);
+  if (type === 'bytea') return damagedValue(rng, old instanceof Uint8Array ? old : Buffer.alloc(0));
+  const v = damagedValue(rng, typeof old === 'string' ? old : '');
+  return v === null || typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : String(v);
+};
+
+/** One to three damages to the PostgreSQL database at `url`; returns what was done. */
+const damagePostgres = (rng: Rng, url: string): Promise<string[]> =>
+  withPgClient(url, async (c) => {
+    const done: string[] = [];
+    const cols = (await c.query("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'"))
+      .rows as Array<{ table_name: string; column_name: string; data_type: string }>;
+    const tables: string[] = [];
+    for (const t of new Set(cols.map((x) => x.table_name)))
+      if (Number((await c.query(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n) > 0) tables.push(t);
+    for (let k = rng.int(1, 3), tries = 0; done.length < k && tries < 20 && tables.length > 0; tries++) {
+      const table = rng.pick(tables);
+      const ctids = (await c.query(`SELECT ctid::text AS t FROM "${table}"`)).rows.map((r) => String(r.t));
+      if (ctids.length === 0) continue;
+      const ctid = rng.pick(ctids);
+      if (rng.chance(0.08)) {
+        await c.query(`DELETE FROM "${table}" WHERE ctid = $1::tid`, [ctid]).catch(() => undefined);
+        done.push(`${table}@${ctid} deleted`);
+        continue;
       }
-    });
-  }, 240_000);
+      const col = rng.pick(cols.filter((x) => x.table_name === table));
+      const old = (await c.query(`SELECT "${col.column_name}" AS v FROM "${table}" WHERE ctid = $1::tid`, [ctid])).rows[0]?.v;
+      const value = pgValue(rng, col.data_type, old);
+      try {
+        await c.query(`UPDATE "${table}" SET "${col.column_name}" = $1 WHERE ctid = $2::tid`, [value, ctid]);
+      } catch {
+        continue; // a type, NOT NULL, UNIQUE or trigger refused it
+      }
+      done.push(`${table}@${ctid}.${col.column_name} = ${shownValue(value)}`);
+    }
+    return done;
+  });
+
+/** A store to fuzz: its base made once, then a damaged copy per round. */
+interface Backend {
+  readonly name: string;
+  readonly skip: string | null;
+  base(): Promise<string[]>;
+  /** A copy of the base, damaged: its store arguments, what was done, and how to remove it. */
+  round(rng: Rng, n: number): Promise<{ storeArgs: string[]; done: string[]; remove(): Promise<void> }>;
+}
+
+const sqliteBackend = (): Backend => {
+  const base = join(root, 'base');
+  return {
+    name: 'SQLite',
+    skip: null,
+    base: async () => ['--data-dir', base],
+    async round(rng, n) {
+      const dir = join(root, `r${n}`);
+      cpSync(base, dir, { recursive: true });
+      return {
+        storeArgs: ['--data-dir', dir],
+        done: damageSqlite(rng, dir),
+        remove: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  };
+};
+
+const pg = await freshDatabase();
+if ('skip' in pg) console.warn(`[store-file fuzz] PostgreSQL skipped: ${pg.skip}`);
+afterAll(async () => {
+  if (!('skip' in pg)) await pg.destroy();
 });
+
+const postgresBackend = (): Backend => {
+  if ('skip' in pg)
+    return { name: 'PostgreSQL', skip: pg.skip, base: async () => [], round: async () => Promise.reject(new Error('skipped')) };
+  const adminUrl = pg.url.replace(/\/[^/]*$/, '/postgres');
+  const baseName = new URL(pg.url).pathname.slice(1);
+  return {
+    name: 'PostgreSQL',
+    skip: null,
+    base: async () => ['--store', pg.url],
+    async round(rng, n) {
+      const name = `${baseName}_r${n}`;
+      await withPgClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${baseName}`));
+      const url = pg.url.replace(/\/[^/]*$/, `/${name}`);
+      return {
+        storeArgs: ['--store', url],
+        done: await damagePostgres(rng, url),
+        remove: () => withPgClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+      };
+    },
+  };
+};
+
+for (const backend of [sqliteBackend(), postgresBackend()])
+  describe.skipIf(backend.skip !== null)(`fuzz: a runtime over a damaged ${backend.name} store`, () => {
+    it('starts or refuses with a code; joins, purchases and admin reads are answered; no crash; it stops', async () => {
+      const { resume, players } = await makeBase(await backend.base());
+      const rounds = backend.name === 'SQLite' ? ROUNDS : ROUNDS_PG;
+      await withSeed(`store-file ${backend.name}`, fuzzSeed(0x5f11e), async (rng, ctx) => {
+        for (let round = 0; round < rounds; round++) {
+          const { storeArgs, done, remove } = await backend.round(rng, round);
+          ctx.at = `round ${round}: ${done.join('; ')}`;
+          if (process.env.WT_FUZZ_SHOW) console.log(ctx.at);
+          const { lines, logger } = jsonLogSink('warn');
+          let rt: Runtime;
+          try {
+            rt = await boot(storeArgs, logger);
+          } catch (err) {
+            expect(String((err as { code?: unknown }).code), String(err)).toMatch(/^WT_ERR_/);
+            if (process.env.WT_FUZZ_SHOW) console.log(`  refused: ${String(err).slice(0, 200)}`);
+            await remove();
+            continue;
+          }
+          try {
+            const c = await client(rt);
+            try {
+              const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
+              if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
+              else expect(['ok', 'rejected']).toContain((await c.purchase(`f-${round}`, 'arrow', 1, 1)).status);
+            } finally {
+              c.close();
+            }
+            const n = await client(rt);
+            const nj = await n.join('1', 'newcomer', `new-${round}`).catch((e: unknown) => e);
+            if (nj instanceof Error) expect(refused(nj), String(nj)).toBe(true);
+            n.close();
+            const paths = ['/api/v1/worlds', '/api/v1/worlds/1', '/api/v1/worlds/w2', '/api/v1/worlds/1/ledger', '/api/v1/ledger/verify'];
+            for (const p of players)
+              paths.push(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(p)}`, `/api/v1/players/${encodeURIComponent(p)}/data`);
+            paths.push('/api/v1/cluster', '/api/v1/maintenance', '/metrics', '/readyz');
+            for (const p of paths) {
+              ctx.at = `round ${round}: ${done.join('; ')}; GET ${p}`;
+              const r = await admin(rt, 'GET', p);
+              await r.arrayBuffer();
+              expect(r.status, `GET ${p}`).not.toBe(500);
+            }
+            expect(rt.admin.counters.internalErrors).toBe(0);
+            // A world restored from what passed the checks steps without a system failing on its state.
+            const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
+            expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
+          } finally {
+            ctx.at = `round ${round}: ${done.join('; ')}; stop`;
+            await rt.stop();
+          }
+          const crashes = lines.filter((l) => CRASHES.has(String(l.err?.type)));
+          expect(crashes.map((l) => `${l.msg}: ${l.err?.message}`)).toEqual([]);
+          await remove();
+        }
+      });
+    }, 240_000);
+  });
