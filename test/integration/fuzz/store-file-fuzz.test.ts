@@ -12,13 +12,16 @@
  * Asserted: the start either succeeds or is refused with a coded error (`WT_ERR_…`); every join and
  * purchase is answered (a welcome or a coded refusal); no admin route answers 500 and the admin server
  * counts no internal error; no world is faulted (a system that failed on restored state); nothing logs a
- * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes.
+ * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes. And
+ * damage elsewhere changes nothing else: with no table a player's resume and wallet depend on damaged, the
+ * parked player resumes with her wallet whole and her purchase applies once; with no world table damaged,
+ * both worlds come back.
  * What a damaged row reads as is each reader's decision (documented where it is made); this fuzz checks
  * only that none of them crashes or hangs.
  */
 import WebSocket from 'ws';
 import Database from 'better-sqlite3';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,12 +42,25 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 type Row = Record<string, unknown>;
 const CRASHES = new Set(['TypeError', 'RangeError', 'ReferenceError']);
 
+/**
+ * The tables a player's resume and wallet depend on, and a world's restore; `schema_migrations` and SQLite's
+ * `sqlite_sequence` (the next ledger `seq` and checkpoint `id`: a damaged one fails the inserts, answered
+ * `TX_UNAVAILABLE`, seed 2) in both.
+ */
+const PLAYER_TABLES = ['ledger', 'ledger_balances', 'sessions', 'players', 'schema_migrations', 'sqlite_sequence'];
+const WORLD_TABLES = ['world_configs', 'checkpoints', 'schema_migrations', 'sqlite_sequence'];
+/** Whether a damage of `done` (`table#rowid…`, `table@ctid…`) was to one of `tables`. */
+const touched = (done: string[], tables: string[]): boolean => done.some((d) => tables.includes(d.split(/[#@]/)[0] ?? ''));
+
 /** A join refused by the server (an answer), not one that timed out or failed in the client. */
 const refused = (e: unknown): boolean => (e as { code?: unknown }).code === 'WT_ERR_CLIENT_JOIN_REFUSED';
 
 /** A runtime over the store `storeArgs` name (`--data-dir …` or `--store postgres://…`). */
+const config = join(root, 'config.json');
+writeFileSync(config, JSON.stringify({ net: { resumeGraceSeconds: 3600 } })); // alice's parked session outlives the rounds
+
 const boot = async (storeArgs: string[], logger = jsonLogSink('warn').logger): Promise<Runtime> => {
-  const args = ['--port', '0', '--admin-port', '0', '--admin-token', 'rt', '--npcs', '10', '--stats-interval', '0'];
+  const args = ['--config', config, '--port', '0', '--admin-port', '0', '--admin-token', 'rt', '--npcs', '10', '--stats-interval', '0'];
   const rt = createRuntime(parseOptions([...args, '--starting-coins', '100', ...storeArgs], {}), logger, undefined, {}, {});
   await rt.start();
   return rt;
@@ -291,7 +307,17 @@ for (const backend of [sqliteBackend(), postgresBackend()])
             try {
               const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
               if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
-              else expect(['ok', 'rejected']).toContain((await c.purchase(`f-${round}`, 'arrow', 1, 1)).status);
+              else {
+                const tx = await c.purchase(`f-${round}`, 'arrow', 1, 1);
+                expect(['ok', 'rejected']).toContain(tx.status);
+                // Damage elsewhere changes nothing of hers: resumed, her wallet whole (100 - 2 + 5) and the purchase applied once.
+                if (!touched(done, PLAYER_TABLES))
+                  expect({ resumed: (j as { resumed: boolean }).resumed, tx: [tx.status, tx.coins, tx.items], code: tx.code }).toEqual({
+                    resumed: true,
+                    tx: ['ok', 102, { arrow: 3 }],
+                    code: null,
+                  });
+              }
             } finally {
               c.close();
             }
@@ -313,6 +339,8 @@ for (const backend of [sqliteBackend(), postgresBackend()])
             // A world restored from what passed the checks steps without a system failing on its state.
             const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
             expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
+            // Damage elsewhere loses no world.
+            if (!touched(done, WORLD_TABLES)) expect(worlds.worlds.map((w) => w.id).sort()).toEqual(['1', 'w2']);
           } finally {
             ctx.at = `round ${round}: ${done.join('; ')}; stop`;
             await rt.stop();
