@@ -314,6 +314,14 @@ export const ErrorCode = {
    */
   LEDGER_STALE: 'WT_ERR_LEDGER_STALE',
   /**
+   * A ledger batch holds entries of a player whose stored balance is damaged and cannot be rebuilt from the
+   * player's entries either: their sum is past what an integer holds (entries edited by hand;
+   * `details.players`). Nothing was written; the world's ledger service answers those players' requests
+   * `TX_UNAVAILABLE` and commits the rest of the batch again, so one damaged player fails no one else's
+   * purchase. `verify` names the player. Internal: never answered to a client.
+   */
+  LEDGER_DAMAGED: 'WT_ERR_LEDGER_DAMAGED',
+  /**
    * Client library: `purchase()` was given a key or item that holds a lone UTF-16 surrogate
    * (`details.field`: `key` or `item`). Such a string has no UTF-8 form: the server would refuse
    * the frame `BAD_FIELD` (docs/PROTOCOL.md), an error frame naming no purchase, so nothing was

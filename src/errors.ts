@@ -126,6 +126,14 @@ export const ledgerStale = (players: readonly string[]): WorldtickError =>
     { details: { players: players.slice(0, 20) } },
   );
 
+/** Players of a ledger batch whose balance is damaged beyond a rebuild from their entries (see `ErrorCode.LEDGER_DAMAGED`). */
+export const ledgerDamaged = (players: readonly string[]): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.LEDGER_DAMAGED,
+    `ledger batch refused: the balance of ${players.length} player(s) is damaged and their entries sum past an integer`,
+    { details: { players: players.slice(0, 20) } },
+  );
+
 export const storeMigrationFailed = (message: string, cause?: unknown): WorldtickError =>
   new WorldtickError(ErrorCode.STORE_MIGRATION_FAILED, `store migration failed: ${message}`, { cause });
 

@@ -54,6 +54,11 @@ export interface LedgerStats {
   retries: number;
   /** Of `retries`: batches decided on a balance another writer had moved (the same player's entry committed by another world or instance), decided again after a reload. */
   staleBatches: number;
+  /**
+   * Batches refused `WT_ERR_LEDGER_DAMAGED` (a player's balance damaged beyond a rebuild from its entries): that player's
+   * requests answered `TX_UNAVAILABLE`, the rest committed again.
+   */
+  damagedBatches: number;
   /** Results by rejection code. */
   rejected: Record<string, number>;
   /** `TX_INSUFFICIENT_FUNDS` refusals written to the ledger (within the player's refusal budget; included in `committed`). */
@@ -76,6 +81,7 @@ export const zeroLedgerStats = (): LedgerStats => ({
   replayed: 0,
   retries: 0,
   staleBatches: 0,
+  damagedBatches: 0,
   rejected: {},
   refusalsRecorded: 0,
   refusalsUnrecorded: 0,

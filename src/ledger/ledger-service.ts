@@ -297,7 +297,17 @@ export class LedgerService {
         } catch (err) {
           for (const p of batch) this.cache.dirty.add(p.req.playerId);
           if (isWorldtickError(err, 'WT_ERR_LEDGER_STALE')) this.counters.staleBatches++;
-          else if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
+          else if (isWorldtickError(err, 'WT_ERR_LEDGER_DAMAGED')) {
+            // Those players' requests answered; the rest of the batch committed again (one damaged player fails no one else).
+            const damaged = new Set(Reflect.get(Object(err.details), 'players') as string[]);
+            this.counters.damagedBatches++;
+            this.onError?.(err);
+            batch = batch.filter((p) => {
+              if (!damaged.has(p.req.playerId)) return true;
+              this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
+              return false;
+            });
+          } else if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
             if (!isWorldtickError(err, 'WT_ERR_STORE_FENCED')) this.onError?.(err);
             else if (!this.counters.fenced) {
               this.counters.fenced = true;

@@ -2,7 +2,7 @@
  * Ledger types of the store seam (src/store/types.ts re-exports them): entries as written and as
  * committed, queries over the ledger, a player's balance, and a player's ledger read as one snapshot.
  */
-import { ledgerStale } from '../errors.js';
+import { ledgerDamaged, ledgerStale } from '../errors.js';
 
 /** Kind of ledger entry: a client purchase or a server-side grant. */
 export type LedgerKind = 'purchase' | 'reward';
@@ -47,11 +47,22 @@ export interface LedgerCommitResult {
 /** Per player, the balance `lastSeq` a ledger batch was decided on (`Store.commitLedger`'s `expect`). */
 export type LedgerExpectation = ReadonlyMap<string, number>;
 
-/** Refuse a ledger batch `WT_ERR_LEDGER_STALE` when a player's stored `lastSeq` (`stored(id)`, no balance row: 0) is not the one `expect` gives. */
-export const refuseStale = (expect: LedgerExpectation, stored: (playerId: string) => number): void => {
-  const stale = [...expect].filter(([id, seq]) => stored(id) !== seq).map(([id]) => id);
+/**
+ * Refuse a ledger batch `WT_ERR_LEDGER_STALE` when a player's stored `lastSeq` (`stored(id)`, no balance row: 0) is
+ * not the one `expect` gives; `WT_ERR_LEDGER_DAMAGED` first when `stored(id)` is null for any (a damaged balance its
+ * entries cannot rebuild: {@link representable}), naming every such player of the batch.
+ */
+export const refuseStale = (expect: LedgerExpectation, stored: (playerId: string) => number | null): void => {
+  const seqs = [...expect].map(([id, seq]) => [id, seq, stored(id)] as const);
+  const damaged = seqs.filter(([, , s]) => s === null).map(([id]) => id);
+  if (damaged.length) throw ledgerDamaged(damaged);
+  const stale = seqs.filter(([, seq, s]) => s !== seq).map(([id]) => id);
   if (stale.length) throw ledgerStale(stale);
 };
+
+/** Whether a balance rebuilt from a player's entries can be stored and decided on: every figure a safe integer. */
+export const representable = (b: Balance): boolean =>
+  Number.isSafeInteger(b.coins) && Number.isSafeInteger(b.lastSeq) && Object.values(b.items).every((n) => Number.isSafeInteger(n));
 
 /** Query over the ledger, in `seq` order. */
 export interface LedgerQuery {

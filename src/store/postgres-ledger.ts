@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { intactBalance, LEDGER_READ_LIMIT, LEDGER_SUMS_SQL, rebuiltBalance, toLedgerEntry } from './rows.js';
-import { refuseStale } from './ledger-types.js';
+import { refuseStale, representable } from './ledger-types.js';
 import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerExpectation, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -32,7 +32,8 @@ export const findLedgerIn = async (c: pg.PoolClient, refs: ReadonlyArray<{ playe
  * A player expected at a `lastSeq` above 0 has a row already (rows are never deleted), so a batch of
  * such players only does the locking SELECT, as before. A locked row that is damaged (rows.ts
  * `intactBalance`) is rewritten from the player's entries before the insert, whose trigger would fail
- * on its text and with it every player's entries of the batch; `onDamaged` counts each.
+ * on its text and with it every player's entries of the batch; `onDamaged` counts each. One its entries cannot
+ * rebuild (their sum past a BIGINT: ledger-types.ts `representable`) refuses the batch `WT_ERR_LEDGER_DAMAGED` for it.
  */
 export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectation, onDamaged: () => void): Promise<void> => {
   const ids = [...expect.keys()].sort();
@@ -48,7 +49,7 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
     'SELECT player_id, coins, items, last_seq FROM ledger_balances WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE',
     [ids],
   );
-  const stored = new Map<string, number>();
+  const stored = new Map<string, number | null>();
   for (const row of r.rows as Row[]) {
     const intact = intactBalance(row);
     if (intact) {
@@ -56,6 +57,10 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
       continue;
     }
     const b = await rebuiltIn(c, String(row.player_id), onDamaged);
+    if (!representable(b)) {
+      stored.set(String(row.player_id), null); // its entries sum past a BIGINT: refused for this player (LEDGER_DAMAGED)
+      continue;
+    }
     await c.query('UPDATE ledger_balances SET coins = $1, items = $2, last_seq = $3 WHERE player_id = $4', [
       b.coins,
       JSON.stringify(b.items),
@@ -64,7 +69,7 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
     ]);
     stored.set(String(row.player_id), b.lastSeq);
   }
-  refuseStale(expect, (id) => stored.get(id) ?? 0);
+  refuseStale(expect, (id) => (stored.has(id) ? (stored.get(id) ?? null) : 0));
 };
 
 /**

@@ -214,6 +214,14 @@ export const LEDGER_SUMS_SQL = {
     "SELECT item, sum(quantity) AS n FROM ledger WHERE player_id = {1} AND status = 'ok' AND item IS NOT NULL AND quantity <> 0 GROUP BY item",
 } as const;
 
+/**
+ * `sql` (one of the sums shared by both stores) for SQLite: its `sum()` of integers raises "integer overflow"
+ * past 2^63 − 1 — a damaged entry of that size failed the read, and with it a ledger group commit of every
+ * player's requests (store-file fuzz seed 122) — where `total()` sums as a float and never fails (a damaged
+ * sum past 2^53 reads inexact, and the balance it rebuilds is not a safe integer: read as damaged again).
+ */
+export const sqliteSums = (sql: string): string => sql.replaceAll('sum(', 'total(');
+
 /** The balance of a damaged summary row, from the rows of {@link LEDGER_SUMS_SQL} (marked `unreadable`). */
 export const rebuiltBalance = (totals: Row | undefined, itemRows: readonly Row[]): Balance => {
   const items: Record<string, number> = {};

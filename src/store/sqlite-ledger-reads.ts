@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { intactBalance, LEDGER_READ_LIMIT, rebuiltBalance, storedInt, toLedgerEntry } from './rows.js';
+import { representable } from './ledger-types.js';
 import type { Balance, LedgerEntry, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -59,14 +60,16 @@ export const sqliteLedgerReads = (db: Database.Database, stmt: Record<string, Da
   /**
    * The stored `last_seq` of a player a ledger batch expects (0: no row), inside the batch's transaction;
    * a damaged row (rows.ts `intactBalance`) is rewritten from the player's entries first: the insert's
-   * trigger would fail on its text, and with it every player's entries of the batch.
+   * trigger would fail on its text, and with it every player's entries of the batch. Null when those entries
+   * cannot rebuild it (their sum past an integer: `representable`).
    */
-  const expectedSeq = (playerId: string): number => {
+  const expectedSeq = (playerId: string): number | null => {
     const row = balanceRow.get(playerId) as Row | undefined;
     if (!row) return 0;
     const intact = intactBalance(row);
     if (intact) return intact.lastSeq;
     const b = rebuilt(playerId);
+    if (!representable(b)) return null; // its entries sum past an integer: the batch is refused for this player (LEDGER_DAMAGED)
     stmt.rewriteBalance!.run(b.coins, JSON.stringify(b.items), b.lastSeq, playerId);
     return b.lastSeq;
   };

@@ -25,6 +25,7 @@ import {
   versionsOf,
 } from './player-data-rules.js';
 import type { PlayerDataApplyOptions, PlayerDataLimits, PlayerDataOp, PlayerDataOpResult } from './types.js';
+import { sqliteSums } from './rows.js';
 
 type Row = Record<string, unknown>;
 type Recorder = ReturnType<typeof batchRecorder>;
@@ -45,7 +46,7 @@ export const sqlitePlayerData = (
 ): ((ops: readonly PlayerDataOp[], limits: PlayerDataLimits, options?: PlayerDataApplyOptions) => PlayerDataBatchOutcome) => {
   const get = db.prepare('SELECT value, version FROM player_data WHERE player_id = ? AND data_key = ?');
   // Tombstones (deleted keys: value NULL, size 0) count neither bytes nor keys.
-  const others = db.prepare(OTHER_ROWS_SELECT.replace('{1}', '?').replace('{2}', '?'));
+  const others = db.prepare(sqliteSums(OTHER_ROWS_SELECT.replace('{1}', '?').replace('{2}', '?')));
   const insert = db.prepare('INSERT INTO player_data (player_id, data_key, value, version, size, updated_at) VALUES (?, ?, ?, 1, ?, ?)');
   const update = db.prepare('UPDATE player_data SET value = ?, version = ?, size = ?, updated_at = ? WHERE player_id = ? AND data_key = ?');
   // A delete keeps the row as a tombstone (value NULL, size 0) with the next version, so a writer

@@ -3,7 +3,7 @@
  * after the migrations ran. Player data has its own (sqlite-player-data.ts).
  */
 import type Database from 'better-sqlite3';
-import { LEDGER_COLUMNS, LEDGER_SUMS_SQL } from './rows.js';
+import { LEDGER_COLUMNS, LEDGER_SUMS_SQL, sqliteSums } from './rows.js';
 
 /** Upsert of a player record (createdAt kept). */
 const UPSERT_PLAYER = `INSERT INTO players (id, name, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -22,8 +22,8 @@ export const prepareStatements = (db: Database.Database): Record<string, Databas
       ON CONFLICT (player_id, idem_key) DO NOTHING RETURNING seq`),
     findLedger: p('SELECT * FROM ledger WHERE player_id = ? AND idem_key = ?'),
     ledgerBalance: p('SELECT coins, items, last_seq FROM ledger_balances WHERE player_id = ?'),
-    ledgerTotals: p(LEDGER_SUMS_SQL.totals.replace('{1}', '?')),
-    ledgerItems: p(LEDGER_SUMS_SQL.items.replace('{1}', '?')),
+    ledgerTotals: p(sqliteSums(LEDGER_SUMS_SQL.totals.replace('{1}', '?'))),
+    ledgerItems: p(sqliteSums(LEDGER_SUMS_SQL.items.replace('{1}', '?'))),
     rewriteBalance: p('UPDATE ledger_balances SET coins = ?, items = ?, last_seq = ? WHERE player_id = ?'),
     pruneRefusals: p(
       "DELETE FROM ledger WHERE seq IN (SELECT seq FROM ledger WHERE status = 'rejected' AND created_at < ? ORDER BY created_at LIMIT ?)",

@@ -64,6 +64,22 @@ for (const [name, factory] of factories)
       expect(g).toMatchObject({ status: 'ok', item: 'apple', quantity: 4, coinsDelta: 0 });
     });
 
+    it("a player whose balance is damaged beyond a rebuild fails only its own requests, not the batch's others", async () => {
+      const l = service();
+      for (const p of ['p1', 'p2']) await l.reward({ playerId: p, key: 'start', coins: 100 });
+      // p1's entries edited to 2^63 - 1 and its summary row damaged: the store cannot rebuild or store its balance.
+      await handle.raw("UPDATE ledger SET coins_delta = 9223372036854775807 WHERE player_id = 'p1'");
+      await handle.raw("UPDATE ledger_balances SET items = 'x{' WHERE player_id = 'p1'");
+      const l2 = service(); // a fresh cache: reads the damaged balance
+      const buy = (playerId: string) => l2.purchase({ playerId, key: 'buy', item: 'apple', quantity: 1, expectedPrice: 2 });
+      const [r1, r2] = await Promise.all([buy('p1'), buy('p2')]);
+      // Before: the batch of both failed (SQLite "integer overflow", PostgreSQL "out of range for type bigint"): p2's too.
+      expect([r1.code, r2.status, r2.coinsDelta]).toEqual(['TX_UNAVAILABLE', 'ok', -2]);
+      expect(l2.stats()).toMatchObject({ damagedBatches: 1, retries: 1 }); // both were in the refused batch; p2's committed again
+      expect(await store.findLedgerEntries([{ playerId: 'p1', key: 'buy' }])).toEqual([]);
+      expect(await store.ledgerBalance('p2')).toMatchObject({ coins: 98, items: { apple: 1 } });
+    });
+
     it('answers every rejection code and changes nothing', async () => {
       const l = service({ rateLimit: { perSecond: 1, burst: 2 } });
       await l.reward({ playerId: 'p1', key: 'start', coins: 50 });

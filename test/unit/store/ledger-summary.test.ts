@@ -179,6 +179,35 @@ for (const { factory, name } of factories) {
       expect(await summaryMismatches()).toEqual([]);
     });
 
+    it('entries damaged past an integer, with the summary damaged too: the balance reads; a batch with that player is refused for it alone', async () => {
+      await store.commitLedger([0, 1, 2, 3, 4, 5, 6, 7].map((i) => mixed(i % 2 ? 'p1' : 'p2', i)));
+      // Two of p1's ok entries hand-edited to 2^63 - 1: their sum is past what an integer holds. Before, on SQLite,
+      // sum() failed with "integer overflow" (the read, and every batch holding p1); on PostgreSQL, the rewrite of
+      // the summary failed ("out of range for type bigint") and with it the whole batch, p2's entry too.
+      await handle.raw("UPDATE ledger SET coins_delta = 9223372036854775807 WHERE player_id = 'p1' AND status = 'ok'");
+      await handle.raw("UPDATE ledger_balances SET items = 'x{' WHERE player_id = 'p1'");
+      const b = await store.ledgerBalance('p1');
+      expect(b).toMatchObject({ unreadable: true });
+      expect(b.coins).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+      const p2 = (await store.ledgerBalance('p2')).lastSeq;
+      const next = ['p1', 'p2'].map((p, i) => rewardEntry(`big${i}`, { playerId: p, item: 'potion', quantity: 1 }));
+      const refused = await store
+        .commitLedger(
+          next,
+          undefined,
+          new Map([
+            ['p1', b.lastSeq],
+            ['p2', p2],
+          ]),
+        )
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'WT_ERR_LEDGER_DAMAGED', details: { players: ['p1'] } });
+      expect(await store.findLedgerEntries([{ playerId: 'p2', key: 'big1' }])).toEqual([]); // nothing written
+      // Without p1 the batch commits (what the ledger service does with the refusal).
+      expect((await store.commitLedger(next.slice(1), undefined, new Map([['p2', p2]]))).map((r) => r.duplicate)).toEqual([false]);
+      await expectSummaryIsSum('p2');
+    });
+
     it('a pre-summary database (schema 8) is upgraded: the summary is back-filled from the existing entries', async () => {
       await store.commitLedger([mixed('p1', 0), mixed('p1', 1), mixed('p1', 2), mixed('p2', 5)]);
       await store.close();
