@@ -7,12 +7,13 @@
  * value replaced or cut short, a checkpoint's bytes flipped or cut; PostgreSQL, whose columns are typed:
  * the same within each column's type, NaN and infinities in floats) or deletes a row, then starts a runtime
  * over the copy, joins the parked player (resume) and a new one, buys, reads the admin routes that read the
- * store, and stops.
+ * store, stops, and runs the offline `verify` over it.
  *
  * Asserted: the start either succeeds or is refused with a coded error (`WT_ERR_…`); every join and
  * purchase is answered (a welcome or a coded refusal); no admin route answers 500 and the admin server
  * counts no internal error; no world is faulted (a system that failed on restored state); nothing logs a
- * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes. And
+ * TypeError, RangeError or ReferenceError (code that met a value it did not check); the stop completes; the
+ * offline verify answers a report or a coded refusal, whether the runtime started or not. And
  * damage elsewhere changes nothing else: with no table a player's resume and wallet depend on damaged, the
  * parked player resumes with her wallet whole and her purchase applies once; with no world table damaged,
  * both worlds come back.
@@ -27,6 +28,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { parseOptions } from '../../../src/cli/options.js';
+import { verifyOffline } from '../../../src/cli/verify.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
@@ -51,6 +53,14 @@ const PLAYER_TABLES = ['ledger', 'ledger_balances', 'sessions', 'players', 'sche
 const WORLD_TABLES = ['world_configs', 'checkpoints', 'schema_migrations', 'sqlite_sequence'];
 /** Whether a damage of `done` (`table#rowid…`, `table@ctid…`) was to one of `tables`. */
 const touched = (done: string[], tables: string[]): boolean => done.some((d) => tables.includes(d.split(/[#@]/)[0] ?? ''));
+
+/** `npm run verify` over the store (its own connection, no runtime): a report, or a refusal with a `WT_ERR_` code. */
+const offlineVerify = async (storeArgs: string[]): Promise<void> => {
+  const [flag, target = ''] = storeArgs;
+  const r = await (flag === '--data-dir' ? verifyOffline(target, '') : verifyOffline('', target)).catch((e: unknown) => e);
+  if (r instanceof Error) expect(String((r as { code?: unknown }).code), String(r)).toMatch(/^WT_ERR_/);
+  else expect(r).toMatchObject({ mismatches: expect.any(Array) });
+};
 
 /** A join refused by the server (an answer), not one that timed out or failed in the client. */
 const refused = (e: unknown): boolean => (e as { code?: unknown }).code === 'WT_ERR_CLIENT_JOIN_REFUSED';
@@ -299,6 +309,7 @@ for (const backend of [sqliteBackend(), postgresBackend()])
           } catch (err) {
             expect(String((err as { code?: unknown }).code), String(err)).toMatch(/^WT_ERR_/);
             if (process.env.WT_FUZZ_SHOW) console.log(`  refused: ${String(err).slice(0, 200)}`);
+            await offlineVerify(storeArgs);
             await remove();
             continue;
           }
@@ -347,6 +358,8 @@ for (const backend of [sqliteBackend(), postgresBackend()])
           }
           const crashes = lines.filter((l) => CRASHES.has(String(l.err?.type)));
           expect(crashes.map((l) => `${l.msg}: ${l.err?.message}`)).toEqual([]);
+          ctx.at = `round ${round}: ${done.join('; ')}; offline verify`;
+          await offlineVerify(storeArgs);
           await remove();
         }
       });
