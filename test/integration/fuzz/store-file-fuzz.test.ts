@@ -1,7 +1,8 @@
 /**
  * Fuzz: a real runtime started over a store damaged by hand (docs/DURABILITY.md "Damaged rows"), SQLite and
  * PostgreSQL. A base store is made once by a real runtime: players join, buy, take an admin reward, one
- * stays live at the stop (a parked session), an admin-created world. Each round copies it (the file; a
+ * stays live at the stop (a parked session), an admin-created world, operator state (a world in
+ * maintenance, a controller override, a declared task). Each round copies it (the file; a
  * database made from it as a template) and overwrites one to three cells of random rows of random tables
  * (SQLite: text, digits, fractions, negatives, huge integers, blobs, NULL where allowed, JSON text with one
  * value replaced or cut short, a checkpoint's bytes flipped or cut; PostgreSQL, whose columns are typed:
@@ -89,7 +90,7 @@ const admin = (rt: Runtime, method: string, path: string, body?: unknown): Promi
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 
-/** The base store: two players' purchases, a reward, a second world, and alice's session parked live. */
+/** The base store: two players' purchases, a reward, a second world, operator state, and alice's session parked live. */
 const makeBase = async (storeArgs: string[]): Promise<{ resume: string; players: string[] }> => {
   const rt = await boot(storeArgs);
   try {
@@ -104,6 +105,10 @@ const makeBase = async (storeArgs: string[]): Promise<{ resume: string; players:
     const reward = await admin(rt, 'POST', '/api/v1/worlds/1/ledger/rewards', { playerId: players[0], key: 'r-1', coins: 5 });
     expect(reward.status, await reward.clone().text()).toBe(200);
     expect((await admin(rt, 'POST', '/api/v1/worlds', { id: 'w2' })).status).toBe(201);
+    // Operator state (its own rows): w2 in maintenance, an override and a declared task on the default world.
+    expect((await admin(rt, 'PUT', '/api/v1/worlds/w2/maintenance', { on: true, reason: 'fuzz' })).status).toBe(200);
+    expect((await admin(rt, 'PUT', '/api/v1/worlds/1/controller/override', { mode: 'degraded', seconds: 3600 })).status).toBe(200);
+    expect((await admin(rt, 'POST', '/api/v1/worlds/1/periodic', { name: 'market', intervalSeconds: 60, jitter: 0.1 })).status).toBe(201);
     return { resume: a.resumeToken, players };
   } finally {
     await rt.stop(); // alice is live: her session is parked, resumable after the next start
