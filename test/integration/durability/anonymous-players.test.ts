@@ -8,18 +8,18 @@
  * answers them, verify is clean); the named player keeps its record, the one live at shutdown
  * resumes within its grace with its wallet, and a pruned player's resume token joins a fresh player.
  */
-import WebSocket from 'ws';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
+import type { WorldtickClient } from '../../../src/client/client.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { createLogger } from '../../../src/log.js';
 import type { WalletMsg } from '../../../src/net/protocol.js';
 import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
+import { runtimeClient } from '../../helpers/runtime-client.js';
 import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-anon-'));
@@ -74,11 +74,6 @@ for (const b of backends)
         await rt.start();
         return rt;
       };
-      const client = async (rt: Runtime): Promise<WorldtickClient> => {
-        const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-        await c.connect();
-        return c;
-      };
       const joinWithWallet = async (c: WorldtickClient, token: string, resume: string | null = null) => {
         const wallet = c.waitFor((m) => m.type === 22 && m.coins > 0, 5000);
         const w = await c.join('1', 'p', token, resume);
@@ -90,17 +85,17 @@ for (const b of backends)
       let stayer: { c: WorldtickClient; token: string };
       try {
         for (let i = 0; i < 6; i++) {
-          const c = await client(rt);
+          const c = await runtimeClient(rt);
           const j = await joinWithWallet(c, i % 2 ? 'bot' : '');
           expect(await c.purchase(`anon-buy-${i}`, 'arrow', 2, 1)).toMatchObject({ status: 'ok', coins: 98 });
           tokens.push(j.token);
           c.close(); // parked for its grace (60 s)
         }
-        const alice = await client(rt);
+        const alice = await runtimeClient(rt);
         await joinWithWallet(alice, 'alice-token');
         expect(await alice.purchase('alice-buy', 'arrow', 1, 1)).toMatchObject({ status: 'ok' });
         alice.close();
-        const c = await client(rt);
+        const c = await runtimeClient(rt);
         const j = await joinWithWallet(c, '');
         expect(await c.purchase('stayer-buy', 'arrow', 3, 1)).toMatchObject({ status: 'ok', coins: 97 });
         stayer = { c, token: j.token };
@@ -143,10 +138,10 @@ for (const b of backends)
         expect(led.entries.map((e) => e.key).sort()).toEqual(['anon-buy-0', 'start-grant']);
 
         // The stayer resumes within its grace, its wallet from the ledger; a pruned token is a fresh player.
-        const back = await client(rt);
+        const back = await runtimeClient(rt);
         const r = await joinWithWallet(back, '', stayer.token);
         expect(r).toMatchObject({ resumed: true, token: stayer.token, wallet: { coins: 97, items: { arrow: 3 } } });
-        const lost = await client(rt);
+        const lost = await runtimeClient(rt);
         const refused = lost.waitFor((m) => m.type === 20 && m.code === 'RESUME_REFUSED');
         const fresh = await joinWithWallet(lost, '', tokens[0]);
         expect((await refused).type).toBe(20);

@@ -21,13 +21,11 @@
  * What a damaged row reads as is each reader's decision (documented where it is made); this fuzz checks
  * only that none of them crashes or hangs.
  */
-import WebSocket from 'ws';
 import Database from 'better-sqlite3';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WorldtickClient, type WebSocketCtor } from '../../../src/client/client.js';
 import { parseOptions } from '../../../src/cli/options.js';
 import { verifyOffline } from '../../../src/cli/verify.js';
 import { playerIdOfToken } from '../../../src/net/durable-sessions.js';
@@ -35,6 +33,7 @@ import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import { fuzzScale, fuzzSeed, jsonValue, type Rng, withSeed } from '../../fuzz-helpers/rng.js';
 import { jsonLogSink } from '../../helpers/log-lines.js';
+import { runtimeClient } from '../../helpers/runtime-client.js';
 import { freshDatabase, withPgClient } from '../../helpers/shared-postgres.js';
 
 const ROUNDS = Math.round(16 * fuzzScale());
@@ -77,12 +76,6 @@ const boot = async (storeArgs: string[], logger = jsonLogSink('warn').logger): P
   return rt;
 };
 
-const client = async (rt: Runtime): Promise<WorldtickClient> => {
-  const c = new WorldtickClient({ url: `ws://127.0.0.1:${rt.gameServer.port}`, WebSocket: WebSocket as unknown as WebSocketCtor });
-  await c.connect();
-  return c;
-};
-
 const admin = (rt: Runtime, method: string, path: string, body?: unknown): Promise<Response> =>
   fetch(`http://127.0.0.1:${rt.admin.port}${path}`, {
     method,
@@ -94,10 +87,10 @@ const admin = (rt: Runtime, method: string, path: string, body?: unknown): Promi
 const makeBase = async (storeArgs: string[]): Promise<{ resume: string; players: string[] }> => {
   const rt = await boot(storeArgs);
   try {
-    const alice = await client(rt);
+    const alice = await runtimeClient(rt);
     const a = await alice.join('1', 'alice', 'alice-token');
     expect(await alice.purchase('a-1', 'arrow', 2, 1)).toMatchObject({ status: 'ok' });
-    const bob = await client(rt);
+    const bob = await runtimeClient(rt);
     await bob.join('1', 'bob', 'bob-token');
     expect(await bob.purchase('b-1', 'arrow', 1, 1)).toMatchObject({ status: 'ok' });
     bob.close();
@@ -319,7 +312,7 @@ for (const backend of [sqliteBackend(), postgresBackend()])
             continue;
           }
           try {
-            const c = await client(rt);
+            const c = await runtimeClient(rt);
             try {
               const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
               if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
@@ -337,7 +330,7 @@ for (const backend of [sqliteBackend(), postgresBackend()])
             } finally {
               c.close();
             }
-            const n = await client(rt);
+            const n = await runtimeClient(rt);
             const nj = await n.join('1', 'newcomer', `new-${round}`).catch((e: unknown) => e);
             if (nj instanceof Error) expect(refused(nj), String(nj)).toBe(true);
             n.close();
