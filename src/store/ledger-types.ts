@@ -52,7 +52,7 @@ export type LedgerExpectation = ReadonlyMap<string, number>;
  * not the one `expect` gives; `WT_ERR_LEDGER_DAMAGED` first when `stored(id)` is null for any (a damaged balance its
  * entries cannot rebuild: {@link representable}), naming every such player of the batch.
  */
-export const refuseStale = (expect: LedgerExpectation, stored: (playerId: string) => number | null): void => {
+export const refuseStaleOrDamaged = (expect: LedgerExpectation, stored: (playerId: string) => number | null): void => {
   const seqs = [...expect].map(([id, seq]) => [id, seq, stored(id)] as const);
   const damaged = seqs.filter(([, , s]) => s === null).map(([id]) => id);
   if (damaged.length) throw ledgerDamaged(damaged);

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { intactBalance, LEDGER_READ_LIMIT, LEDGER_SUMS_SQL, rebuiltBalance, toLedgerEntry } from './rows.js';
-import { refuseStale, representable } from './ledger-types.js';
+import { refuseStaleOrDamaged, representable } from './ledger-types.js';
 import type { Balance, LedgerCommitResult, LedgerEntry, LedgerEntryInput, LedgerExpectation, LedgerQuery, PlayerLedger } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -69,7 +69,7 @@ export const checkExpectedIn = async (c: pg.PoolClient, expect: LedgerExpectatio
     ]);
     stored.set(String(row.player_id), b.lastSeq);
   }
-  refuseStale(expect, (id) => (stored.has(id) ? (stored.get(id) ?? null) : 0));
+  refuseStaleOrDamaged(expect, (id) => (stored.has(id) ? (stored.get(id) ?? null) : 0));
 };
 
 /**

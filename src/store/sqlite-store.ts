@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { isWorldtickError, storeClosed, storeFenced } from '../errors.js';
-import { refuseStale } from './ledger-types.js';
+import { refuseStaleOrDamaged } from './ledger-types.js';
 import type { MigrationReport } from './migrations.js';
 import { mapSqliteError, openSqliteDatabase, setSqliteMaxPageCount, type SqliteStoreOptions } from './sqlite-open.js';
 import { prepareStatements } from './sqlite-statements.js';
@@ -203,7 +203,7 @@ export class SqliteStore implements Store {
   commitLedger(entries: readonly LedgerEntryInput[], fence?: Fence, expect?: LedgerExpectation): Promise<LedgerCommitResult[]> {
     return this.run(true, () => {
       if (fence) this.applyFence(fence); // then the balances the batch was decided on (Store.commitLedger `expect`)
-      if (expect) refuseStale(expect, (id) => this.ledgerReads.expectedSeq(id));
+      if (expect) refuseStaleOrDamaged(expect, (id) => this.ledgerReads.expectedSeq(id));
       const out: LedgerCommitResult[] = [];
       let inserted = 0;
       for (const e of entries) {

@@ -136,3 +136,27 @@ describe('a lease handed to an instance whose control tick runs before the adopt
     expect(again.cluster.counters.failovers).toBe(0);
   });
 });
+
+describe('the token floor of a handover', () => {
+  // Fuzz seed 80310 (docs/CLUSTER.md "A damaged key in Redis"): with the coordinator's counter lost and the lease rewritten
+  // to a lower token by hand (here the in-process hub, edited the same way), a handover minted a token already granted.
+  it('a lost counter and a lease lowered by hand: the handover still mints above the token the source holds', async () => {
+    const hub = new LocalHub(() => 0);
+    const a = instance(hub, 'a', []);
+    const b = instance(hub, 'b', []);
+    await a.cluster.kick();
+    await b.cluster.kick();
+    const held = a.cluster.coordinator.heldLease('w')?.fencingToken ?? 0;
+    expect(held).toBeGreaterThan(0);
+    expect(a.cluster.tokenFloor('w')).toBe(held);
+    expect(b.cluster.tokenFloor('w')).toBe(held); // seen as a's
+    const lease = hub.leases.get('w');
+    if (!lease) throw new Error('no lease of w');
+    lease.fencingToken = 0;
+    hub.fences.delete('w');
+    a.cluster.hold('w');
+    const handed = await a.cluster.handOver('w', 'b');
+    expect(handed).toMatchObject({ instanceId: 'b', fencingToken: held + 1 });
+    expect(hub.lease('w')).toMatchObject({ instanceId: 'b', fencingToken: held + 1 });
+  });
+});
