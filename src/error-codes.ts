@@ -335,6 +335,16 @@ export const ErrorCode = {
    * build's `npm run verify`. Exit 2.
    */
   STORE_SCHEMA_OLD: 'WT_ERR_STORE_SCHEMA_OLD',
+  /**
+   * A stored world's record cannot be used to run it (a damaged row, or one edited by hand;
+   * `details.problem`): it is not JSON of a world record, it names the default world under another id,
+   * or its capacity, size or physics block is refused, so the world can be neither restored nor built
+   * from it. The world is not started (an admin world; the default world is built afresh, as without a
+   * record); its record and checkpoints are left as they are, and it is listed as not started
+   * (`reason` `record-unusable`; its admin routes 409 with this code). Mend the record or restore the
+   * store from a backup (docs/DURABILITY.md "Damaged rows").
+   */
+  WORLD_RECORD_UNUSABLE: 'WT_ERR_WORLD_RECORD_UNUSABLE',
 } as const;
 
 /** Union of every error code string. */

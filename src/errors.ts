@@ -237,6 +237,15 @@ export const checkpointIncompatible = (problems: readonly string[]): WorldtickEr
     { details: { problems: [...problems] } },
   );
 
+/** A stored world record that cannot run its world (see `ErrorCode.WORLD_RECORD_UNUSABLE`): `problem` says why. */
+export const worldRecordUnusable = (worldId: string, problem: string): WorldtickError =>
+  new WorldtickError(
+    ErrorCode.WORLD_RECORD_UNUSABLE,
+    `the stored record of world ${JSON.stringify(worldId)} cannot be used (${problem}): the world is not started; ` +
+      'its record and checkpoints are left as they are: mend the record or restore the store from a backup',
+    { details: { worldId, problem } },
+  );
+
 /** A checkpoint written by a newer build (see `ErrorCode.CHECKPOINT_TOO_NEW`): its `what` is `found`, this build knows `known`. */
 export const checkpointTooNew = (what: 'schema' | 'format', found: number, known: number): WorldtickError =>
   new WorldtickError(

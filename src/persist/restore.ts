@@ -8,7 +8,7 @@
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { isUnreadableJson } from '../store/rows.js';
-import { ErrorCode, isWorldtickError, WorldtickError } from '../errors.js';
+import { ErrorCode, isWorldtickError, WorldtickError, worldRecordUnusable } from '../errors.js';
 import { populateNpcs } from '../world/populate.js';
 import { createSimWorld, updateWorldConfig, type CreateWorldOptions, type SimWorld } from '../world/sim-world.js';
 import { restoreWorld, WORLD_SNAPSHOT_SCHEMA } from './world-snapshot.js';
@@ -120,10 +120,13 @@ const tooNew = (logger: Logger, worldId: string, step: number, err: WorldtickErr
 /**
  * True for the refusals that leave a world unloaded by this build, with nothing else tried (no older
  * checkpoint, no rebuild from its record): a checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`),
- * or one whose game data this version of the game cannot hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`).
+ * one whose game data this version of the game cannot hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`), or a
+ * record that can neither restore nor build the world (`WT_ERR_WORLD_RECORD_UNUSABLE`: a damaged row).
  */
 export const isNotLoadableHere = (err: unknown): err is WorldtickError =>
-  isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) || isWorldtickError(err, ErrorCode.CHECKPOINT_INCOMPATIBLE);
+  isWorldtickError(err, ErrorCode.CHECKPOINT_TOO_NEW) ||
+  isWorldtickError(err, ErrorCode.CHECKPOINT_INCOMPATIBLE) ||
+  isWorldtickError(err, ErrorCode.WORLD_RECORD_UNUSABLE);
 
 /** Log a checkpoint refused as game data this game cannot hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`); the error to throw, naming the world. */
 const incompatible = (logger: Logger, worldId: string, step: number, err: WorldtickError): WorldtickError => {
@@ -136,12 +139,14 @@ const incompatible = (logger: Logger, worldId: string, step: number, err: Worldt
 };
 
 /**
- * Load every persisted world (default one first). Unreadable records and checkpoints are logged and
- * skipped; so is every world other than the default one that `keep` refuses (cluster mode: left to
- * the instances that keep a standby copy of it, logged once). An admin world whose newest checkpoint
- * a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`) is not loaded (logged, and told to `refused` with
- * the error and its record's `updatedAt`: src/server/not-started.ts); for the
- * default world that error is thrown: the runtime cannot serve it, and must not build it afresh.
+ * Load every persisted world (default one first). Unreadable checkpoints are logged and skipped; so
+ * is every world other than the default one that `keep` refuses (cluster mode: left to the instances
+ * that keep a standby copy of it, logged once). An admin world whose newest checkpoint a newer build
+ * wrote (`WT_ERR_CHECKPOINT_TOO_NEW`), whose game data this game cannot hold, or whose record cannot
+ * run it (`WT_ERR_WORLD_RECORD_UNUSABLE`) is not loaded (logged, and told to `refused` with the error
+ * and its record's `updatedAt`: src/server/not-started.ts). For the default world the first two are
+ * thrown (the runtime cannot serve it, and must not build it afresh); an unusable record of it is
+ * skipped (the caller builds the default world afresh, as without a record).
  */
 export const loadPersistedWorlds = async (
   store: Store,
@@ -167,6 +172,7 @@ export const loadPersistedWorlds = async (
     if (pending?.origin === 'default') {
       // Only the default world's record says so (a hand edit, or a row renamed): it must not be applied to the default world.
       logger.warn({ world: row.worldId }, 'stored world record not understood (origin default under another id); world skipped');
+      refused?.(row.worldId, worldRecordUnusable(row.worldId, "it is the default world's record under another id"), row.updatedAt);
       continue;
     }
     if (pending?.pending) {
@@ -178,6 +184,8 @@ export const loadPersistedWorlds = async (
     try {
       p = await loadPersistedWorld(store, logger, row.worldId, row.config, build);
     } catch (err) {
+      // The default world's record unusable: built afresh by the caller, as without a record (logged by loadPersistedWorld).
+      if (row.worldId === defaultWorldId && isWorldtickError(err, ErrorCode.WORLD_RECORD_UNUSABLE)) continue;
       if (!isNotLoadableHere(err) || row.worldId === defaultWorldId) throw err;
       refused?.(row.worldId, err, row.updatedAt);
       continue; // logged by loadPersistedWorld
@@ -189,10 +197,12 @@ export const loadPersistedWorlds = async (
 
 /**
  * Load one persisted world from its stored record `config` (read with `store.getWorldConfig` when
- * omitted) and its newest checkpoint of the same incarnation; null when there is no record, a record
- * not understood, or the world cannot be rebuilt (each logged as such). Used at start and by the cluster when this instance
- * takes a world over (migration, failover). Throws `WT_ERR_CHECKPOINT_TOO_NEW` (logged) when the
- * checkpoint was written by a newer build: nothing else is tried, nothing built, nothing written.
+ * omitted) and its newest checkpoint of the same incarnation; null when there is no record (logged).
+ * Used at start and by the cluster when this instance takes a world over (migration, failover). Throws
+ * (logged) `WT_ERR_CHECKPOINT_TOO_NEW` when the checkpoint was written by a newer build (nothing else
+ * is tried, nothing built, nothing written), `WT_ERR_CHECKPOINT_INCOMPATIBLE` when its game data does
+ * not fit the game, and `WT_ERR_WORLD_RECORD_UNUSABLE` when the record is not understood or the world
+ * cannot be built from it.
  */
 export const loadPersistedWorld = async (
   store: Store,
@@ -212,7 +222,7 @@ export const loadPersistedWorld = async (
   const rec = parseWorldRecord(stored.config);
   if (!rec) {
     logger.warn({ world: worldId }, 'stored world record not understood; world skipped');
-    return null;
+    throw worldRecordUnusable(worldId, 'it is not a world record this build reads');
   }
   let world: SimWorld | null = null;
   let checkpoint: PersistedWorld['checkpoint'] = null;
@@ -309,7 +319,7 @@ export const loadPersistedWorld = async (
   } catch (err) {
     if (!isWorldtickError(err)) throw err;
     logger.error({ err, world: worldId }, 'stored world could not be rebuilt; world skipped');
-    return null;
+    throw worldRecordUnusable(worldId, `the world cannot be built from it: ${err.message}`);
   }
   return { record: rec, world, checkpoint, ms: performance.now() - t0 };
 };

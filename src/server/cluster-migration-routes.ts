@@ -19,6 +19,7 @@ import type { Logger } from '../log.js';
 import type { SimWorld } from '../world/sim-world.js';
 import type { ClusterService } from './cluster-service.js';
 import { isNotLoadableHere } from '../persist/restore.js';
+import { notStartedReason, type NotStartedReason } from './not-started.js';
 
 /** A migration refused or failed, with the HTTP status and error code it answers. */
 export class MoveError extends Error {
@@ -60,11 +61,7 @@ export interface MoverRouteDeps {
 }
 
 /** Why a handed world is refused. */
-export type RefusalReason = 'draining' | 'stopping' | 'checkpoint-too-new' | 'game-incompatible' | 'not-in-store';
-
-/** The refusal reason of a checkpoint this instance cannot run (`isNotLoadableHere`). */
-export const notLoadableReason = (err: WorldtickError): 'checkpoint-too-new' | 'game-incompatible' =>
-  err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE ? 'game-incompatible' : 'checkpoint-too-new';
+export type RefusalReason = 'draining' | 'stopping' | NotStartedReason | 'not-in-store';
 
 const failed = (
   status: number,
@@ -77,8 +74,8 @@ const failed = (
 });
 
 /**
- * Refuse `worldId`, handed to this instance by `from` (draining, stopping, or a checkpoint it cannot
- * run: too new for this build, or game data this game cannot hold): give its lease back to `from` (only a lease handed here, never one this instance
+ * Refuse `worldId`, handed to this instance by `from` (draining, stopping, a checkpoint it cannot
+ * run: too new for this build, or game data this game cannot hold, or a record it cannot use): give its lease back to `from` (only a lease handed here, never one this instance
  * steps: `handedHere` says the lease held here is the handed one, renewed by a declined adoption) and answer why.
  */
 const refuseHandover = async (
@@ -116,7 +113,9 @@ const refuseHandover = async (
       ? `cannot read the checkpoint of ${worldId} (a newer build wrote it): it does not adopt it`
       : reason === 'game-incompatible'
         ? `cannot run the checkpoint of ${worldId} (its game data does not fit the game it runs): it does not adopt it`
-        : `is ${reason}: it adopts no world`;
+        : reason === 'record-unusable'
+          ? `cannot use the stored record of ${worldId} (damaged): it does not adopt it`
+          : `is ${reason}: it adopts no world`;
   return failed(409, `instance ${c.instanceId} ${why}; ${back}`, ErrorCode.MIGRATION_REFUSED, { reason, returned, ...extra });
 };
 
@@ -158,7 +157,9 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
         // A checkpoint it cannot run (a newer build's, or game data this game cannot hold): refused like a
         // draining instance refuses; the sender takes the lease back.
         if (isNotLoadableHere(err))
-          return refuseHandover(d, worldId, body?.from, notLoadableReason(err), true, { checkpoint: err.details });
+          return refuseHandover(d, worldId, body?.from, notStartedReason(err), true, {
+            [err.code === ErrorCode.WORLD_RECORD_UNUSABLE ? 'record' : 'checkpoint']: err.details,
+          });
         // Its store has no record of the world its source just checkpointed: the two do not share a store.
         if (err instanceof WorldtickError && err.code === ErrorCode.WORLD_NOT_FOUND)
           return refuseHandover(d, worldId, body?.from, 'not-in-store', true);

@@ -19,7 +19,7 @@
 import { query } from 'bitecs';
 import { signTicket } from '../cluster/ticket.js';
 import { despawnEntity } from '../core/world-core.js';
-import { CloseCode, ErrorCode } from '../errors.js';
+import { CloseCode, ErrorCode, isWorldtickError } from '../errors.js';
 import type { Route } from '../admin/index.js';
 import { detachLedger } from '../ledger/world-ledger.js';
 import type { Logger } from '../log.js';
@@ -131,6 +131,8 @@ export class WorldMover {
     if (why === 'failover' && d.store) await refuseUnconfirmedCreate(d.store(), d.logger, worldId, token);
     let unreadable = false;
     const p = await d.load(worldId).catch((err: unknown) => {
+      // A record that cannot run the world (damaged) where a local copy is here: the copy continues (below), as without a record.
+      if (isWorldtickError(err, ErrorCode.WORLD_RECORD_UNUSABLE) && d.getWorld(worldId)) return null;
       // Thrown: a newer build's checkpoint (the caller declines, whatever copy is here), a passing store outage (the
       // lease given back, a later control tick retries; no local copy continues in its place).
       if (isNotLoadableHere(err) || isPassingOutage(err)) throw err;

@@ -116,12 +116,20 @@ export class WorldTakeover {
   /**
    * Remember and count a world declined because its checkpoint cannot run here (`err`:
    * `WT_ERR_CHECKPOINT_TOO_NEW`, a newer build wrote it, or `WT_ERR_CHECKPOINT_INCOMPATIBLE`, its game data
-   * does not fit this game).
+   * does not fit this game), or its record cannot (`WT_ERR_WORLD_RECORD_UNUSABLE`: not counted, no build
+   * can run it; listed, so not tried again until the record changes).
    */
   #declineTooNew(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
     this.#declined.set(worldId, err);
     this.#c.notStarted.add(worldId, err, why);
-    const d = err.details as { what?: string; found?: number; known?: number; problems?: string[] } | undefined;
+    const d = err.details as { what?: string; found?: number; known?: number; problems?: string[]; problem?: string } | undefined;
+    if (err.code === ErrorCode.WORLD_RECORD_UNUSABLE) {
+      this.#c.opts.logger.error(
+        { world: worldId, why, reason: 'record-unusable', problem: d?.problem },
+        'cluster: world not taken over: its stored record cannot be used (damaged); not tried again until the record changes',
+      );
+      return;
+    }
     if (err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE) {
       this.#c.counters.gameIncompatible++;
       this.#c.opts.logger.error(

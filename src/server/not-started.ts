@@ -1,8 +1,10 @@
 /**
  * Worlds this instance does not run, and why (docs/ADMIN.md "Worlds not started"): a stored world
- * whose checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`) is left out at start (an admin
- * world; the default world refuses the start instead), and in a cluster it is declined when handed
- * or failed over here (src/server/cluster-takeover.ts). One list per instance, owned by its cluster
+ * whose checkpoint a newer build wrote (`WT_ERR_CHECKPOINT_TOO_NEW`), whose game data the game cannot
+ * hold (`WT_ERR_CHECKPOINT_INCOMPATIBLE`) or whose record cannot run it (`WT_ERR_WORLD_RECORD_UNUSABLE`)
+ * is left out at start (an admin world; the default world refuses the start instead, or is built
+ * afresh over an unusable record), and in a cluster it is declined when handed or failed over here
+ * (src/server/cluster-takeover.ts). One list per instance, owned by its cluster
  * service (it exists without `--redis` too), read by `GET /api/v1/worlds` (`notStarted`), the world
  * routes (409 for such a world instead of 404), `/metrics` and the dashboard.
  *
@@ -18,17 +20,31 @@ import type { InterceptedRequest, RouteResponse } from '../admin/index.js';
 import { createMetricKit } from '../admin/metrics-kit.js';
 import { ErrorCode, type WorldtickError } from '../errors.js';
 
+/** Why a stored world is not started here. */
+export type NotStartedReason = 'checkpoint-too-new' | 'game-incompatible' | 'record-unusable';
+
+/** The reason of a refusal (`err`: one `isNotLoadableHere` accepts). */
+export const notStartedReason = (err: WorldtickError): NotStartedReason =>
+  err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE
+    ? 'game-incompatible'
+    : err.code === ErrorCode.WORLD_RECORD_UNUSABLE
+      ? 'record-unusable'
+      : 'checkpoint-too-new';
+
 /** One world not started here. */
 export interface NotStartedWorld {
   readonly worldId: string;
   /**
-   * Why: `checkpoint-too-new` (a newer build wrote its checkpoint), or `game-incompatible` (its
+   * Why: `checkpoint-too-new` (a newer build wrote its checkpoint), `game-incompatible` (its
    * checkpoint holds game data this version of the game cannot hold: `WT_ERR_CHECKPOINT_INCOMPATIBLE`,
-   * `problems`).
+   * `problems`), or `record-unusable` (its stored record can neither restore nor build it, a damaged
+   * row: `WT_ERR_WORLD_RECORD_UNUSABLE`, `problem`).
    */
-  readonly reason: 'checkpoint-too-new' | 'game-incompatible';
+  readonly reason: NotStartedReason;
   /** `game-incompatible`: what the game's definition cannot hold (docs/GAME-API.md "Shipping a new version of your game"). */
   readonly problems?: readonly string[];
+  /** `record-unusable`: what is wrong with the record. */
+  readonly problem?: string;
   /** When it was refused: at `start` (restore), or taking it over (`failover`, `migration`: handed here). */
   readonly at: 'start' | 'failover' | 'migration';
   /** The refused checkpoint: `what` (`schema` or `format`), the version `found` and the newest this build `known`s, its `step`. */
@@ -48,7 +64,7 @@ export interface StoredWorldStamp {
 /** The list of one instance. */
 export interface NotStartedWorlds {
   /**
-   * Remember `worldId` as refused (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`, its details). `recordUpdatedAt`:
+   * Remember `worldId` as refused (`err`: `WT_ERR_CHECKPOINT_TOO_NEW`, `WT_ERR_CHECKPOINT_INCOMPATIBLE` or `WT_ERR_WORLD_RECORD_UNUSABLE`, its details). `recordUpdatedAt`:
    * the stored record's stamp when refused (null: taken from the next {@link expire} listing).
    */
   add(worldId: string, err: WorldtickError, at: NotStartedWorld['at'], recordUpdatedAt?: number | null): void;
@@ -73,11 +89,12 @@ export const createNotStartedWorlds = (): NotStartedWorlds => {
   return {
     add(worldId, err, at, recordUpdatedAt = null) {
       const d = (err.details ?? {}) as Record<string, unknown>;
-      const incompatible = err.code === ErrorCode.CHECKPOINT_INCOMPATIBLE;
+      const reason = notStartedReason(err);
       const world: NotStartedWorld = {
         worldId,
-        reason: incompatible ? 'game-incompatible' : 'checkpoint-too-new',
-        ...(incompatible && Array.isArray(d.problems) ? { problems: d.problems.map(String) } : {}),
+        reason,
+        ...(reason === 'game-incompatible' && Array.isArray(d.problems) ? { problems: d.problems.map(String) } : {}),
+        ...(reason === 'record-unusable' ? { problem: String(d.problem ?? err.message) } : {}),
         at,
         checkpoint: { what: typeof d.what === 'string' ? d.what : null, found: num(d.found), known: num(d.known), step: num(d.step) },
         sinceMs: Date.now(),
@@ -152,7 +169,7 @@ export const notStartedGate = (
       status: 409,
       json: {
         code: ErrorCode.WORLD_EXISTS,
-        message: `world ${JSON.stringify(w.worldId)} is stored and not started on this instance (a newer build wrote its checkpoint): a create would write over it`,
+        message: `world ${JSON.stringify(w.worldId)} is stored and not started on this instance (${NOT_STARTED_WHY[w.reason]}): a create would write over it`,
         details: { worldId: w.worldId, notStarted: w },
       },
     };
@@ -162,11 +179,32 @@ export const notStartedGate = (
   return hasWorld(id) ? null : notStartedRefusal(list, id);
 };
 
-/** The answer to a request for a world not started here (409 `WT_ERR_CHECKPOINT_TOO_NEW` or `WT_ERR_CHECKPOINT_INCOMPATIBLE`), or null when it is not one. */
+/** Why, in a few words, by reason (the create refusal's message). */
+const NOT_STARTED_WHY: Record<NotStartedReason, string> = {
+  'checkpoint-too-new': 'a newer build wrote its checkpoint',
+  'game-incompatible': 'its checkpoint holds game data this version of the game cannot hold',
+  'record-unusable': 'its stored record cannot be used',
+};
+
+/**
+ * The answer to a request for a world not started here (409 `WT_ERR_CHECKPOINT_TOO_NEW`, `WT_ERR_CHECKPOINT_INCOMPATIBLE`
+ * or `WT_ERR_WORLD_RECORD_UNUSABLE`), or null when it is not one.
+ */
 export const notStartedRefusal = (list: NotStartedWorlds, worldId: string): RouteResponse | null => {
   const w = list.get(worldId);
   if (!w) return null;
   const c = w.checkpoint;
+  if (w.reason === 'record-unusable')
+    return {
+      status: 409,
+      json: {
+        code: ErrorCode.WORLD_RECORD_UNUSABLE,
+        message:
+          `world ${worldId} is not started on this instance: its stored record cannot be used (${w.problem ?? 'damaged'}); ` +
+          'mend the record or restore the store from a backup, then restart',
+        details: w,
+      },
+    };
   if (w.reason === 'game-incompatible')
     return {
       status: 409,
@@ -195,7 +233,7 @@ export const registerNotStartedMetrics = (registry: Registry, list: NotStartedWo
   const { gauge } = createMetricKit(registry, () => []);
   gauge(
     'worldtick_world_not_started',
-    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint; game-incompatible: its game data does not fit this version of the game).',
+    'Stored worlds this instance does not run (1), by world and reason (checkpoint-too-new: a newer build wrote the checkpoint; game-incompatible: its game data does not fit this version of the game; record-unusable: its stored record is damaged).',
     ['world', 'reason'],
     (put) => {
       for (const w of list.list()) put({ world: w.worldId, reason: w.reason }, 1);

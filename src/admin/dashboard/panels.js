@@ -162,6 +162,7 @@
     'checkpoint-too-new': 'A newer build of the server wrote its checkpoint; this build cannot read it.',
     'game-incompatible':
       'Its saved game data does not fit the game this instance runs (another game, a newer game version, or a field narrowed).',
+    'record-unusable': 'Its stored record is damaged: the world can be neither restored nor built from it.',
   };
   const NOT_STARTED_AT = {
     start: 'left out at start',
@@ -182,7 +183,11 @@
       code.textContent = w.reason;
       why.append(sentence, ' ', code);
       const checkpoint =
-        Array.isArray(w.problems) && w.problems.length ? w.problems.join('; ') : `${c.what} ${c.found}, this build knows ${c.known}`;
+        typeof w.problem === 'string'
+          ? w.problem
+          : Array.isArray(w.problems) && w.problems.length
+            ? w.problems.join('; ')
+            : `${c.what} ${c.found}, this build knows ${c.known}`;
       const tr = document.createElement('tr');
       const text = (v) => {
         const td = document.createElement('td');

@@ -133,7 +133,7 @@ describe('corrupt checkpoint files', () => {
     expect(p?.world?.clock.step).toBe(20); // the clock still from the record
   });
 
-  it('a row whose JSON columns do not parse: the checkpoint before it is used, an unreadable record skips its world', async () => {
+  it('a row whose JSON columns do not parse: the checkpoint before it is used, an unreadable record refuses its world', async () => {
     await twoCheckpoints('u', 7);
     const db = new Database(join(data.dir, 'worldtick.sqlite'));
     // The newest checkpoint's meta and config no longer JSON (a flipped bit on disk, a hand edit).
@@ -143,12 +143,12 @@ describe('corrupt checkpoint files', () => {
     db.close();
     const p = await loadPersistedWorld(store, logger, 'u');
     expect(p?.checkpoint?.step).toBe(10); // before: SyntaxError, and the server did not start
-    // The world's record not JSON: skipped like a record not understood (before: SyntaxError).
+    // The world's record not JSON: refused like a record not understood (before: SyntaxError).
     const db2 = new Database(join(data.dir, 'worldtick.sqlite'));
     db2.prepare("UPDATE world_configs SET config = '{bad' WHERE world_id = 'u'").run();
     db2.close();
     expect((await store.getWorldConfig('u'))?.config).toMatchObject({ unreadable: expect.stringMatching(/^not JSON/) });
-    expect(await loadPersistedWorld(store, logger, 'u')).toBeNull();
+    await expect(loadPersistedWorld(store, logger, 'u')).rejects.toMatchObject({ code: 'WT_ERR_WORLD_RECORD_UNUSABLE' });
   });
 
   it.each(['null', '[]', '7', '"text"'])(
