@@ -15,16 +15,17 @@
  * retries the batch (plus anything queued meanwhile) with backoff until each request's deadline
  * (default 2 s after submit), then answers TX_UNAVAILABLE; the client retries with the same key
  * and gets the stored result if the commit did happen. A stale fencing token answers
- * TX_UNAVAILABLE and marks the service fenced (the world lost ownership).
+ * TX_UNAVAILABLE and marks the service fenced (the world lost ownership). Each failure's handling: src/ledger/batch-failure.ts.
  *
  * The outbox ({@link LedgerService.takeCommitted}) yields committed `ok` entries in seq order; a
  * step applies them to wallets with src/ledger/apply.ts, exactly once thanks to the per-entity
  * watermark. Balances are "as recorded in the ledger": loaded from the store per player on first
  * use and advanced only by committed entries.
  */
-import { TxCode, isWorldtickError } from '../errors.js';
+import { TxCode } from '../errors.js';
 import type { Fence, LedgerEntry, LedgerEntryInput, Store } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
+import { afterFailedCommit, type BatchFailureContext } from './batch-failure.js';
 import { guardDeadlines } from './deadline-guard.js';
 import {
   checkContent,
@@ -77,6 +78,8 @@ export class LedgerService {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly counters: LedgerStats = zeroLedgerStats();
+  /** What a failed commit reaches (src/ledger/batch-failure.ts). */
+  private readonly failure: BatchFailureContext;
 
   constructor(options: LedgerServiceOptions) {
     this.store = options.store;
@@ -95,6 +98,13 @@ export class LedgerService {
       this.store.ledgerRefusalTimes(this.worldId, playerId, sinceMs, limit),
     );
     this.cache = new BalanceCache(options.retain ?? null);
+    this.failure = {
+      counters: this.counters,
+      dirty: this.cache.dirty,
+      unavailable: (p) => this.answer(p, rejection(p.req, TxCode.UNAVAILABLE)),
+      onError: this.onError,
+      onFenced: this.onFenced,
+    };
   }
 
   /** A client purchase. Resolves after the ledger entry is durable (or with a coded rejection). */
@@ -295,28 +305,8 @@ export class LedgerService {
           await this.commitBatch(batch);
           batch = [];
         } catch (err) {
-          for (const p of batch) this.cache.dirty.add(p.req.playerId);
-          if (isWorldtickError(err, 'WT_ERR_LEDGER_STALE')) this.counters.staleBatches++;
-          else if (isWorldtickError(err, 'WT_ERR_LEDGER_DAMAGED')) {
-            // Those players' requests answered; the rest of the batch committed again (one damaged player fails no one else).
-            const damaged = new Set(Reflect.get(Object(err.details), 'players') as string[]);
-            this.counters.damagedBatches++;
-            this.onError?.(err);
-            batch = batch.filter((p) => {
-              if (!damaged.has(p.req.playerId)) return true;
-              this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
-              return false;
-            });
-          } else if (isWorldtickError(err, 'WT_ERR_STORE_FENCED') || !isWorldtickError(err, 'WT_ERR_STORE_UNAVAILABLE')) {
-            if (!isWorldtickError(err, 'WT_ERR_STORE_FENCED')) this.onError?.(err);
-            else if (!this.counters.fenced) {
-              this.counters.fenced = true;
-              this.onFenced?.(err);
-            }
-            for (const p of batch) this.answer(p, rejection(p.req, TxCode.UNAVAILABLE));
-            batch = [];
-            break;
-          }
+          batch = afterFailedCommit(err, batch, this.failure);
+          if (!batch.length) break;
         } finally {
           guard.stop();
         }
