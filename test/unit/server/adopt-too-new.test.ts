@@ -4,12 +4,15 @@
  * instance refuses it (409 `WT_ERR_MIGRATION_REFUSED`, reason `checkpoint-too-new`, the lease handed
  * back; the sender takes it back and steps on), even when this instance keeps a local copy of the
  * world (the default world's path "continues from the local copy" is not taken); a failover leaves the
- * world unowned by this instance (the lease released, not acquired again) and rebuilds nothing. The
+ * world unowned by this instance (the lease released, not acquired again) and rebuilds nothing. A world
+ * whose stored record cannot be used (`WT_ERR_WORLD_RECORD_UNUSABLE`) is refused and declined the same
+ * way, except that an instance with a local copy continues from it (as when no record is stored). The
  * real world mover and restore over the in-process coordinator, a real SQLite store.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalCoordinator, LocalHub } from '../../../src/cluster/local-coordinator.js';
 import { createLogger } from '../../../src/log.js';
@@ -17,6 +20,7 @@ import { LoopRunner } from '../../../src/loop/loop-runner.js';
 import { Checkpointer } from '../../../src/persist/checkpointer.js';
 import { loadPersistedWorld } from '../../../src/persist/restore.js';
 import { WORLD_SNAPSHOT_SCHEMA } from '../../../src/persist/world-snapshot.js';
+import type { GameServer } from '../../../src/net/game-server.js';
 import { WorldMover } from '../../../src/server/cluster-migration.js';
 import { ClusterService } from '../../../src/server/cluster-service.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
@@ -59,9 +63,17 @@ const moverOf = (
     logger,
     cluster,
     checkpointer,
-    gameServer: () => {
-      throw new Error('no game server here');
-    },
+    // No game server: an adopted world's announcement is recorded; anything else of it throws.
+    gameServer: () =>
+      ({
+        worldAdopted: (id: string) => installed.push(`worldAdopted ${id}`),
+        closeWorldSessions: () => {
+          throw new Error('no game server here');
+        },
+        releaseWorld: () => {
+          throw new Error('no game server here');
+        },
+      }) as unknown as GameServer,
     adminToken: 't',
     secret: 's',
     getWorld: (id) => (local && id === local.id ? local : undefined),
@@ -219,6 +231,96 @@ describe('a world whose checkpoint a newer build wrote', () => {
       await a.stop();
       await b.stop();
       await new Promise((ok) => http.close(ok));
+      store.close();
+    }
+  });
+});
+
+describe('a world whose stored record cannot be used', () => {
+  it('handed over: refused without a copy, continued from a local copy; failover: declined once and listed', async () => {
+    const hub = new LocalHub(() => 0);
+    const data = tempDataDir('wt-adopt-record-unusable-');
+    dirs.push(data);
+    const file = join(data.dir, 'worldtick.sqlite');
+    const store = new SqliteStore({ dataDir: data.dir });
+    const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
+    populateNpcs(wa, { count: 50 });
+    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
+    ck.track(wa, { origin: 'admin', npcs: 50 });
+    await ck.persist('w');
+    // Its capacity edited by hand: its checkpoint (capacity 200) is refused, and no world is built with -5.
+    const db = new Database(file);
+    db.prepare("UPDATE world_configs SET config = json_set(config, '$.capacity', -5) WHERE world_id = 'w'").run();
+    db.close();
+    const before = storedRows(file, 'w');
+    const adoptOn = (m: WorldMover) => {
+      const adopt = m.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
+      return adopt.handler({
+        method: 'POST',
+        path: adopt.pattern,
+        query: new URLSearchParams(),
+        params: {},
+        body: { worldId: 'w', from: 'a' },
+      });
+    };
+    const installedB: string[] = [];
+    let mb: WorldMover | undefined;
+    const a = service(hub, 'a', [wa], store);
+    const b = service(hub, 'b', [], store, () => mb!);
+    mb = moverOf(b, store, undefined, installedB);
+    const installedL: string[] = [];
+    const local = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
+    let ml: WorldMover | undefined;
+    const l = service(hub, 'l', [local], store, () => ml!);
+    ml = moverOf(l, store, local, installedL);
+    let c: ClusterService | undefined;
+    try {
+      await a.kick();
+      await b.kick();
+      await l.kick();
+      a.hold('w');
+      // b holds no copy: refused, the lease handed back, listed as not started.
+      await a.handOver('w', 'b');
+      const r = await adoptOn(mb);
+      expect(r.status).toBe(409);
+      expect(r.json).toMatchObject({
+        code: 'WT_ERR_MIGRATION_REFUSED',
+        details: { reason: 'record-unusable', returned: true, record: { worldId: 'w', problem: expect.stringContaining('capacity') } },
+      });
+      expect(String((r.json as { message: string }).message)).toContain('cannot use the stored record of w');
+      expect(b.notStarted.get('w')).toMatchObject({ reason: 'record-unusable', at: 'migration' });
+      expect(b.coordinator.heldLease('w')).toBeNull();
+      expect(installedB).toEqual([]);
+      await a.takeBack('w');
+      // l holds a copy of w: it continues from it, as when no record is stored.
+      await a.handOver('w', 'l');
+      const rl = await adoptOn(ml);
+      expect([rl.status ?? 200, rl.json]).toEqual([200, { worldId: 'w', fencingToken: expect.any(Number), step: 0, worldTime: 0 }]);
+      expect(l.notStarted.has('w')).toBe(false);
+      expect(l.coordinator.heldLease('w')).not.toBeNull();
+      expect(installedL).toEqual(['withLedger w', 'worldAdopted w']);
+      await a.stop();
+      await b.stop();
+      await l.stop(); // its lease released: w is nobody's
+
+      // Failover on an instance that hosts no copy: acquired as an orphan, declined, released, not retried.
+      let mc: WorldMover | undefined;
+      c = service(hub, 'c', [], store, () => mc!);
+      mc = moverOf(c, store, undefined, []);
+      await c.kick();
+      await c.kick();
+      expect(c.notStarted.get('w')).toMatchObject({ reason: 'record-unusable', at: 'failover' });
+      expect(c.counters.leaseAcquired).toBe(1);
+      await c.kick();
+      await c.kick();
+      expect(c.counters.leaseAcquired).toBe(1);
+      expect(await c.coordinator.getOwner('w')).toBeNull();
+      expect(storedRows(file, 'w')).toEqual(before); // nothing written by any of them
+    } finally {
+      await a.stop();
+      await b.stop();
+      await l.stop();
+      await c?.stop();
       store.close();
     }
   });
