@@ -25,9 +25,8 @@ import type { SimWorld } from '../world/sim-world.js';
 import type { Service } from './service.js';
 import { emptyClusterCounters, type ClusterCounters, type ClusterServiceOptions, type StepRange } from './cluster-types.js';
 import { StepRangeLog } from './cluster-step-ranges.js';
-import { WorldTakeover } from './cluster-takeover.js';
-import { ClusterView, type WorldOwner } from './cluster-view.js';
-import type { LeaseTickContext } from './cluster-lease-tick.js';
+import type { WorldTakeover } from './cluster-takeover.js';
+import type { ClusterView, WorldOwner } from './cluster-view.js';
 import {
   instanceInfo,
   logReachability,
@@ -36,9 +35,9 @@ import {
   type ControlTickContext,
   type DrainState,
 } from './cluster-control-tick.js';
-import { FenceAnnouncer } from './cluster-fence-announce.js';
-import { AdminWorldLeases } from './cluster-claim.js';
-import { grantReads } from './cluster-stored.js';
+import type { FenceAnnouncer } from './cluster-fence-announce.js';
+import type { AdminWorldLeases } from './cluster-claim.js';
+import { wireCluster } from './cluster-wiring.js';
 import { watchStepping, type WatchContext } from './cluster-watchdog.js';
 import { createNotStartedWorlds, type NotStartedWorlds } from './not-started.js';
 
@@ -82,64 +81,29 @@ export class ClusterService implements Service {
     this.#o = opts;
     this.#guard = opts.stepGuardMs ?? Math.min(250, opts.leaseTtlMs / 10);
     this.#epochNow = opts.epochNow ?? Date.now;
-    this.#fences = new FenceAnnouncer(opts, this.counters);
-    this.#view = new ClusterView(opts, () => this.#drain);
-    this.#admin = new AdminWorldLeases({
+    const parts = wireCluster({
       opts,
       counters: this.counters,
-      fences: this.#fences,
-      held: this.#held,
-      leases: () => this.#view.leases,
-      drop: (worldId) => this.#drop(worldId),
-    });
-    // What the takeover and a world's lease step both reach.
-    const shared = {
-      opts,
-      counters: this.counters,
-      held: this.#held,
-      minToken: (worldId: string) => this.#fences.minToken(worldId),
-      announcing: (worldId: string) => this.#fences.pending(worldId),
-      previousOwner: (worldId: string) => this.#view.previousOwner(worldId) ?? 'unknown',
-    };
-    this.#takeover = new WorldTakeover({
-      ...shared,
-      leases: () => this.#view.leases,
-      instances: () => this.#view.instances,
-      announce: (worldId, token) => this.#fences.announce(worldId, token),
-      announceFailure: (worldId) => this.#fences.failureOf(worldId),
-      announceInTick: (worldId, token) => this.#fences.announceInTick(worldId, token),
-      tickWaitMs: this.#fences.tickWaitMs,
-      watch: () => this.#watch(),
       notStarted: this.notStarted,
-      deleting: this.#admin.deleting,
-    });
-    // What one world's lease step of the control tick reaches (src/server/cluster-lease-tick.ts).
-    const leaseTick: LeaseTickContext = {
-      ...shared,
+      held: this.#held,
+      serving: this.#serving,
+      ranges: this.#ranges,
       seenTokens: this.#seenTokens,
-      takeover: this.#takeover,
-      announce: (worldId, token) => this.#fences.announceInTick(worldId, token),
       granted: this.#granted,
-      reads: grantReads(opts),
-    };
-    const canStep = (w: SimWorld): boolean => this.canStep(w);
-    const watch = { held: this.#held, serving: this.#serving, ranges: this.#ranges, guardMs: this.#guard, tokens: new Map() };
-    this.#watchCtx = { opts, counters: this.counters, canStep, ...watch };
-    this.#tickCtx = {
-      opts,
-      counters: this.counters,
-      leaseTick,
-      seenTokens: this.#seenTokens,
-      takeover: this.#takeover,
       meter: this.#meter,
+      guardMs: this.#guard,
       drain: () => this.#drain,
       stopped: () => this.#control.stopped,
-      deleting: this.#admin.deleting,
-      creating: this.#admin.creating,
-      setView: (instances, leases) => this.#view.set(instances, leases),
-      leaseSteps: new Set(),
-      damagedWarned: { count: 0, at: Number.NEGATIVE_INFINITY },
-    };
+      drop: (worldId) => this.#drop(worldId),
+      watch: () => this.#watch(),
+      canStep: (w) => this.canStep(w),
+    });
+    this.#fences = parts.fences;
+    this.#view = parts.view;
+    this.#admin = parts.admin;
+    this.#takeover = parts.takeover;
+    this.#tickCtx = parts.tickCtx;
+    this.#watchCtx = parts.watchCtx;
   }
 
   get instanceId(): string {
