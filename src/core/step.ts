@@ -2,6 +2,7 @@
  * Running steps: one step of a world through its pipeline, with per-phase wall cost; pause,
  * resume, step(n) and fault handling.
  */
+import { shown } from './shown.js';
 import { optionInvalid, systemFailed, worldNotPaused, WorldtickError, ErrorCode } from '../errors.js';
 import type { CoreWorld, PipelineWorld } from './world-core.js';
 import type { SystemEntry } from './phases.js';
@@ -83,7 +84,7 @@ export const resumeWorld = (world: CoreWorld): void => {
  */
 export const stepWorld = <W extends PipelineWorld<W>>(world: W, n: number): number => {
   // A fraction or a negative count would run ceil(n) steps or none and report n back.
-  if (!Number.isSafeInteger(n) || n < 0) throw optionInvalid([`stepWorld: n must be an integer >= 0 (got ${String(n)})`]);
+  if (!Number.isSafeInteger(n) || n < 0) throw optionInvalid([`stepWorld: n must be an integer >= 0 (got ${shown(n)})`]);
   if (!world.clock.paused) throw worldNotPaused(world.id);
   for (let i = 0; i < n; i++) {
     try {

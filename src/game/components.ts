@@ -3,6 +3,7 @@
  * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
  * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
  */
+import { shown } from '../core/shown.js';
 import {
   addComponent as bitecsAddComponent,
   entityExists,
@@ -158,8 +159,10 @@ export const addComponent = <F extends ComponentFields>(
   const store = getStore(world, def);
   // Check before the row is reset: a dead id's row must stay untouched, and an id past the
   // capacity would be written nowhere (typed arrays ignore it) before bitecs threw a plain Error.
-  if (!Number.isInteger(eid) || eid <= 0 || !entityExists(world, eid))
-    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `addComponent ${def.name}: entity ${eid} does not exist`, { details: { eid } });
+  if (!isLiveEntity(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `addComponent ${def.name}: entity ${shown(eid)} does not exist`, {
+      details: { eid },
+    });
   const raw = store as Store; // the world's store of `def`, as getStore found it
   // Own keys of both only: `raw[key]` for a key `constructor` (values built from JSON, a client's payload) was Object
   // itself, and `Object[eid] = v` was written. A JavaScript caller's value that is no number was stored coerced
@@ -188,13 +191,19 @@ export const addComponent = <F extends ComponentFields>(
  */
 export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef | Store): boolean => {
   const raw = isDef(def, 'hasComponent') ? world.game?.stores.get(def.name) : def;
-  return raw !== undefined && Number.isInteger(eid) && eid > 0 && entityExists(world, eid) && bitecsHasComponent(world, eid, raw);
+  return raw !== undefined && isLiveEntity(world, eid) && bitecsHasComponent(world, eid, raw);
 };
 
-/** Remove component `def` from entity `eid` (its row keeps its values until the next add). */
+/** Remove component `def` from entity `eid` (its row keeps its values until the next add); `WT_ERR_ENTITY_NOT_FOUND` for an id that is no live entity. */
 export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef): void => {
   const raw = world.game?.stores.get(nameOf(def, 'removeComponent'));
-  if (raw !== undefined) bitecsRemoveComponent(world, eid, raw);
+  if (raw === undefined) return;
+  // As addComponent: bitecs threw a plain Error for a dead id (and for null, a fraction, a string).
+  if (!isLiveEntity(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `removeComponent ${def.name}: entity ${shown(eid)} does not exist`, {
+      details: { eid },
+    });
+  bitecsRemoveComponent(world, eid, raw);
 };
 
 /**
@@ -221,8 +230,15 @@ export const query = (world: SimWorld, components: readonly (ComponentDef | Stor
  * Whether `c` is a component definition (else a built-in store); a value that is neither (a JavaScript caller's
  * null, a number) is refused, `WT_ERR_OPTION_INVALID`, where it was a TypeError.
  */
+/**
+ * Whether `eid` is a live entity of `world`: a positive integer bitecs knows. Checked before bitecs sees an id
+ * a JavaScript caller passed: bitecs threw plain Errors (a dead id) or TypeErrors (a BigInt) for the others.
+ */
+export const isLiveEntity = (world: SimWorld, eid: unknown): eid is number =>
+  typeof eid === 'number' && Number.isInteger(eid) && eid > 0 && entityExists(world, eid);
+
 const isDef = (c: ComponentDef | Store, what: string): c is ComponentDef => {
-  if (typeof c !== 'object' || c === null) throw optionInvalid([`${what}: not a component (got ${String(c)})`]);
+  if (typeof c !== 'object' || c === null) throw optionInvalid([`${what}: not a component (got ${shown(c)})`]);
   return typeof c.name === 'string' && typeof (c as { fields?: unknown }).fields === 'object';
 };
 

@@ -6,6 +6,7 @@
  * reason and its resume token forgotten; the next step's ingest phase removes the entity
  * (`onPlayerLeft` with `kicked: true`). src/net/session-kick.ts does the session's part.
  */
+import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
@@ -43,7 +44,7 @@ export const kickPlayer = (world: GameWorld, player: number, options: KickOption
   if (bad !== null) problems.push(`kickPlayer: ${bad}`);
   if (problems.length) throw optionInvalid(problems);
   if (!Number.isInteger(player) || player < 0 || player > world.capacity || !entityExists(world, player))
-    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `kickPlayer: no entity ${player} in world ${world.id}`, {
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `kickPlayer: no entity ${shown(player)} in world ${world.id}`, {
       details: { eid: player },
     });
   const { Player } = world.stores;

@@ -9,6 +9,7 @@
  *        (another incarnation) starts a fresh key space
  *   a later step applies it to the player's wallet; the client gets a `wallet` message
  */
+import { shown } from '../core/shown.js';
 import { entityExists, hasComponent as bitecsHas } from 'bitecs';
 import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
@@ -100,7 +101,7 @@ export const playerEntityOf = (world: GameWorld, playerId: string): number | nul
  */
 export const grantPlayerReward = (world: GameWorld, player: number | string, reward: GameReward): Promise<GameRewardResult> => {
   if (typeof reward !== 'object' || reward === null)
-    throw optionInvalid([`reward must be an object { key, coins?, item?, quantity? } (got ${String(reward)})`]);
+    throw optionInvalid([`reward must be an object { key, coins?, item?, quantity? } (got ${shown(reward)})`]);
   const problems: string[] = [];
   if (typeof reward.key !== 'string' || !GAME_KEY_RE.test(reward.key))
     problems.push(`reward.key must be 1-${MAX_GAME_REWARD_KEY} printable ASCII characters without spaces or "@"`);

@@ -12,9 +12,10 @@
  * they were sent (src/net/game-outbox.ts). A send returns nothing: whether a message reached
  * anyone depends on who is connected, and game state must not (a replay has no clients).
  */
+import { shown } from '../core/shown.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '../typebox.js';
-import { entityExists } from 'bitecs';
+import { isLiveEntity } from './components.js';
 import { gameMessageInvalid } from '../errors.js';
 import { encodeGameMessage, OutboxTarget, type OutboxTargetValue, queueGameMessage, recipientToken } from '../net/game-outbox.js';
 import { MAX_MESSAGE_NAME_LENGTH } from '../net/protocol.js';
@@ -174,7 +175,7 @@ export const sendToPlayer = <S extends TSchema>(
   payload: Static<S>,
 ): void => {
   const bytes = prepare(world, message, payload);
-  if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${String(player)})`);
+  if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${shown(player)})`);
   queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0);
 };
 
@@ -193,7 +194,7 @@ export const broadcastNear = <S extends TSchema>(
   const bytes = prepare(world, message, payload);
   let x: number, y: number;
   if (typeof at === 'number') {
-    if (!Number.isInteger(at) || at < 0 || !entityExists(world, at)) refuseTarget(world, message, `entity ${String(at)} does not exist`);
+    if (!isLiveEntity(world, at)) refuseTarget(world, message, `entity ${shown(at)} does not exist`);
     x = world.stores.Position.x[at];
     y = world.stores.Position.y[at];
   } else {
@@ -201,7 +202,7 @@ export const broadcastNear = <S extends TSchema>(
     y = at?.y;
   }
   if (!Number.isFinite(x) || !Number.isFinite(y))
-    refuseTarget(world, message, `the point must have finite x and y (got ${String(x)}, ${String(y)})`);
+    refuseTarget(world, message, `the point must have finite x and y (got ${shown(x)}, ${shown(y)})`);
   queue(world, bytes, OutboxTarget.AREA, -1, x, y);
 };
 

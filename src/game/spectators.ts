@@ -6,7 +6,8 @@
  * every join; a game may set or clear it.
  */
 import { addComponent as bitecsAddComponent, removeComponent as bitecsRemoveComponent } from 'bitecs';
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { shown } from '../core/shown.js';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import { hasComponent } from './components.js';
 import type { GameWorld } from './pipeline.js';
 
@@ -22,9 +23,11 @@ export const isSpectator = (world: GameWorld, eid: number): boolean => hasCompon
  */
 export const setSpectator = (world: GameWorld, player: number, on: boolean): void => {
   if (!hasComponent(world, player, world.stores.Player))
-    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `setSpectator: entity ${player} is not a player of world ${world.id}`, {
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `setSpectator: entity ${shown(player)} is not a player of world ${world.id}`, {
       details: { eid: player },
     });
+  // A JavaScript caller's 'no' or 0 was taken by its truth: refused, nothing changed.
+  if (typeof on !== 'boolean') throw optionInvalid([`setSpectator: on must be a boolean (got ${shown(on)})`]);
   const tag = world.stores.Spectator;
   const has = hasComponent(world, player, tag);
   if (on && !has) bitecsAddComponent(world, player, tag);

@@ -19,6 +19,7 @@ import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { ENGINE_SYSTEMS, type GameWorld, type SystemDef } from './pipeline.js';
 import { plainJsonText } from './plain-json.js';
+import { shown } from '../core/shown.js';
 import {
   insertPending,
   nextIndexAfter,
@@ -217,11 +218,11 @@ const plainJson = (v: unknown): { ok: true; json: string } | { ok: false; proble
 const notOneShot = (t: GameTimerState, name: unknown): string => {
   const i = typeof name === 'string' ? t.names.indexOf(name) : -1;
   if (i >= 0)
-    return `${JSON.stringify(name)} is a repeating timer (every ${t.every[i]} world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)`;
+    return `${shown(name)} is a repeating timer (every ${t.every[i]} world s): the step runs it by itself; setWorldTimer takes one-shot timers (declared without every)`;
   const names = [...t.oneShot];
   const known =
     names.length === 0 ? 'the game declares none' : `one-shot timers: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`;
-  return `${JSON.stringify(name)} is not a timer of the game (${known}; declare it in timers without every)`;
+  return `${shown(name, 64)} is not a timer of the game (${known}; declare it in timers without every)`;
 };
 
 /**
@@ -240,7 +241,7 @@ export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: stri
   if (typeof name !== 'string' || !t.oneShot.has(name)) throw timerInvalid(notOneShot(t, name));
   if (typeof delaySeconds !== 'number' || !Number.isFinite(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_TIMER_DELAY_SECONDS)
     throw timerInvalid(
-      `delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${String(delaySeconds)})`,
+      `delaySeconds must be a finite number of world seconds between 0 and ${MAX_TIMER_DELAY_SECONDS} (got ${shown(delaySeconds)})`,
     );
   const copy = plainJson(payload);
   if (!copy.ok) throw timerInvalid(copy.problem);

@@ -4,6 +4,7 @@
  * hooks bound in the world's game slot; then modules' and the game's populate, and
  * `onWorldCreated`. `deleteGameWorld` is the matching teardown.
  */
+import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
 import type { Store } from '../../components/alloc.js';
@@ -24,7 +25,7 @@ import {
   type SimWorld,
 } from '../world/sim-world.js';
 import { startWorldClockAt, type WorldClockStart } from '../world/world-clock.js';
-import { allocateStore } from './components.js';
+import { allocateStore, isLiveEntity } from './components.js';
 import { createTimerState } from './timer-state.js';
 import { installFacts } from './facts.js';
 import { createWorldDataState } from './world-data.js';
@@ -96,7 +97,7 @@ export const createGameWorld = (game: GameDefinition, opts: GameWorldOptions, en
   const notGame = notAGameProblem(game, 'createGameWorld');
   if (notGame) throw optionInvalid([notGame]);
   if (typeof opts !== 'object' || opts === null)
-    throw optionInvalid([`createGameWorld: options must be an object { id, ... } (got ${String(opts)})`]);
+    throw optionInvalid([`createGameWorld: options must be an object { id, ... } (got ${shown(opts)})`]);
   const lg: unknown = opts.logger;
   const fn = (k: string): boolean => typeof lg === 'object' && lg !== null && typeof Reflect.get(lg, k) === 'function';
   if (lg !== undefined && !(fn('child') && fn('isLevelEnabled')))
@@ -263,15 +264,15 @@ export interface SpawnOptions {
  * `WT_ERR_OPTION_INVALID` for a bad kind or a non-finite coordinate or velocity.
  */
 export const spawn = (world: SimWorld, o: SpawnOptions): number => {
-  if (typeof o !== 'object' || o === null) throw optionInvalid([`spawn: options must be an object { kind, x, y } (got ${String(o)})`]);
+  if (typeof o !== 'object' || o === null) throw optionInvalid([`spawn: options must be an object { kind, x, y } (got ${shown(o)})`]);
   if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND)
     throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
   // A NaN or infinite coordinate would sit in no interest cell and poison every distance to it; a missing x or y
   // (a JavaScript caller) was stored as NaN.
   const bad = (['x', 'y', 'vx', 'vy'] as const).filter((k) => (k === 'x' || k === 'y' || o[k] !== undefined) && !Number.isFinite(o[k]));
-  if (bad.length) throw optionInvalid(bad.map((k) => `spawn: ${k} must be a finite number (got ${String(o[k])})`));
+  if (bad.length) throw optionInvalid(bad.map((k) => `spawn: ${k} must be a finite number (got ${shown(o[k])})`));
   if (o.replicate !== undefined && typeof o.replicate !== 'boolean')
-    throw optionInvalid([`spawn: replicate must be a boolean (got ${String(o.replicate)})`]);
+    throw optionInvalid([`spawn: replicate must be a boolean (got ${shown(o.replicate)})`]);
   const eid = coreSpawn(world);
   const { Position, Velocity, Npc } = world.stores;
   bitecsAddComponent(world, eid, Position);
@@ -293,8 +294,8 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
  * nothing removed. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead id.
  */
 export const despawn = (world: SimWorld, eid: number): void => {
-  if (!entityExists(world, eid))
-    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `despawn: entity ${eid} does not exist in world ${world.id}`, {
+  if (!isLiveEntity(world, eid))
+    throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `despawn: entity ${shown(eid)} does not exist in world ${world.id}`, {
       details: { eid },
     });
   if (bitecsHasComponent(world, eid, world.stores.Player))

@@ -9,23 +9,7 @@
 import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
 import { problemsOf, resolveWorldPhysics, type WorldPhysicsConfig } from '../physics/physics-world.js';
 import { isPlayerList } from './replay-players.js';
-
-/**
- * A value read from a log as shown in a problem message: a number or a bigint (msgpack decodes a
- * 64-bit integer to one) as its digits, anything else as its JSON (bigints inside as digits), cut at
- * `max` characters. Never throws: a damaged log's value may be a bigint (JSON.stringify throws) or an
- * object whose `toString` is no function (a template string throws), and the message must still come
- * out as a coded refusal.
- */
-export const shown = (v: unknown, max = 40): string => {
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v).slice(0, max); // NaN and Infinity as such, not JSON's null
-  try {
-    const json = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-    return json === undefined ? typeof v : json.slice(0, max);
-  } catch {
-    return typeof v;
-  }
-};
+import { shown } from '../core/shown.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const safeInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;

@@ -19,7 +19,8 @@ import { Packr, unpackMultiple } from 'msgpackr';
 import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
-import { frameProblem, recipeProblem, shown } from './log-checks.js';
+import { frameProblem, recipeProblem } from './log-checks.js';
+import { shown } from '../core/shown.js';
 import { isPlayerList } from './replay-players.js';
 import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 

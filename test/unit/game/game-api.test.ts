@@ -223,7 +223,7 @@ describe('game worlds', () => {
     );
     expect(query(w, [w.stores.Npc]).length).toBe(before);
     expect(() => spawn(w, { kind: 1, x: 0, y: 0, replicate: 'no' as unknown as boolean })).toThrowError(
-      /spawn: replicate must be a boolean \(got no\)/,
+      /spawn: replicate must be a boolean \(got "no"\)/,
     );
     // A server-only entity has Position and Velocity, not Npc (what the interest grids hold).
     const only = spawn(w, { kind: 1, x: 0, y: 0, replicate: false });

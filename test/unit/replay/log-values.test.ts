@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
-import { shown } from '../../../src/replay/log-checks.js';
+import { shown } from '../../../src/core/shown.js';
 import { createLogPackr, LOG_VERSION, readLog } from '../../../src/replay/log-format.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wt-log-values-'));
