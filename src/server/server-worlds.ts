@@ -58,6 +58,9 @@ export const createServerWorlds = (deps: ServerWorldsDeps): ServerWorlds => {
   };
   return {
     async create(body, options = {}) {
+      // A JavaScript caller's null or string: a coded refusal, not a TypeError reading `placement`.
+      if (typeof options !== 'object' || options === null || Array.isArray(options))
+        throw badRequest('options must be an object { placement? }', ['options must be an object { placement? }']);
       const query = new URLSearchParams();
       if (options.placement === 'local') query.set('placement', 'local');
       else if (options.placement !== undefined && options.placement !== 'least-loaded')

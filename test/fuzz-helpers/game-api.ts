@@ -35,6 +35,7 @@ import {
   query,
   removeComponent,
   resumeWorld,
+  serverWorlds,
   savePlayerData,
   sendToPlayer,
   setSpectator,
@@ -233,6 +234,19 @@ export const API: Array<{ name: string; read?: true; call: Call }> = [
         maybe(rng, () => ({ version: rng.pick<number | 'any'>(['any', 0, 1, 2]) })) as never,
       ),
   },
+  {
+    name: 'serverWorlds.create',
+    call: (rng, c) =>
+      serverWorlds(c.world).create(
+        maybe(rng, () => ({ id: `m${rng.int(0, 5)}`, npcs: rng.int(0, 20), ...(rng.chance(0.3) ? { capacity: junk(rng) } : {}) })) as never,
+        maybe(rng, () => ({ placement: rng.pick(['local', 'least-loaded']) })) as never,
+      ),
+  },
+  {
+    name: 'serverWorlds.delete',
+    call: (rng, c) => serverWorlds(c.world).delete(maybe(rng, () => rng.pick(['1', 'm0', 'm1', 'nope'])) as string),
+  },
+  { name: 'serverWorlds.list', call: (_rng, c) => serverWorlds(c.world).list() },
   { name: 'pauseWorld', call: (_rng, c) => pauseWorld(c.world) },
   { name: 'resumeWorld', call: (_rng, c) => resumeWorld(c.world) },
   {

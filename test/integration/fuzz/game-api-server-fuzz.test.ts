@@ -6,11 +6,13 @@
  * returns, or throws or rejects with a `WT_ERR_` code; a refused call and a read leave the world's state
  * hash as it was (the world is paused and stepped by the fuzz); afterwards the server still serves: a
  * player joins and buys, the world is not faulted, and the ledger verifies (every wallet matches it).
+ * Also called: the in-process worlds API (`serverWorlds(world).create/delete/list`); it found `create`'s
+ * options given as null read as an object (a TypeError), now `WT_ERR_ADMIN_BAD_REQUEST`.
  */
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorldtickClient, type WebSocketCtor } from '../../../src/client/index.js';
-import { pauseWorld, query, resumeWorld, type RunningServer, spawn, startServer } from '../../../src/index.js';
+import { pauseWorld, query, resumeWorld, type RunningServer, serverWorlds, spawn, startServer } from '../../../src/index.js';
 import { type Ctx, fuzzCalls, game } from '../../fuzz-helpers/game-api.js';
 import { fuzzScale, fuzzSeed, withSeed } from '../../fuzz-helpers/rng.js';
 import { testServerOptions } from '../../helpers/game-server-options.js';
@@ -47,6 +49,9 @@ describe('fuzz: the game API on a running server', () => {
     pauseWorld(world);
     const c: Ctx = { world, eids: [], players: [...query(world, [world.stores.Player])] };
     for (let i = 0; i < 8; i++) c.eids.push(spawn(world, { kind: i % 3, x: 50 * i, y: 50 }));
+    // Found by it (stop 66): options null read `placement` of null, a TypeError; refused with a code now, nothing created.
+    await expect(serverWorlds(world).create({ id: 'kb' }, null as never)).rejects.toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST' });
+    expect((await serverWorlds(world).list()).map((w) => w.id)).toEqual(['1']);
     await withSeed('game-api-server', fuzzSeed(2026_12_07), (rng, at) => fuzzCalls(rng, at, c, CALLS, new Set(['kickPlayer'])));
     resumeWorld(world);
 
