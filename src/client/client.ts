@@ -11,6 +11,7 @@ import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/pro
 import { CloseCode, optionInvalid, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
 import { answersPurchase, fnOf, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
+import { argsOf, checkArgs, packFrame } from './client-args.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -144,7 +145,7 @@ export class WorldtickClient {
 
   /** Send any value msgpack-encoded. */
   sendFrame(frame: unknown): void {
-    this.sendRaw(this.#enc.pack(frame));
+    this.sendRaw(packFrame(this.#enc, frame));
   }
 
   /**
@@ -162,6 +163,7 @@ export class WorldtickClient {
     timeoutMs = 5000,
     firstTicket: string | null = null,
   ): Promise<WelcomeMsg> {
+    argsOf.join(worldId, name, token, resumeToken, timeoutMs, firstTicket);
     if (this.#state === 0) throw notConnected(`the welcome to world ${JSON.stringify(worldId)}`);
     let ticket: string | null = firstTicket;
     for (let hop = 0; ; hop++) {
@@ -191,6 +193,7 @@ export class WorldtickClient {
    * txResult. Rejects `WT_ERR_CLIENT_BAD_STRING` at once, sending nothing, when `key` or `item` holds a lone UTF-16 surrogate.
    */
   async purchase(key: string, item: string, quantity: number, expectedPrice: number, timeoutMs = 5000): Promise<TxResultMsg> {
+    argsOf.purchase(key, item, quantity, expectedPrice, timeoutMs);
     const bad =
       purchaseStringProblem(key, item) ?? (this.#state === 0 ? notConnected(`the txResult of purchase ${JSON.stringify(key)}`) : null);
     if (bad) throw bad;
@@ -203,6 +206,7 @@ export class WorldtickClient {
 
   /** Send a movement input; returns its sequence number. */
   sendInput(moveX: number, moveY: number, actions = 0): number {
+    argsOf.sendInput(moveX, moveY, actions);
     const seq = ++this.#seq;
     inputSent(this.#acks, seq, this.#now());
     this.sendFrame(inputFrame(seq, moveX, moveY, actions));
@@ -215,11 +219,13 @@ export class WorldtickClient {
    * `UNKNOWN_TYPE` for an unknown name) in `errors` and counts a strike.
    */
   sendMessage(name: string, payload: unknown): void {
+    checkArgs('sendMessage', [['name', name, 'string']]);
     this.sendFrame(gameFrame(name, payload));
   }
 
   /** Ping; resolves with the round trip in ms. */
   async ping(timeoutMs = 5000): Promise<number> {
+    checkArgs('ping', [['timeoutMs', timeoutMs, 'timeout']]);
     if (this.#state === 0) throw notConnected('the pong of a ping');
     const t = this.#now();
     this.sendFrame(pingFrame(t));
@@ -249,6 +255,7 @@ export class WorldtickClient {
    */
   onMessage<P = unknown>(name: string, fn: (payload: P, msg: GameMessageMsg<P>) => void): () => void {
     fnOf(fn, 'onMessage');
+    checkArgs('onMessage', [['name', name, 'string']]);
     return this.on((m) => {
       if (m.type === 25 && m.name === name) fn(m.payload as P, m as GameMessageMsg<P>);
     });
@@ -262,6 +269,7 @@ export class WorldtickClient {
    * does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
+    checkArgs('waitFor', [['timeoutMs', timeoutMs, 'timeout']]);
     return this.#wait(fnOf(pred, 'waitFor'), timeoutMs, 'a message');
   }
 
@@ -297,6 +305,7 @@ export class WorldtickClient {
 
   /** Wait for a snapshot (or region frame) of step >= `step`. */
   waitForStep(step: number, timeoutMs = 5000): Promise<ServerMsg> {
+    argsOf.waitForStep(step, timeoutMs);
     if (this.lastSnapshot && this.lastSnapshot.step >= step) return Promise.resolve(this.lastSnapshot);
     if (this.lastRegion && this.lastRegion.step >= step) return Promise.resolve(this.lastRegion);
     return this.#wait((m) => (m.type === 17 || m.type === 24) && m.step >= step, timeoutMs, `a snapshot of step ${step} or later`);
@@ -344,6 +353,7 @@ export class WorldtickClient {
    * link) gives the socket up: `closeCode` 1006, `closeReason` `close handshake timed out after <n> ms`.
    */
   close(code = 1000, reason = ''): void {
+    argsOf.close(code, reason);
     const ws = this.#ws;
     if (ws === null) return;
     ws.close(code, reason);
