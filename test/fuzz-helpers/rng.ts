@@ -193,3 +193,28 @@ export const deepValue = (depth: number, kind: 'array' | 'object'): unknown => {
   for (let i = 0; i < depth; i++) v = kind === 'array' ? [v] : { a: v };
   return v;
 };
+
+/**
+ * Any value a JavaScript caller could pass where an API wants something else: nothing, edge numbers,
+ * odd strings (`words` among them), empty and plain objects, a function, JSON of any shape, a Symbol, a
+ * BigInt, an object whose `toString` is no function, one without a prototype, one that coerces to a
+ * number; `extra` adds the caller's own (a component of another game, a lone surrogate).
+ */
+export const callerValue = (rng: Rng, words: readonly string[] = [], extra: ReadonlyArray<() => unknown> = []): unknown =>
+  rng.pick<() => unknown>([
+    () => undefined,
+    () => null,
+    () => rng.pick(EDGE_NUMBERS),
+    () => rng.pick(['', 'x', '1', 'toString', '__proto__', 'constructor', ...words]),
+    () => [],
+    () => ({}),
+    () => () => undefined,
+    () => true,
+    () => jsonValue(rng, 2),
+    () => Symbol('s'),
+    () => 10n,
+    () => ({ toString: [] }),
+    () => Object.create(null),
+    () => ({ valueOf: () => 3, toString: () => 'three' }),
+    ...extra,
+  ])();

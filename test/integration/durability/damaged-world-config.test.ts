@@ -11,11 +11,9 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseOptions } from '../../../src/cli/options.js';
-import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { jsonLogSink } from '../../helpers/log-lines.js';
+import { bootDataDirRuntime } from '../../helpers/data-dir-runtime.js';
 
 type Row = { world_id: string; config: string };
 const cleanup: Array<() => unknown> = [];
@@ -23,13 +21,6 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const boot = async (dataDir: string) => {
-  const sink = jsonLogSink('warn');
-  const args = ['--port', '0', '--admin-port', '0', '--admin-token', 'rt', '--npcs', '10', '--stats-interval', '0', '--data-dir', dataDir];
-  const rt: Runtime = createRuntime(parseOptions(args, {}), sink.logger, undefined, {}, {});
-  await rt.start();
-  return { rt, lines: sink.lines };
-};
 const records = (dataDir: string): Map<string, { incarnation: string; perWorldConcurrency: unknown; step: number }> => {
   const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
   try {
@@ -52,17 +43,11 @@ describe('a stored world record whose config does not validate', () => {
   it('the default world comes back from its checkpoint, the admin world from its record; both logged; the records mended', async () => {
     const data = tempDataDir('wt-damaged-config-');
     cleanup.push(() => data.remove());
-    let { rt } = await boot(data.dir);
-    const admin = (method: string, path: string, body?: unknown) =>
-      fetch(`http://127.0.0.1:${rt.admin.port}${path}`, {
-        method,
-        headers: { authorization: 'Bearer rt', 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+    const first = await bootDataDirRuntime(data.dir);
     try {
-      expect((await admin('POST', '/api/v1/worlds', { id: 'w2' })).status).toBe(201);
+      expect((await first.api('POST', '/api/v1/worlds', { id: 'w2' })).status).toBe(201);
     } finally {
-      await rt.stop(); // checkpoints both worlds, writes both records
+      await first.rt.stop(); // checkpoints both worlds, writes both records
     }
     const before = records(data.dir);
     expect([...before.keys()]).toEqual(['1', 'w2']);
@@ -73,10 +58,10 @@ describe('a stored world record whose config does not validate', () => {
     db.close();
     expect([...records(data.dir).values()].map((r) => r.perWorldConcurrency)).toEqual([[], []]);
 
-    const again = await boot(data.dir);
-    rt = again.rt;
+    const again = await bootDataDirRuntime(data.dir);
+    const rt = again.rt;
     try {
-      const worlds = (await (await admin('GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; step: number }> };
+      const worlds = (await again.api('GET', '/api/v1/worlds')).json as { worlds: Array<{ id: string; step: number }> };
       expect(worlds.worlds.map((w) => w.id).sort()).toEqual(['1', 'w2']);
       // Its checkpoint, not a new world: the step carries on from the record's.
       expect(worlds.worlds.find((w) => w.id === '1')?.step).toBeGreaterThanOrEqual(before.get('1')?.step ?? Number.NaN);

@@ -12,12 +12,10 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseOptions } from '../../../src/cli/options.js';
-import { createRuntime, type Runtime } from '../../../src/server/runtime.js';
 import { SQLITE_FILE_NAME } from '../../../src/store/sqlite-store.js';
 import { chromiumFor, launchChromium } from '../../helpers/chromium.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
-import { jsonLogSink } from '../../helpers/log-lines.js';
+import { bootDataDirRuntime } from '../../helpers/data-dir-runtime.js';
 import { runtimeClient } from '../../helpers/runtime-client.js';
 
 const cleanup: Array<() => unknown> = [];
@@ -25,22 +23,7 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const boot = async (dataDir: string) => {
-  const sink = jsonLogSink('warn');
-  const args = ['--port', '0', '--admin-port', '0', '--admin-token', 'rt', '--npcs', '10', '--stats-interval', '0', '--data-dir', dataDir];
-  const rt: Runtime = createRuntime(parseOptions(args, {}), sink.logger, undefined, {}, {});
-  await rt.start();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`http://127.0.0.1:${rt.admin.port}${path}`, {
-      method,
-      headers: { authorization: 'Bearer rt', 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await r.text();
-    return { status: r.status, text, json: r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null };
-  };
-  return { rt, lines: sink.lines, api };
-};
+const boot = bootDataDirRuntime;
 
 /** Every stored row of `worldId` (record and checkpoints), to show nothing of it was written. */
 const rowsOf = (dataDir: string, worldId: string) => {

@@ -85,19 +85,36 @@ const moverOf = (
     withLedger: (w) => installed.push(`withLedger ${w.id}`),
   });
 
+/** Admin world `w` (capacity 200, 50 NPCs) stored in a fresh SQLite store: its record and `checkpoints` checkpoints. */
+const storedWorld = async (prefix: string, checkpoints: number) => {
+  const hub = new LocalHub(() => 0);
+  const data = tempDataDir(prefix);
+  dirs.push(data);
+  const store = new SqliteStore({ dataDir: data.dir });
+  const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
+  populateNpcs(wa, { count: 50 });
+  const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
+  ck.track(wa, { origin: 'admin', npcs: 50 });
+  for (let i = 0; i < checkpoints; i++) await ck.persist('w');
+  return { hub, data, store, wa };
+};
+
+/** `m`'s adopt route asked, as instance a's migration asks it, to adopt world `w`. */
+const adoptOn = (m: WorldMover) => {
+  const adopt = m.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
+  return adopt.handler({
+    method: 'POST',
+    path: adopt.pattern,
+    query: new URLSearchParams(),
+    params: {},
+    body: { worldId: 'w', from: 'a' },
+  });
+};
+
 describe('a world whose checkpoint a newer build wrote', () => {
   it('handed over: refused with 409 and the lease handed back; failover: left unowned, not retried; nothing rebuilt or written', async () => {
-    const hub = new LocalHub(() => 0);
-    const data = tempDataDir('wt-adopt-too-new-');
-    dirs.push(data);
-    const store = new SqliteStore({ dataDir: data.dir });
     // The world as its owner (a newer build) left it: a record and two checkpoints, the newest of a newer schema.
-    const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
-    populateNpcs(wa, { count: 50 });
-    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
-    ck.track(wa, { origin: 'admin', npcs: 50 });
-    await ck.persist('w');
-    await ck.persist('w');
+    const { hub, data, store, wa } = await storedWorld('wt-adopt-too-new-', 2);
     await forgeCheckpoint(join(data.dir, 'worldtick.sqlite'), 'w', newerSchema, { schema: WORLD_SNAPSHOT_SCHEMA + 1 });
     const before = storedRows(join(data.dir, 'worldtick.sqlite'), 'w');
 
@@ -114,14 +131,7 @@ describe('a world whose checkpoint a newer build wrote', () => {
       expect(a.canStep(wa)).toBe(true);
       a.hold('w');
       const handed = await a.handOver('w', 'b');
-      const adopt = mb.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
-      const r = await adopt.handler({
-        method: 'POST',
-        path: adopt.pattern,
-        query: new URLSearchParams(),
-        params: {},
-        body: { worldId: 'w', from: 'a' },
-      });
+      const r = await adoptOn(mb);
       expect(r.status).toBe(409);
       expect(r.json).toMatchObject({
         code: 'WT_ERR_MIGRATION_REFUSED',
@@ -238,31 +248,13 @@ describe('a world whose checkpoint a newer build wrote', () => {
 
 describe('a world whose stored record cannot be used', () => {
   it('handed over: refused without a copy, continued from a local copy; failover: declined once and listed', async () => {
-    const hub = new LocalHub(() => 0);
-    const data = tempDataDir('wt-adopt-record-unusable-');
-    dirs.push(data);
+    const { hub, data, store, wa } = await storedWorld('wt-adopt-record-unusable-', 1);
     const file = join(data.dir, 'worldtick.sqlite');
-    const store = new SqliteStore({ dataDir: data.dir });
-    const wa = createSimWorld({ id: 'w', capacity: 200, seed: 3 });
-    populateNpcs(wa, { count: 50 });
-    const ck = new Checkpointer({ store: () => store, logger, intervalSeconds: 0 });
-    ck.track(wa, { origin: 'admin', npcs: 50 });
-    await ck.persist('w');
     // Its capacity edited by hand: its checkpoint (capacity 200) is refused, and no world is built with -5.
     const db = new Database(file);
     db.prepare("UPDATE world_configs SET config = json_set(config, '$.capacity', -5) WHERE world_id = 'w'").run();
     db.close();
     const before = storedRows(file, 'w');
-    const adoptOn = (m: WorldMover) => {
-      const adopt = m.routes().find((r) => r.pattern === '/api/v1/cluster/adopt')!;
-      return adopt.handler({
-        method: 'POST',
-        path: adopt.pattern,
-        query: new URLSearchParams(),
-        params: {},
-        body: { worldId: 'w', from: 'a' },
-      });
-    };
     const installedB: string[] = [];
     let mb: WorldMover | undefined;
     const a = service(hub, 'a', [wa], store);
