@@ -2,6 +2,7 @@
  * Running steps: one step of a world through its pipeline, with per-phase wall cost; pause,
  * resume, step(n) and fault handling.
  */
+import { checkWorld } from './check-world.js';
 import { shown } from './shown.js';
 import { optionInvalid, systemFailed, worldNotPaused, WorldtickError, ErrorCode } from '../errors.js';
 import type { CoreWorld, PipelineWorld } from './world-core.js';
@@ -69,10 +70,14 @@ const setPaused = (world: CoreWorld, paused: boolean): void => {
 };
 
 /** Pause a world: the loop stops stepping it; world time freezes. */
-export const pauseWorld = (world: CoreWorld): void => setPaused(world, true);
+export const pauseWorld = (world: CoreWorld): void => {
+  checkWorld(world, 'pauseWorld');
+  setPaused(world, true);
+};
 
 /** Resume a paused (or faulted) world; a fault is cleared. */
 export const resumeWorld = (world: CoreWorld): void => {
+  checkWorld(world, 'resumeWorld');
   world.fault = null;
   setPaused(world, false);
 };
@@ -83,6 +88,7 @@ export const resumeWorld = (world: CoreWorld): void => {
  * rethrows. Returns the number of steps run.
  */
 export const stepWorld = <W extends PipelineWorld<W>>(world: W, n: number): number => {
+  checkWorld(world, 'stepWorld');
   // A fraction or a negative count would run ceil(n) steps or none and report n back.
   if (!Number.isSafeInteger(n) || n < 0) throw optionInvalid([`stepWorld: n must be an integer >= 0 (got ${shown(n)})`]);
   if (!world.clock.paused) throw worldNotPaused(world.id);

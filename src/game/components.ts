@@ -3,6 +3,7 @@
  * one SoA store per component (one typed array per field over its own SharedArrayBuffer,
  * `capacity + 1` rows indexed by entity id), like the built-in stores in `components/`.
  */
+import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import {
   addComponent as bitecsAddComponent,
@@ -138,6 +139,7 @@ export const rowBytes = (def: ComponentDef): number => Object.values(def.fields)
  * in the loop). Throws `WT_ERR_OPTION_INVALID` when the world's game did not declare the component.
  */
 export const getStore = <F extends ComponentFields>(world: SimWorld, def: ComponentDef<F>): StoreOf<F> => {
+  checkWorld(world, 'getStore');
   const store = world.game?.stores.get(nameOf(def, 'getStore'));
   if (store === undefined)
     throw optionInvalid([`component ${def.name} is not part of world ${world.id}'s game (list it in defineGame({ components }))`]);
@@ -155,6 +157,7 @@ export const addComponent = <F extends ComponentFields>(
   def: ComponentDef<F>,
   values?: { [K in keyof F]?: number },
 ): StoreOf<F> => {
+  checkWorld(world, 'addComponent');
   nameOf(def, 'addComponent');
   const store = getStore(world, def);
   // Check before the row is reset: a dead id's row must stay untouched, and an id past the
@@ -190,12 +193,14 @@ export const addComponent = <F extends ComponentFields>(
  * or invalid ids answer false.
  */
 export const hasComponent = (world: SimWorld, eid: number, def: ComponentDef | Store): boolean => {
+  checkWorld(world, 'hasComponent');
   const raw = isDef(def, 'hasComponent') ? world.game?.stores.get(def.name) : def;
   return raw !== undefined && isLiveEntity(world, eid) && bitecsHasComponent(world, eid, raw);
 };
 
 /** Remove component `def` from entity `eid` (its row keeps its values until the next add); `WT_ERR_ENTITY_NOT_FOUND` for an id that is no live entity. */
 export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef): void => {
+  checkWorld(world, 'removeComponent');
   const raw = world.game?.stores.get(nameOf(def, 'removeComponent'));
   if (raw === undefined) return;
   // As addComponent: bitecs threw a plain Error for a dead id (and for null, a fraction, a string).
@@ -213,6 +218,7 @@ export const removeComponent = (world: SimWorld, eid: number, def: ComponentDef)
  * and iterable (`for (const e of query(...))`, as docs/GAME-API.md writes it).
  */
 export const query = (world: SimWorld, components: readonly (ComponentDef | Store)[]): ArrayLike<number> & Iterable<number> => {
+  checkWorld(world, 'query');
   if (!Array.isArray(components)) throw optionInvalid([`query: components must be an array (got ${typeof components})`]);
   const list: Store[] = [];
   for (const c of components) {

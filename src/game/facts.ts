@@ -15,6 +15,7 @@
  * keeps them (src/persist/fact-sections.ts) and its restore puts them back in the queue
  * ({@link restoreWaitingFacts}), so they apply in the restored world's first step.
  */
+import { checkWorld } from '../core/check-world.js';
 import { gameFactInvalid } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import {
@@ -195,6 +196,7 @@ const queueFact = (world: GameWorld, state: GameFactState, index: number, name: 
  * undeclared name, or a bad payload; nothing is queued then.
  */
 export const deliverToWorld = <P>(world: GameWorld, fact: FactDef<P> | string, payload: P): boolean => {
+  checkWorld(world, 'deliverToWorld');
   const name = typeof fact === 'string' ? fact : typeof fact === 'object' && fact !== null ? fact.name : undefined;
   const state = world.game?.facts;
   if (typeof name !== 'string') throw gameFactInvalid('?', 'fact must be a fact definition or its name');
@@ -261,6 +263,7 @@ export const restoreWaitingFacts = (world: GameWorld, facts: readonly SavedFact[
  * or null without facts.
  */
 export const gameFactStats = (world: GameWorld): (GameFactCounters & { pending: Record<string, number>; pendingBytes: number }) | null => {
+  checkWorld(world, 'gameFactStats');
   const s = world.game?.facts;
   if (!s) return null;
   return { ...s.counters, pending: Object.fromEntries(s.pending), pendingBytes: s.waitingBytes };

@@ -5,6 +5,7 @@
  * world data (src/game/world-data.ts) when set. A world without game components, timers or data
  * (the life-sim) hashes exactly as the core does.
  */
+import { checkWorld } from '../core/check-world.js';
 import { getAllEntities } from 'bitecs';
 import { hashWorldState as hashCore } from '../core/state-hash.js';
 import type { SimWorld } from '../world/sim-world.js';
@@ -20,6 +21,7 @@ const mix = (h: number, k: number): number => {
 
 /** 16 hex digits: equal hashes mean equal state (built-in and game stores, clock, PRNG, timers, world data). */
 export const hashWorldState = (world: SimWorld): string => {
+  checkWorld(world, 'hashWorldState');
   const core = hashCore(world);
   const stores = world.game?.stores;
   const timers = world.game?.timers;

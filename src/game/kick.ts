@@ -6,6 +6,7 @@
  * reason and its resume token forgotten; the next step's ingest phase removes the entity
  * (`onPlayerLeft` with `kicked: true`). src/net/session-kick.ts does the session's part.
  */
+import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
 import { entityExists, hasComponent } from 'bitecs';
@@ -35,6 +36,7 @@ export interface KickOptions {
  * Nothing changes when it throws.
  */
 export const kickPlayer = (world: GameWorld, player: number, options: KickOptions = {}): void => {
+  checkWorld(world, 'kickPlayer');
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw optionInvalid(['kickPlayer: options must be an object { reason? }']);
   const problems: string[] = [];
@@ -69,6 +71,7 @@ export const kickPlayer = (world: GameWorld, player: number, options: KickOption
  * Parks, resumes and kicks are in the input log, so a replay answers as the live world did.
  */
 export const isPlayerConnected = (world: GameWorld, player: number): boolean => {
+  checkWorld(world, 'isPlayerConnected');
   if (!Number.isInteger(player) || player <= 0 || player > world.capacity || !entityExists(world, player)) return false;
   const { Player } = world.stores;
   if (!hasComponent(world, player, Player)) return false;

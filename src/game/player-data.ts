@@ -16,6 +16,7 @@
  * Runtime conditions are answered, never thrown (a system may call without awaiting); bad arguments
  * (a bug in the game) throw `WT_ERR_PLAYER_DATA_INVALID` synchronously.
  */
+import { checkWorld } from '../core/check-world.js';
 import { PlayerDataCode, playerDataInvalid } from '../errors.js';
 import { PLAYER_DATA_LIMITS, type PlayerDataResult } from '../player-data/player-data-types.js';
 import type { GameWorld } from './pipeline.js';
@@ -104,6 +105,7 @@ const notPlayer = (key: string): Promise<PlayerDataResult> => Promise.resolve({ 
  * stored one; a save over it with that version clears it). Throws `WT_ERR_PLAYER_DATA_INVALID` for a bad key or player.
  */
 export const loadPlayerData = (world: GameWorld, player: number | string, key: string): Promise<PlayerDataResult> => {
+  checkWorld(world, 'loadPlayerData');
   const problems: string[] = [];
   const id = targetOf(world, player, key, problems);
   check(problems);
@@ -128,6 +130,7 @@ export const savePlayerData = (
   value: unknown,
   options: PlayerDataWriteOptions,
 ): Promise<PlayerDataResult> => {
+  checkWorld(world, 'savePlayerData');
   const problems: string[] = [];
   const id = targetOf(world, player, key, problems);
   const expected = versionOf(options, problems);
@@ -158,6 +161,7 @@ export const deletePlayerData = (
   key: string,
   options: PlayerDataWriteOptions,
 ): Promise<PlayerDataResult> => {
+  checkWorld(world, 'deletePlayerData');
   const problems: string[] = [];
   const id = targetOf(world, player, key, problems);
   const expected = versionOf(options, problems);
@@ -185,6 +189,7 @@ export const updatePlayerData = (
   update: (current: unknown, version: number) => unknown,
   options: { attempts?: number } = {},
 ): Promise<PlayerDataResult> => {
+  checkWorld(world, 'updatePlayerData');
   const problems: string[] = [];
   const id = targetOf(world, player, key, problems);
   const attempts = options.attempts ?? 5;

@@ -10,6 +10,7 @@
  *   the promise resolves once the entry is durable AND applied to the wallet inside a step
  *   (`coins` / `items`: the wallet after it); the player's client gets a `wallet` message
  */
+import { checkWorld } from '../core/check-world.js';
 import { optionInvalid, TxCode } from '../errors.js';
 import { rejection, type TxResult } from '../ledger/decide.js';
 import { submitPurchase } from '../ledger/world-ledger.js';
@@ -65,6 +66,7 @@ const validate = (p: GamePurchase): void => {
  * throws `WT_ERR_OPTION_INVALID` for a bad key, quantity, price or player id (a bug in the game).
  */
 export const purchaseForPlayer = (world: GameWorld, player: number | string, purchase: GamePurchase): Promise<GamePurchaseResult> => {
+  checkWorld(world, 'purchaseForPlayer');
   validate(purchase);
   const l = world.ledger;
   const playerId = durablePlayerId(world, player);

@@ -9,6 +9,7 @@
  *        (another incarnation) starts a fresh key space
  *   a later step applies it to the player's wallet; the client gets a `wallet` message
  */
+import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import { entityExists, hasComponent as bitecsHas } from 'bitecs';
 import { optionInvalid, TxCode } from '../errors.js';
@@ -66,6 +67,7 @@ export const durablePlayerId = (world: GameWorld, player: number | string): stri
  * the bindings. Server-side only: never send it to other clients.
  */
 export const playerIdOf = (world: GameWorld, player: number): string | null => {
+  checkWorld(world, 'playerIdOf');
   // A replayed world has no ledger: the bindings its log recorded (src/replay/replayer.ts) stand in.
   const l = world.ledger ?? world.game?.replay;
   if (!l) return null;
@@ -79,6 +81,7 @@ export const playerIdOf = (world: GameWorld, player: number): string | null => {
  * callback, a timer after a restart, where the player has another entity id) finds it here.
  */
 export const playerEntityOf = (world: GameWorld, playerId: string): number | null => {
+  checkWorld(world, 'playerEntityOf');
   const eid = (world.ledger ?? world.game?.replay)?.eidOf.get(playerId);
   return eid !== undefined && entityExists(world, eid) && bitecsHas(world, eid, world.stores.Player) && playerIdOf(world, eid) === playerId
     ? eid
@@ -100,6 +103,7 @@ export const playerEntityOf = (world: GameWorld, playerId: string): number | nul
  * runtime condition).
  */
 export const grantPlayerReward = (world: GameWorld, player: number | string, reward: GameReward): Promise<GameRewardResult> => {
+  checkWorld(world, 'grantPlayerReward');
   if (typeof reward !== 'object' || reward === null)
     throw optionInvalid([`reward must be an object { key, coins?, item?, quantity? } (got ${shown(reward)})`]);
   const problems: string[] = [];

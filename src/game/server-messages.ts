@@ -12,6 +12,7 @@
  * they were sent (src/net/game-outbox.ts). A send returns nothing: whether a message reached
  * anyone depends on who is connected, and game state must not (a replay has no clients).
  */
+import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '../typebox.js';
@@ -174,6 +175,7 @@ export const sendToPlayer = <S extends TSchema>(
   message: ServerMessageRef<S>,
   payload: Static<S>,
 ): void => {
+  checkWorld(world, 'sendToPlayer');
   const bytes = prepare(world, message, payload);
   if (!Number.isInteger(player) || player < 0) refuseTarget(world, message, `player must be an entity id (got ${shown(player)})`);
   queue(world, bytes, OutboxTarget.PLAYER, player, 0, 0);
@@ -191,6 +193,7 @@ export const broadcastNear = <S extends TSchema>(
   message: ServerMessageRef<S>,
   payload: Static<S>,
 ): void => {
+  checkWorld(world, 'broadcastNear');
   const bytes = prepare(world, message, payload);
   let x: number, y: number;
   if (typeof at === 'number') {
@@ -208,5 +211,6 @@ export const broadcastNear = <S extends TSchema>(
 
 /** Send a server message to every joined session of the world. Throws as {@link sendToPlayer}. */
 export const broadcast = <S extends TSchema>(world: GameWorld, message: ServerMessageRef<S>, payload: Static<S>): void => {
+  checkWorld(world, 'broadcast');
   queue(world, prepare(world, message, payload), OutboxTarget.WORLD, -1, 0, 0);
 };

@@ -5,6 +5,7 @@
  * (docs/GAME-API.md "Spectators"). A `spectator` or `observer` session's entity gets the tag at
  * every join; a game may set or clear it.
  */
+import { checkWorld } from '../core/check-world.js';
 import { addComponent as bitecsAddComponent, removeComponent as bitecsRemoveComponent } from 'bitecs';
 import { shown } from '../core/shown.js';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
@@ -12,7 +13,10 @@ import { hasComponent } from './components.js';
 import type { GameWorld } from './pipeline.js';
 
 /** Is `eid` a live player entity that is a spectator (has the `Spectator` tag)? False for any other number. */
-export const isSpectator = (world: GameWorld, eid: number): boolean => hasComponent(world, eid, world.stores.Spectator);
+export const isSpectator = (world: GameWorld, eid: number): boolean => {
+  checkWorld(world, 'isSpectator');
+  return hasComponent(world, eid, world.stores.Spectator);
+};
 
 /**
  * Make player `player` a spectator (`on` true: a camera, e.g. a player out of the round) or a
@@ -22,6 +26,7 @@ export const isSpectator = (world: GameWorld, eid: number): boolean => hasCompon
  * a live player entity of the world (nothing changes).
  */
 export const setSpectator = (world: GameWorld, player: number, on: boolean): void => {
+  checkWorld(world, 'setSpectator');
   if (!hasComponent(world, player, world.stores.Player))
     throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `setSpectator: entity ${shown(player)} is not a player of world ${world.id}`, {
       details: { eid: player },

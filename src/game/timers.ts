@@ -13,6 +13,7 @@
  * change) jumped over are skipped and counted, its next due time is the first multiple of
  * `every` after now (due times stay on the grid every × k, no drift).
  */
+import { checkWorld } from '../core/check-world.js';
 import { PHASES, type SystemEntry } from '../core/phases.js';
 import type { StepContext } from '../core/step-context.js';
 import { timerBytesLimit, timerInvalid, timerLimit } from '../errors.js';
@@ -236,6 +237,7 @@ const notOneShot = (t: GameTimerState, name: unknown): string => {
  * {@link MAX_PENDING_TIMER_BYTES}; counted in `world.game.timers.counters.refused`); nothing is scheduled then.
  */
 export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: string, payload: unknown = null): number => {
+  checkWorld(world, 'setWorldTimer');
   const t = world.game?.timers;
   if (!t) throw timerInvalid('the world has no game');
   if (typeof name !== 'string' || !t.oneShot.has(name)) throw timerInvalid(notOneShot(t, name));
@@ -261,6 +263,7 @@ export const setWorldTimer = (world: GameWorld, delaySeconds: number, name: stri
 
 /** Cancel a pending one-shot timer. Returns true if it was pending (false: unknown, fired or cleared already). */
 export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
+  checkWorld(world, 'clearWorldTimer');
   const t = world.game?.timers;
   if (!t) return false;
   const p = t.pending;
@@ -274,6 +277,7 @@ export const clearWorldTimer = (world: GameWorld, id: number): boolean => {
 
 /** The world's pending one-shot timers in firing order (deep copies; due in world seconds). Empty without a game. */
 export const pendingWorldTimers = (world: GameWorld): PendingTimer[] => {
+  checkWorld(world, 'pendingWorldTimers');
   const p = world.game?.timers.pending ?? [];
   const out: PendingTimer[] = [];
   for (let i = p.length - 1; i >= 0; i--) {

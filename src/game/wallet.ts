@@ -6,6 +6,7 @@
  *
  *   if (playerItemCount(world, p, 'boots') > 0) speed = 1.5;   // bought with a purchase frame
  */
+import { checkWorld } from '../core/check-world.js';
 import { playerRow } from '../../components/player-table.js';
 import { WALLET_SLOTS, walletSlot } from '../../components/wallet.js';
 import { createCatalogue } from '../ledger/catalogue.js';
@@ -28,8 +29,10 @@ const isPlayer = (world: GameWorld, player: number): boolean => hasComponent(wor
  * Right after a join the wallet is still catching up from the ledger (a few steps; the client's
  * `wallet` message follows the catch-up), so a new session reads 0 until then.
  */
-export const playerCoins = (world: GameWorld, player: number): number =>
-  isPlayer(world, player) ? world.stores.Wallet.coins[playerRow(world.stores, player)] : 0;
+export const playerCoins = (world: GameWorld, player: number): number => {
+  checkWorld(world, 'playerCoins');
+  return isPlayer(world, player) ? world.stores.Wallet.coins[playerRow(world.stores, player)] : 0;
+};
 
 /**
  * How many of catalogue item `item` `player`'s wallet holds as applied so far (see {@link playerCoins}).
@@ -38,6 +41,7 @@ export const playerCoins = (world: GameWorld, player: number): number =>
  * ledger, reads them by the game's `catalogue` (else the default).
  */
 export const playerItemCount = (world: GameWorld, player: number, item: string): number => {
+  checkWorld(world, 'playerItemCount');
   if (!isPlayer(world, player)) return 0;
   const slot = world.ledger ? world.ledger.catalogue.get(item)?.slot : world.game?.itemSlots.get(item);
   if (slot === undefined || slot >= WALLET_SLOTS) return 0;

@@ -15,6 +15,7 @@
  * checkpoint (src/persist/world-data-section.ts) and restored with the world. Never sent to a
  * client, nor shown by the admin API.
  */
+import { checkWorld } from '../core/check-world.js';
 import { worldDataInvalid, worldDataTooLarge } from '../errors.js';
 import { plainJsonText } from './plain-json.js';
 
@@ -56,8 +57,10 @@ export const loadWorldData = (state: WorldDataState, json: string): void => {
  * The world's data: what {@link setWorldData} last set (a deep-frozen copy of it: change a copy and
  * set that), or null when nothing was set or the world has no game. Reading allocates nothing.
  */
-export const getWorldData = <T = unknown>(world: WorldDataHolder): Readonly<T> | null =>
-  (world.game?.data.value ?? null) as Readonly<T> | null;
+export const getWorldData = <T = unknown>(world: WorldDataHolder): Readonly<T> | null => {
+  checkWorld(world, 'getWorldData');
+  return (world.game?.data.value ?? null) as Readonly<T> | null;
+};
 
 /**
  * Replace the world's data with a copy of `value`: plain JSON data (null, booleans, finite numbers,
@@ -67,6 +70,7 @@ export const getWorldData = <T = unknown>(world: WorldDataHolder): Readonly<T> |
  * (no game, not plain JSON data) or `WT_ERR_WORLD_DATA_TOO_LARGE`; the data is unchanged then.
  */
 export const setWorldData = (world: WorldDataHolder, value: unknown): void => {
+  checkWorld(world, 'setWorldData');
   const state = world.game?.data;
   if (!state) throw worldDataInvalid(world.id, 'the world has no game');
   const text = plainJsonText(value, MAX_WORLD_DATA_BYTES);

@@ -4,6 +4,7 @@
  * hooks bound in the world's game slot; then modules' and the game's populate, and
  * `onWorldCreated`. `deleteGameWorld` is the matching teardown.
  */
+import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
@@ -227,6 +228,7 @@ export const attachGameWorld = (game: GameDefinition, world: SimWorld, env: Modu
  * Call it after the world left the loop and the game server.
  */
 export const deleteGameWorld = (world: SimWorld): void => {
+  checkWorld(world, 'deleteGameWorld');
   worldDeleted(world);
   destroySimWorld(world);
 };
@@ -264,6 +266,7 @@ export interface SpawnOptions {
  * `WT_ERR_OPTION_INVALID` for a bad kind or a non-finite coordinate or velocity.
  */
 export const spawn = (world: SimWorld, o: SpawnOptions): number => {
+  checkWorld(world, 'spawn');
   if (typeof o !== 'object' || o === null) throw optionInvalid([`spawn: options must be an object { kind, x, y } (got ${shown(o)})`]);
   if (!Number.isInteger(o.kind) || o.kind < 0 || o.kind >= PLAYER_KIND)
     throw optionInvalid([`spawn: kind must be an integer 0..${PLAYER_KIND - 1} (${PLAYER_KIND} is the players' kind)`]);
@@ -294,6 +297,7 @@ export const spawn = (world: SimWorld, o: SpawnOptions): number => {
  * nothing removed. Throws `WT_ERR_ENTITY_NOT_FOUND` for a dead id.
  */
 export const despawn = (world: SimWorld, eid: number): void => {
+  checkWorld(world, 'despawn');
   if (!isLiveEntity(world, eid))
     throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `despawn: entity ${shown(eid)} does not exist in world ${world.id}`, {
       details: { eid },

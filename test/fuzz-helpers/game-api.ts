@@ -82,7 +82,9 @@ export interface Ctx {
 const eidOf = (rng: Rng, c: Ctx): unknown =>
   rng.chance(0.7)
     ? rng.pick(rng.chance(0.5) && c.players.length ? c.players : c.eids.length ? c.eids : [1])
-    : rng.pick<unknown>([0, -1, c.world.capacity, c.world.capacity + 1, 1.5, Number.NaN, '1', null, junk(rng)]);
+    : rng.pick<unknown>([0, -1, capacityOf(c), capacityOf(c) + 1, 1.5, Number.NaN, '1', null, junk(rng)]);
+/** The world's capacity (64 where the fuzz passes something that is no world). */
+const capacityOf = (c: Ctx): number => (c.world as { capacity?: number } | null)?.capacity ?? 64;
 const maybe = <T>(rng: Rng, good: () => T): unknown => (rng.chance(0.6) ? good() : junk(rng));
 const anyOf = (rng: Rng): unknown => maybe(rng, () => rng.pick<unknown>([Hp, Tag, 'FzApiHp', NotInGame]));
 const num = (rng: Rng, lo: number, hi: number): unknown => maybe(rng, () => rng.int(lo, hi));

@@ -31,7 +31,9 @@ import {
 } from '../../../src/index.js';
 import { createGameWorld } from '../../../src/game/world.js';
 import { spawnPlayer } from '../../../src/world/spawn.js';
-import { type Ctx, fuzzCalls, game, Hp } from '../../fuzz-helpers/game-api.js';
+import { shown } from '../../../src/core/shown.js';
+import type { WorldtickError } from '../../../src/errors.js';
+import { API, coded, type Ctx, fuzzCalls, game, Hp } from '../../fuzz-helpers/game-api.js';
 import { fuzzScale, fuzzSeed, withSeed } from '../../fuzz-helpers/rng.js';
 
 const CALLS = Math.round(4000 * fuzzScale());
@@ -67,6 +69,28 @@ describe('fuzz: the game API called with what a JavaScript caller could pass', (
       expect(() => call(c), what).toThrow(expect.objectContaining({ code }));
       expect(hashWorldState(c.world), what).toBe(before);
     }
+  });
+
+  // Before stop 66 a world that was none threw `Cannot read properties of null (reading 'game')` and the like.
+  it('every function given something that is no world refuses it with a code naming the function', async () => {
+    await withSeed('game-api-no-world', fuzzSeed(2026_12_07), async (rng, at) => {
+      for (const notWorld of [undefined, null, 5, '1', {}, { id: '1' }, Symbol('w'), 10n, [], () => undefined, { toString: [] }]) {
+        for (const api of API) {
+          at.at = `${api.name} given ${shown(notWorld)}`;
+          const c = { world: notWorld, eids: [1], players: [1] } as unknown as Ctx;
+          let err: unknown = null;
+          try {
+            const out = api.call(rng, c);
+            if (out instanceof Promise) await out.catch((e: unknown) => (err = e));
+          } catch (e) {
+            err = e;
+          }
+          expect(coded(err), `${api.name} given ${shown(notWorld)}: ${String((err as Error | null)?.message)}`).toBe(true);
+          if (!api.name.startsWith('serverWorlds.'))
+            expect((err as WorldtickError).message).toContain(`${api.name}: world must be a world`);
+        }
+      }
+    });
   });
 
   it(`${CALLS} calls: each returns or throws a coded error; a refusal and a read change nothing; the world steps after each`, async () => {
