@@ -5,32 +5,10 @@
  * ones checkable here validated. Problems are collected, never thrown.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { defaultSchedulerConfig, mergeSchedulerConfig } from '../config/scheduler-config.js';
-import { isWorldtickError } from '../errors.js';
-import { createCatalogue } from '../ledger/catalogue.js';
-import { parseLedgerOptions } from '../ledger/ledger-options.js';
-import { netConfigFieldProblems } from '../net/net-config.js';
-import { checkDeclaredTasks } from '../periodic/declared-tasks.js';
-import { parsePlayerDataOptions } from '../player-data/player-data-options.js';
-import { resolveWorldPhysics } from '../physics/physics-world.js';
-import { createTierZones, replaceZones } from '../tiers/tier-zones.js';
+import { CONFIG_BLOCKS, checkConfigBlock } from './config-blocks.js';
 import { didYouMean } from './did-you-mean.js';
 import { coerceOption } from './option-schema.js';
 import { OPTION_SPECS, SPECS_BY_KEY } from './option-specs.js';
-
-/** The problems a validator throws (a coded error's `details.problems`); other errors are rethrown. */
-const problemsOf = (check: () => unknown): string[] => {
-  try {
-    check();
-    return [];
-  } catch (err) {
-    if (!isWorldtickError(err)) throw err;
-    return (err.details as { problems?: string[] } | undefined)?.problems ?? [err.message];
-  }
-};
-
-/** The blocks a config file may carry besides the options (README's `--config` row names each). */
-export const CONFIG_BLOCKS: readonly string[] = ['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig'];
 
 /** Largest config file read (bytes). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -105,70 +83,10 @@ export const readConfigFile = (configPath: string, problems: string[]): ConfigFi
     return out;
   }
   for (const [k, raw] of Object.entries(parsed)) {
-    if (k === 'scheduler') {
-      // Checked here like every other block, so a bad value is a `config file:` problem of the option
-      // list (exit 2 with the others), not a start failure naming a bare `simulation.x`.
-      const p = problemsOf(() => mergeSchedulerConfig(defaultSchedulerConfig(), raw));
-      if (p.length) problems.push(...p.map((m) => `config file: scheduler.${m}`));
-      else out.scheduler = raw;
-      continue;
-    }
-    if (k === 'periodic') {
-      const p = checkDeclaredTasks(raw);
-      if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
-      else out.periodic = raw as unknown[];
-      continue;
-    }
-    if (k === 'ledger') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-        // Checked here (the catalogue too), so a bad block is listed with the file's other problems
-        // rather than refused once the runtime's services have started.
-        const cat = (raw as Record<string, unknown>).catalogue;
-        const p = [
-          ...problemsOf(() => parseLedgerOptions(raw)),
-          ...(cat === undefined ? [] : problemsOf(() => createCatalogue(cat)).map((m) => `ledger.catalogue: ${m}`)),
-        ];
-        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
-        else out.ledger = raw;
-      } else problems.push('config file: ledger must be an object of ledger settings');
-      continue;
-    }
-    if (k === 'playerData') {
-      try {
-        out.playerData = parsePlayerDataOptions(raw);
-      } catch (err) {
-        if (!isWorldtickError(err)) throw err;
-        problems.push(...((err.details as { problems?: string[] }).problems ?? [err.message]).map((m) => `config file: ${m}`));
-      }
-      continue;
-    }
-    if (k === 'tierZones') {
-      try {
-        replaceZones(createTierZones(), raw);
-        out.tierZones = raw;
-      } catch (err) {
-        problems.push(`config file: ${(err as Error).message}`);
-      }
-      continue;
-    }
-    if (k === 'physicsConfig') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-        // The block alone (the flags --shards, --shard-mode, --map are checked by their own specs).
-        const p = problemsOf(() => resolveWorldPhysics({ ...raw, enabled: true }, { path: 'physicsConfig', cores: 1 }));
-        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
-        else out.physicsConfig = raw;
-      } else problems.push('config file: physicsConfig must be an object (obstacles, tuning, navigation, mainRuns)');
-      continue;
-    }
-    if (k === 'net') {
-      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
-        // Each field here, with the file's other problems, and the relations between fields the block sets all of;
-        // a relation with a default in it where the game's own `net` defaults are merged under the block (the game
-        // server's resolveNetConfig).
-        const p = netConfigFieldProblems(raw, true);
-        if (p.length) problems.push(...p.map((m) => `config file: ${m}`));
-        else out.net = raw;
-      } else problems.push('config file: net must be an object of game-server settings');
+    if (CONFIG_BLOCKS.includes(k)) {
+      const r = checkConfigBlock(k, raw);
+      if (r.problems.length) problems.push(...r.problems.map((m) => `config file: ${m}`));
+      else (out as unknown as Record<string, unknown>)[k] = r.value;
       continue;
     }
     const key = KEY_ALIASES.get(k) ?? k;

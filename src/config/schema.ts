@@ -2,6 +2,7 @@
  * A tiny declarative schema for configuration objects: validate once at the edge (API,
  * config file, CLI), report every problem by path, never validate in the hot loop.
  */
+import { shown as showValue } from '../core/shown.js';
 
 export type NumberSpec = {
   kind: 'number';
@@ -212,7 +213,7 @@ export const checkOption = (spec: Spec, raw: unknown, name: string, problems: st
   const value = fromText(spec, raw);
   const before = problems.length;
   const shown = (): string => {
-    const text = JSON.stringify(raw) ?? String(raw);
+    const text = showValue(raw, 201); // never throws (a BigInt, a Symbol, an object whose toString is no function)
     return text.length > 200 ? `${text.slice(0, 200)}…` : text;
   };
   checkValue(spec, value, name, problems, shown);

@@ -3,6 +3,8 @@
  * pool) around a game definition and starts it; `runMain` is a game's command line (the same
  * options as `npm start`, `--help`, exit 2 on a bad option, clean stop on SIGINT/SIGTERM).
  */
+import { shown } from '../core/shown.js';
+import { CONFIG_BLOCKS, checkConfigBlock } from '../cli/config-blocks.js';
 import { relative } from 'node:path';
 import { parseOptionSources, helpText, type ServerOptions } from '../cli/options.js';
 import { coerceOption } from '../cli/option-schema.js';
@@ -83,6 +85,8 @@ const SCHEDULER_OPTIONS = ['timeScale', 'tickIntervalSeconds'] as const;
 export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions = {}): ServerOptions => {
   const notGame = notAGameProblem(game, 'startServer/runMain');
   if (notGame) throw optionInvalid([notGame]);
+  const shape = startOptionsProblems(o);
+  if (shape.length) throw optionInvalid(shape);
   const argv = o.argv ?? [];
   const env = o.env ?? {};
   const { options: parsed, given: givenKeys } = parseOptionSources(argv, env);
@@ -112,8 +116,26 @@ export const resolveServerOptions = (game: GameDefinition, o: StartServerOptions
   return { ...parsed, ...checkDirectOptions(o.options) };
 };
 
-/** Option blocks `options` may carry as they are: validated where the runtime uses them (as a config file's). */
-const BLOCK_KEYS = new Set(['scheduler', 'net', 'periodic', 'ledger', 'playerData', 'tierZones', 'physicsConfig']);
+/** What is wrong with the shape of `startServer`'s second argument (a JavaScript caller's null, an argv that is a string...). */
+const startOptionsProblems = (o: unknown): string[] => {
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    return [`startServer/runMain options must be an object { argv?, env?, options?, ... } (got ${shown(o)})`];
+  const { argv, env, options } = o as Record<string, unknown>;
+  const problems: string[] = [];
+  if (argv !== undefined && (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')))
+    problems.push(`argv must be an array of strings (got ${shown(argv)})`);
+  if (
+    env !== undefined &&
+    (typeof env !== 'object' || env === null || Object.values(env).some((v) => v !== undefined && typeof v !== 'string'))
+  )
+    problems.push(`env must be an object of strings, as process.env (got ${shown(env)})`);
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options)))
+    problems.push(`options must be an object of server options (got ${shown(options)})`);
+  return problems;
+};
+
+/** Option blocks `options` may carry, each checked as a config file's block is. */
+const BLOCK_KEYS = new Set(CONFIG_BLOCKS);
 
 /**
  * `startServer`'s `options`, checked as a flag's value would be (`options.startingCoins must be ...`)
@@ -127,7 +149,10 @@ const checkDirectOptions = (options: Partial<ServerOptions> | undefined): Partia
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (BLOCK_KEYS.has(key)) {
-      out[key] = value;
+      // Checked as a config file's block is (src/cli/config-blocks.ts): a `periodic: 5` threw a TypeError building the runtime.
+      const r = checkConfigBlock(key, value);
+      if (r.problems.length) problems.push(...r.problems.map((m) => `options.${m}`));
+      else out[key] = r.value;
       continue;
     }
     const spec = OPTION_SPECS.find((s) => s.key === key);

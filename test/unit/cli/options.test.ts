@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_BLOCKS } from '../../../src/cli/config-file.js';
+import { CONFIG_BLOCKS } from '../../../src/cli/config-blocks.js';
 import { helpText, OPTION_SPECS, parseOptions } from '../../../src/cli/options.js';
 import { optionProblems } from '../../helpers/option-problems.js';
 

@@ -4,6 +4,8 @@
  * (before, `{ startingCoins: -5 }` or `{ checkpointInterval: 1 }` started a server silently).
  */
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log.js';
+import { createRuntime } from '../../../src/server/runtime.js';
 import { createGameWorld, defineGame, ErrorCode, isWorldtickError, resolveServerOptions, startServer } from '../../../src/index.js';
 
 const game = defineGame({ name: 'direct-options' });
@@ -58,5 +60,25 @@ describe('startServer options set directly', () => {
       );
     }
     expect(() => createGameWorld(game, null as never)).toThrowError(/createGameWorld: options must be an object/);
+  });
+
+  // Found by test/unit/fuzz/start-options-fuzz.test.ts (stop 66): each threw a TypeError, the blocks only once the runtime was built.
+  it('the start options themselves, argv, env, a block and a BigInt value are checked; each refused, coded, naming what', () => {
+    const refused = (o: unknown): string[] => {
+      try {
+        createRuntime(resolveServerOptions(game, o as never), createLogger('silent'));
+      } catch (err) {
+        expect(isWorldtickError(err, ErrorCode.OPTION_INVALID), String(err)).toBe(true);
+        return (err as { details: { problems: string[] } }).details.problems;
+      }
+      return [];
+    };
+    expect(refused(null)).toEqual([expect.stringMatching(/^startServer\/runMain options must be an object/)]);
+    expect(refused({ argv: '--port 5' })).toEqual([expect.stringMatching(/^argv must be an array of strings/)]);
+    expect(refused({ env: { WORLDTICK_PORT: 5 } })).toEqual([expect.stringMatching(/^env must be an object of strings/)]);
+    expect(refused({ options: { periodic: 5 } })).toEqual([expect.stringMatching(/^options\.periodic/)]);
+    expect(refused({ options: { net: { maxSpeed: 'fast' } } })).toEqual([expect.stringMatching(/^options\.net\.maxSpeed/)]);
+    expect(refused({ options: { port: 10n } })).toEqual([expect.stringMatching(/^options\.port must be .*\(got 10\)/)]);
+    expect(refused({ options: { port: 0, adminPort: 0, logLevel: 'silent', npcs: 0 } })).toEqual([]);
   });
 });
