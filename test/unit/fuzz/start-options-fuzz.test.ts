@@ -37,7 +37,9 @@ const startOptions = (rng: Rng): unknown => {
   if (rng.chance(0.1)) o.argv = rng.chance(0.5) ? callerValue(rng) : [rng.pick(['--port', '--npcs', '--bogus', '5']), text(rng)];
   if (rng.chance(0.1)) o.env = rng.chance(0.5) ? callerValue(rng) : { WORLDTICK_NPCS: text(rng) };
   if (rng.chance(0.9)) {
-    const options: Record<string, unknown> = rng.chance(0.95) ? { port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0, npcs: 0 } : {};
+    const options: Record<string, unknown> = rng.chance(0.95)
+      ? { port: 0, adminPort: 0, logLevel: 'silent', statsIntervalSeconds: 0, npcs: 0 }
+      : {};
     for (let k = rng.int(0, 3); k > 0; k--) options[rng.pick(KEYS)] = value(rng);
     o.options = rng.chance(0.05) ? callerValue(rng) : options;
   }
