@@ -163,7 +163,8 @@ const damageSqlite = (rng: Rng, dataDir: string): string[] => {
       .filter((t) => (db.prepare(`SELECT count(*) AS n FROM "${t}"`).get() as Row).n !== 0);
     for (let k = rng.int(1, 3), tries = 0; done.length < k && tries < 20; tries++) {
       const table = rng.pick(tables);
-      const rowids = (db.prepare(`SELECT rowid AS r FROM "${table}"`).all() as Row[]).map((r) => r.r as number);
+      // As BigInts: a rowid damaged past 2^53 (an INTEGER PRIMARY KEY cell, seed 80398) read as a number is another row.
+      const rowids = (db.prepare(`SELECT rowid AS r FROM "${table}"`).safeIntegers().all() as Row[]).map((r) => r.r as bigint);
       if (rowids.length === 0) continue;
       const rowid = rng.pick(rowids);
       if (rng.chance(0.08)) {
