@@ -40,7 +40,7 @@ const problem = (kind: ArgKind, v: unknown): string | null => {
 };
 
 /** Throw `WT_ERR_OPTION_INVALID` listing each argument of `method` that is not of its kind. */
-export const checkArgs = (method: string, args: ReadonlyArray<readonly [name: string, value: unknown, kind: ArgKind]>): void => {
+const checkArgs = (method: string, args: ReadonlyArray<readonly [name: string, value: unknown, kind: ArgKind]>): void => {
   const problems: string[] = [];
   for (const [name, value, kind] of args) {
     const p = problem(kind, value);
@@ -58,7 +58,7 @@ export const packFrame = (enc: Packr, frame: unknown): Uint8Array => {
   }
 };
 
-/** The checks of the client's methods that take several arguments, one call each. */
+/** The argument checks of the client's methods, one call each (client.ts). */
 export const argsOf = {
   join: (worldId: unknown, name: unknown, token: unknown, resumeToken: unknown, timeoutMs: unknown, firstTicket: unknown): void =>
     checkArgs('join', [
@@ -88,6 +88,10 @@ export const argsOf = {
       ['step', step, 'number'],
       ['timeoutMs', timeoutMs, 'timeout'],
     ]),
+  sendMessage: (name: unknown): void => checkArgs('sendMessage', [['name', name, 'string']]),
+  ping: (timeoutMs: unknown): void => checkArgs('ping', [['timeoutMs', timeoutMs, 'timeout']]),
+  onMessage: (name: unknown): void => checkArgs('onMessage', [['name', name, 'string']]),
+  waitFor: (timeoutMs: unknown): void => checkArgs('waitFor', [['timeoutMs', timeoutMs, 'timeout']]),
   close: (code: unknown, reason: unknown): void =>
     checkArgs('close', [
       ['code', code, 'close-code'],

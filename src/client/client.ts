@@ -11,7 +11,7 @@ import type { SnapshotMsg, TxResultMsg, WalletMsg, WelcomeMsg } from '../net/pro
 import { CloseCode, optionInvalid, type WorldtickError } from '../errors.js';
 import { closedBeforeOpen, closedWhileWaiting, connectFailed, joinRefused, timedOut, type CloseDetails } from './client-errors.js';
 import { answersPurchase, fnOf, notConnected, purchaseNotJoined, purchaseStringProblem } from './client-errors.js';
-import { argsOf, checkArgs, packFrame } from './client-args.js';
+import { argsOf, packFrame } from './client-args.js';
 import { createAckClock, inputSent } from './ack-clock.js';
 import { applyServerMessage, decodeServerFrame } from './apply.js';
 import { type SilenceWatch, watchSilence } from './silence.js';
@@ -219,13 +219,13 @@ export class WorldtickClient {
    * `UNKNOWN_TYPE` for an unknown name) in `errors` and counts a strike.
    */
   sendMessage(name: string, payload: unknown): void {
-    checkArgs('sendMessage', [['name', name, 'string']]);
+    argsOf.sendMessage(name);
     this.sendFrame(gameFrame(name, payload));
   }
 
   /** Ping; resolves with the round trip in ms. */
   async ping(timeoutMs = 5000): Promise<number> {
-    checkArgs('ping', [['timeoutMs', timeoutMs, 'timeout']]);
+    argsOf.ping(timeoutMs);
     if (this.#state === 0) throw notConnected('the pong of a ping');
     const t = this.#now();
     this.sendFrame(pingFrame(t));
@@ -255,7 +255,7 @@ export class WorldtickClient {
    */
   onMessage<P = unknown>(name: string, fn: (payload: P, msg: GameMessageMsg<P>) => void): () => void {
     fnOf(fn, 'onMessage');
-    checkArgs('onMessage', [['name', name, 'string']]);
+    argsOf.onMessage(name);
     return this.on((m) => {
       if (m.type === 25 && m.name === name) fn(m.payload as P, m as GameMessageMsg<P>);
     });
@@ -269,7 +269,7 @@ export class WorldtickClient {
    * does not end it.
    */
   waitFor(pred: (m: ServerMsg) => boolean, timeoutMs = 5000): Promise<ServerMsg> {
-    checkArgs('waitFor', [['timeoutMs', timeoutMs, 'timeout']]);
+    argsOf.waitFor(timeoutMs);
     return this.#wait(fnOf(pred, 'waitFor'), timeoutMs, 'a message');
   }
 

@@ -241,7 +241,7 @@ export const query = (world: SimWorld, components: readonly (ComponentDef | Stor
  * a JavaScript caller passed: bitecs threw plain Errors (a dead id) or TypeErrors (a BigInt) for the others.
  */
 export const isLiveEntity = (world: SimWorld, eid: unknown): eid is number =>
-  typeof eid === 'number' && Number.isInteger(eid) && eid > 0 && entityExists(world, eid);
+  Number.isInteger(eid) && (eid as number) > 0 && entityExists(world, eid as number);
 
 const isDef = (c: ComponentDef | Store, what: string): c is ComponentDef => {
   if (typeof c !== 'object' || c === null) throw optionInvalid([`${what}: not a component (got ${shown(c)})`]);

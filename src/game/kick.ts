@@ -9,10 +9,11 @@
 import { checkWorld } from '../core/check-world.js';
 import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
-import { entityExists, hasComponent } from 'bitecs';
+import { hasComponent } from 'bitecs';
 import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import { KICKED_OWNER } from '../net/player-facts.js';
 import { DEFAULT_KICK_REASON, kickReasonProblem } from '../net/session-kick.js';
+import { isLiveEntity } from './components.js';
 import type { GameWorld } from './pipeline.js';
 
 /** Options of {@link kickPlayer}. */
@@ -45,7 +46,7 @@ export const kickPlayer = (world: GameWorld, player: number, options: KickOption
   const bad = kickReasonProblem(reason);
   if (bad !== null) problems.push(`kickPlayer: ${bad}`);
   if (problems.length) throw optionInvalid(problems);
-  if (!Number.isInteger(player) || player < 0 || player > world.capacity || !entityExists(world, player))
+  if (!isLiveEntity(world, player))
     throw new WorldtickError(ErrorCode.ENTITY_NOT_FOUND, `kickPlayer: no entity ${shown(player)} in world ${world.id}`, {
       details: { eid: player },
     });
@@ -72,7 +73,7 @@ export const kickPlayer = (world: GameWorld, player: number, options: KickOption
  */
 export const isPlayerConnected = (world: GameWorld, player: number): boolean => {
   checkWorld(world, 'isPlayerConnected');
-  if (!Number.isInteger(player) || player <= 0 || player > world.capacity || !entityExists(world, player)) return false;
+  if (!isLiveEntity(world, player)) return false;
   const { Player } = world.stores;
   if (!hasComponent(world, player, Player)) return false;
   const row = playerRow(world.stores, player);

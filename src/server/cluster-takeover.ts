@@ -119,7 +119,7 @@ export class WorldTakeover {
    * does not fit this game), or its record cannot (`WT_ERR_WORLD_RECORD_UNUSABLE`: not counted, no build
    * can run it; listed, so not tried again until the record changes).
    */
-  #declineTooNew(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
+  #decline(worldId: string, err: WorldtickError, why: 'failover' | 'migration'): void {
     this.#declined.set(worldId, err);
     this.#c.notStarted.add(worldId, err, why);
     const d = err.details as { what?: string; found?: number; known?: number; problems?: string[]; problem?: string } | undefined;
@@ -194,7 +194,7 @@ export class WorldTakeover {
     try {
       const r = await this.#renewHanded(worldId);
       const adopted = await o.adopt?.(worldId, r.fencingToken, 'migration').catch((err: unknown) => {
-        if (isNotLoadableHere(err)) this.#declineTooNew(worldId, err, 'migration');
+        if (isNotLoadableHere(err)) this.#decline(worldId, err, 'migration');
         throw err; // the adopt route refuses it and hands the lease back
       });
       if (!adopted) throw new Error(`world ${worldId} could not be restored`);
@@ -314,7 +314,7 @@ export class WorldTakeover {
             return false;
           }
           if (!isNotLoadableHere(err)) throw err;
-          this.#declineTooNew(worldId, err, why);
+          this.#decline(worldId, err, why);
           return false;
         }));
       if (ok) this.#started(worldId);

@@ -193,39 +193,28 @@ const NOT_STARTED_WHY: Record<NotStartedReason, string> = {
 export const notStartedRefusal = (list: NotStartedWorlds, worldId: string): RouteResponse | null => {
   const w = list.get(worldId);
   if (!w) return null;
-  const c = w.checkpoint;
-  if (w.reason === 'record-unusable')
-    return {
-      status: 409,
-      json: {
-        code: ErrorCode.WORLD_RECORD_UNUSABLE,
-        message:
-          `world ${worldId} is not started on this instance: its stored record cannot be used (${w.problem ?? 'damaged'}); ` +
-          'mend the record or restore the store from a backup, then restart',
-        details: w,
-      },
-    };
-  if (w.reason === 'game-incompatible')
-    return {
-      status: 409,
-      json: {
-        code: ErrorCode.CHECKPOINT_INCOMPATIBLE,
-        message:
-          `world ${worldId} is not started on this instance: its checkpoint holds game data this version of the game cannot hold ` +
-          `(${(w.problems ?? []).join('; ')}); run the version that wrote it, or change the definition`,
-        details: w,
-      },
-    };
-  return {
-    status: 409,
-    json: {
-      code: ErrorCode.CHECKPOINT_TOO_NEW,
-      message:
-        `world ${worldId} is not started on this instance: a newer build wrote its checkpoint ` +
-        `(snapshot ${c.what ?? 'schema'} ${c.found ?? '?'}; this build knows up to ${c.known ?? '?'}); run a build that knows it`,
-      details: w,
-    },
-  };
+  const { code, why } = REFUSAL[w.reason](w);
+  return { status: 409, json: { code, message: `world ${worldId} is not started on this instance: ${why}`, details: w } };
+};
+
+/** Each reason's error code and what its refusal says after `world <id> is not started on this instance:`. */
+const REFUSAL: Record<NotStartedReason, (w: NotStartedWorld) => { code: string; why: string }> = {
+  'checkpoint-too-new': ({ checkpoint: c }) => ({
+    code: ErrorCode.CHECKPOINT_TOO_NEW,
+    why:
+      `a newer build wrote its checkpoint (snapshot ${c.what ?? 'schema'} ${c.found ?? '?'}; this build knows up to ` +
+      `${c.known ?? '?'}); run a build that knows it`,
+  }),
+  'game-incompatible': (w) => ({
+    code: ErrorCode.CHECKPOINT_INCOMPATIBLE,
+    why:
+      `its checkpoint holds game data this version of the game cannot hold (${(w.problems ?? []).join('; ')}); ` +
+      'run the version that wrote it, or change the definition',
+  }),
+  'record-unusable': (w) => ({
+    code: ErrorCode.WORLD_RECORD_UNUSABLE,
+    why: `its stored record cannot be used (${w.problem ?? 'damaged'}); mend the record or restore the store from a backup, then restart`,
+  }),
 };
 
 /** `worldtick_world_not_started{world, reason}`: 1 per world not started here. */
