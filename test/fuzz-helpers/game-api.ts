@@ -89,6 +89,11 @@ const maybe = <T>(rng: Rng, good: () => T): unknown => (rng.chance(0.6) ? good()
 const anyOf = (rng: Rng): unknown => maybe(rng, () => rng.pick<unknown>([Hp, Tag, 'FzApiHp', NotInGame]));
 const num = (rng: Rng, lo: number, hi: number): unknown => maybe(rng, () => rng.int(lo, hi));
 
+/** A player-data call's world, player and key: mostly good, sometimes anything. */
+const dataTarget = (rng: Rng, c: Ctx) => [c.world as never, eidOf(rng, c) as number, maybe(rng, () => 'profile') as string] as const;
+/** A player-data write's options: an expected version, or anything. */
+const writeOptions = (rng: Rng): never => maybe(rng, () => ({ version: rng.pick<number | 'any'>(['any', 0, 1, 2]) })) as never;
+
 type Call = (rng: Rng, c: Ctx) => unknown;
 /** `read`: a call that must never change the world. */
 export const API: Array<{ name: string; read?: true; call: Call }> = [
@@ -185,38 +190,19 @@ export const API: Array<{ name: string; read?: true; call: Call }> = [
   },
   {
     name: 'loadPlayerData',
-    call: (rng, c) => loadPlayerData(c.world as never, eidOf(rng, c) as number, maybe(rng, () => 'profile') as string),
+    call: (rng, c) => loadPlayerData(...dataTarget(rng, c)),
   },
   {
     name: 'savePlayerData',
-    call: (rng, c) =>
-      savePlayerData(
-        c.world as never,
-        eidOf(rng, c) as number,
-        maybe(rng, () => 'profile') as string,
-        jsonValue(rng, 2),
-        maybe(rng, () => ({ version: rng.pick<number | 'any'>(['any', 0, 1, 2]) })) as never,
-      ),
+    call: (rng, c) => savePlayerData(...dataTarget(rng, c), jsonValue(rng, 2), writeOptions(rng)),
   },
   {
     name: 'updatePlayerData',
-    call: (rng, c) =>
-      updatePlayerData(
-        c.world as never,
-        eidOf(rng, c) as number,
-        maybe(rng, () => 'profile') as string,
-        maybe(rng, () => (v: unknown) => v) as never,
-      ),
+    call: (rng, c) => updatePlayerData(...dataTarget(rng, c), maybe(rng, () => (v: unknown) => v) as never),
   },
   {
     name: 'deletePlayerData',
-    call: (rng, c) =>
-      deletePlayerData(
-        c.world as never,
-        eidOf(rng, c) as number,
-        maybe(rng, () => 'profile') as string,
-        maybe(rng, () => ({ version: rng.pick<number | 'any'>(['any', 0, 1, 2]) })) as never,
-      ),
+    call: (rng, c) => deletePlayerData(...dataTarget(rng, c), writeOptions(rng)),
   },
   {
     name: 'serverWorlds.create',
