@@ -149,6 +149,24 @@ export const migrationRoutes = (mover: MoverSurface, d: MoverRouteDeps): Route[]
       // Only another instance's migration sends this; without a cluster there is none (before: 503 'lease of … is not ours').
       if (!d.cluster.enforce) return failed(409, 'not in cluster mode (--redis)');
       if (mover.stopping || d.cluster.draining) return refuseHandover(d, worldId, body?.from, mover.stopping ? 'stopping' : 'draining');
+      // Nothing was handed here: the lease is this instance's own, or another request is taking the world in. Nothing
+      // is restored (before, the world went back to its last checkpoint) and no lease is handed back.
+      const conflict = d.cluster.adoptConflict(worldId);
+      const here = d.getWorld(worldId);
+      const held = d.cluster.coordinator.heldLease(worldId);
+      // Already here under its own lease: what a handover would have made, answered as such (a source whose handed
+      // lease this instance's control tick took over before the request came redirects its players here).
+      if (conflict === 'lease-held-here' && here && held)
+        return { json: { worldId, fencingToken: held.fencingToken, step: here.clock.step, worldTime: here.clock.now, alreadyHere: true } };
+      if (conflict !== null)
+        return failed(
+          409,
+          conflict === 'adopt-in-progress'
+            ? `instance ${d.cluster.instanceId} is already taking ${worldId} in (another adopt request): this one changes nothing`
+            : `instance ${d.cluster.instanceId} holds the lease of ${worldId} as its own (a create in progress): nothing was handed to it`,
+          ErrorCode.MIGRATION_FAILED,
+          { reason: conflict },
+        );
       try {
         const fencingToken = await mover.track(worldId, d.cluster.takeHandover(worldId));
         const w = d.getWorld(worldId);

@@ -359,6 +359,11 @@ export class ClusterService implements Service {
     return this.#takeover.orphaned(worldId);
   }
 
+  /** Why an adopt request for `worldId` finds nothing handed here to take in, or null (`WorldTakeover.adoptConflict`). */
+  adoptConflict(worldId: string): 'lease-held-here' | 'adopt-in-progress' | null {
+    return this.#takeover.adoptConflict(worldId);
+  }
+
   /** Whether the lease of `worldId` was handed here and the control tick waits for its adopt request (docs/CLUSTER.md "Migration"). */
   awaitingHandover(worldId: string): boolean {
     return this.#takeover.awaitingHandover(worldId);

@@ -98,6 +98,19 @@ export class WorldTakeover {
     return this.#handingIn.has(worldId) || this.#handed.has(worldId);
   }
 
+  /**
+   * Why an adopt request for `worldId` has nothing to take in here, or null when it may be a handover's:
+   * `lease-held-here`, the lease is this instance's own (it steps the world, its lease lapsed here, a failover restored
+   * it, a create holds it; not handed here and not being restored), or `adopt-in-progress`, another adopt request is
+   * taking it in now. Before (stop 67), either restored the world from its last checkpoint over the one stepping here:
+   * the world went back to that step, its players' entities gone (found by the cluster admin fuzz's first probe).
+   */
+  adoptConflict(worldId: string): 'lease-held-here' | 'adopt-in-progress' | null {
+    if (this.#handingIn.has(worldId)) return 'adopt-in-progress';
+    if (this.#c.opts.coordinator.heldLease(worldId) !== null && !this.adopting(worldId)) return 'lease-held-here';
+    return null;
+  }
+
   /** Whether `worldId` is stored (the last listing), unleased in the view and not hosted here (`OrphanScan.orphaned`). */
   orphaned(worldId: string): boolean {
     return this.#orphans.orphaned(worldId);
