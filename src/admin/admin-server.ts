@@ -116,6 +116,8 @@ export interface InterceptedRequest extends AdminRequest {
   readonly forwardedBy: string;
   /** The route pattern matched (`/api/v1/worlds/:id/stats`). */
   readonly pattern: string;
+  /** The body as received (UTF-8), which a forward sends on: `body` written out again can differ (Infinity) or throw (deep nesting). */
+  readonly bodyText?: string;
 }
 
 /** Counters of the admin server itself (observable in tests and logs). */
@@ -367,12 +369,14 @@ export class AdminServer implements Service {
     let bodyRead = bodyPromise === null;
     try {
       let body: unknown;
+      let bodyText: string | undefined;
       if (bodyPromise) {
         const raw = await bodyPromise;
         bodyRead = true;
         if (raw.length > 0) {
+          bodyText = raw.toString('utf8');
           try {
-            body = JSON.parse(raw.toString('utf8'));
+            body = JSON.parse(bodyText);
           } catch (err) {
             if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType, (err as Error).message);
             throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
@@ -383,8 +387,9 @@ export class AdminServer implements Service {
       const icept = this.#opts.intercept;
       const out =
         icept && !route.public
-          ? await icept({ ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern }, async () =>
-              route.handler(req),
+          ? await icept(
+              { ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern, bodyText },
+              async () => route.handler(req),
             )
           : await route.handler(req);
       this.#respond(ex, out);

@@ -47,7 +47,8 @@ export const forward = async (
       'x-worldtick-forwarded-by': cluster.instanceId,
       ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
     },
-    ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+    // The body as received: written out again it could differ or throw (InterceptedRequest.bodyText).
+    ...(req.body === undefined ? {} : { body: req.bodyText ?? JSON.stringify(req.body) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();

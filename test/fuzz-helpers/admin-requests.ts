@@ -13,8 +13,8 @@ export const TOKEN = 'fuzz-token';
 /** The admin API's body limit (bytes): bodies are aimed around it. */
 const LIMIT = 64 * 1024;
 
-/** The authorization header with {@link TOKEN}. */
-export const auth = (): [string, string] => ['Authorization', `Bearer ${TOKEN}`];
+/** The authorization header with `token` ({@link TOKEN} unless told). */
+export const auth = (token = TOKEN): [string, string] => ['Authorization', `Bearer ${token}`];
 
 const IDS = [
   '1',
@@ -255,7 +255,7 @@ const routeBody = (rng: Rng, pattern: string, created: string[]): string => {
  * shaped for it: every route is reached, not only the ones a list in this file names. `plain`: the route's own
  * method, the token and the first (plausible) value of each parameter, so the request reaches the route's handler.
  */
-export const genRouteRequest = (rng: Rng, route: string, created: string[], plain = false): Gen => {
+export const genRouteRequest = (rng: Rng, route: string, created: string[], plain = false, token = TOKEN): Gen => {
   const [own, pattern] = route.split(' ');
   const path = pattern
     .split('/')
@@ -268,7 +268,7 @@ export const genRouteRequest = (rng: Rng, route: string, created: string[], plai
     })
     .join('/');
   const method = plain || rng.chance(0.85) ? own : rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
-  const headers: Array<[string, string]> = plain || rng.chance(0.92) ? [auth()] : [];
+  const headers: Array<[string, string]> = plain || rng.chance(0.92) ? [auth(token)] : [];
   const req: RawRequest = { method, path: path + (plain || rng.chance(0.8) ? '' : rng.pick(QUERIES)), headers };
   if (method !== 'GET' && method !== 'DELETE' ? rng.chance(0.9) : rng.chance(0.1)) {
     const body = routeBody(rng, pattern, created);
@@ -278,8 +278,8 @@ export const genRouteRequest = (rng: Rng, route: string, created: string[], plai
   return { req, world: method === 'PUT' && pattern.endsWith('/scheduler/config') ? path.split('/')[4] : null };
 };
 
-/** One random request (`created`: ids of worlds the run created, to aim at). */
-export const genRequest = (rng: Rng, created: string[]): Gen => {
+/** One random request (`created`: ids of worlds the run created, to aim at; `token`: the server's admin token). */
+export const genRequest = (rng: Rng, created: string[], token = TOKEN): Gen => {
   const method = rng.pick(['GET', 'GET', 'POST', 'POST', 'PUT', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'FOO']);
   let path: string;
   let world: string | null = null;
@@ -300,7 +300,7 @@ export const genRequest = (rng: Rng, created: string[]): Gen => {
       req: {
         method: target.endsWith('config') ? 'PUT' : 'POST',
         path: target,
-        headers: [auth(), ['Content-Type', 'application/json'], ['Content-Length', String(abort ? Math.min(LIMIT, len + 1000) : len)]],
+        headers: [auth(token), ['Content-Type', 'application/json'], ['Content-Length', String(abort ? Math.min(LIMIT, len + 1000) : len)]],
         body,
         ...(abort ? { abortAfterBodyBytes: rng.int(0, Math.min(len, 500)) } : {}),
       },
@@ -316,10 +316,10 @@ export const genRequest = (rng: Rng, created: string[]): Gen => {
   path += rng.pick(QUERIES);
   const headers: Array<[string, string]> = [];
   const a = rng.next();
-  if (a < 0.8) headers.push(auth());
-  else if (a < 0.85) headers.push(['Authorization', `bearer ${TOKEN}`]);
+  if (a < 0.8) headers.push(auth(token));
+  else if (a < 0.85) headers.push(['Authorization', `bearer ${token}`]);
   else if (a < 0.9)
-    headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, `Bearer ${'t'.repeat(3000)}`])]);
+    headers.push(['Authorization', rng.pick(['Bearer', 'Bearer ', `Basic ${token}`, `Bearer ${token}x`, `Bearer ${'t'.repeat(3000)}`])]);
   let body: string | undefined;
   if (method !== 'GET' && method !== 'HEAD' ? rng.chance(0.75) : rng.chance(0.1)) body = bodyFor(rng, created);
   if (body !== undefined || rng.chance(0.1)) {

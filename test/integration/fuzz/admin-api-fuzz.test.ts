@@ -15,7 +15,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processCpuMs, rawHttp, type RawResponse } from '../../fuzz-helpers/raw-http.js';
-import { auth, genRequest, genRouteRequest, type Gen, TOKEN } from '../../fuzz-helpers/admin-requests.js';
+import { auth, genRequest, genRouteRequest, TOKEN } from '../../fuzz-helpers/admin-requests.js';
+import { checkResponse, describeRequest, errorCode, malformedRequest } from '../../fuzz-helpers/admin-responses.js';
 import { createRng, fuzzScale, fuzzSeed } from '../../fuzz-helpers/rng.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
@@ -26,8 +27,6 @@ beforeAll(async () => {
 
 const SEED = fuzzSeed(0xad31);
 const REQUESTS = Math.round(700 * fuzzScale());
-const STANDARD_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
-const DOCUMENTED = new Set([200, 201, 400, 401, 404, 405, 409, 413, 415]);
 
 let child: ChildProcessWithoutNullStreams;
 let port = 0;
@@ -88,58 +87,6 @@ const get = async (path: string): Promise<RawResponse> => {
 };
 
 const json = (r: RawResponse): any => JSON.parse(r.body.toString('utf8'));
-
-/** The `code` of a JSON error body, or ''. */
-const errorCode = (r: RawResponse): string => {
-  try {
-    const c = (JSON.parse(r.body.toString('utf8')) as { code?: unknown }).code;
-    return typeof c === 'string' ? c : '';
-  } catch {
-    return '';
-  }
-};
-
-const checkResponse = (g: Gen, r: RawResponse, at: string): void => {
-  const { status } = r;
-  const isReady = g.req.path.startsWith('/readyz');
-  // OPTIONS on a served path: 204 with Allow, never an Access-Control-* header (docs/ADMIN.md).
-  const options = g.req.method.toUpperCase() === 'OPTIONS';
-  if (status === 204 && (!options || !r.headers.allow || Object.keys(r.headers).some((k) => k.startsWith('access-control-'))))
-    throw new Error(`${at}: 204 other than OPTIONS' (Allow, no CORS header): ${JSON.stringify(r.headers)}`);
-  // A reward the ledger refuses: 422 / 429 (docs/ADMIN.md "Errors"); a 503 only with a code that table gives it.
-  const reward = /^\/api\/v1\/worlds\/[^/]+\/ledger\/rewards(\?|$)/.test(g.req.path);
-  const code503 = status === 503 && ['WT_ERR_WORLD_NOT_DURABLE', 'TX_UNAVAILABLE', 'WT_ERR_PLAYER_DATA_UNAVAILABLE'].includes(errorCode(r));
-  if (
-    !(
-      DOCUMENTED.has(status) ||
-      (isReady && status === 503) ||
-      (options && status === 204) ||
-      (reward && [422, 429].includes(status)) ||
-      code503
-    )
-  )
-    throw new Error(`${at}: undocumented status ${status}: ${r.body.toString().slice(0, 300)}`);
-  const head = g.req.method.toUpperCase() === 'HEAD';
-  if (status === 405 && !r.headers.allow) throw new Error(`${at}: 405 without Allow`);
-  if (status >= 400 && !isReady && !head) {
-    let b: any;
-    try {
-      b = JSON.parse(r.body.toString('utf8'));
-    } catch {
-      throw new Error(`${at}: error ${status} without a JSON body: ${r.body.toString().slice(0, 200)}`);
-    }
-    // The ledger's codes are TX_* (a reward's refusal, the ledger routes' 503).
-    const prefixed =
-      typeof b?.code === 'string' && (b.code.startsWith('WT_ERR_') || (g.req.path.includes('/ledger') && b.code.startsWith('TX_')));
-    if (!prefixed || typeof b.message !== 'string' || b.message.length === 0) {
-      throw new Error(`${at}: error body must be {code, message}: ${r.body.toString().slice(0, 200)}`);
-    }
-    if (r.body.length > 16 * 1024) throw new Error(`${at}: error body of ${r.body.length} bytes (amplification)`);
-    if (status === 401 && !r.headers['www-authenticate']) throw new Error(`${at}: 401 without WWW-Authenticate`);
-  }
-  if (status === 200 && r.headers['content-type']?.startsWith('application/json') && g.req.method.toUpperCase() !== 'HEAD')
-    JSON.parse(r.body.toString('utf8'));
-};
 
 const post = async (path: string, body: unknown): Promise<RawResponse> => {
   const text = JSON.stringify(body);
@@ -217,20 +164,13 @@ describe('fuzz: admin HTTP API against a real runtime in a child process', () =>
       const route = rng.chance(0.3) ? routes[routed++ % routes.length] : null;
       const plain = route !== null && routed <= routes.length;
       const g = route !== null ? genRouteRequest(rng, route, created, plain) : genRequest(rng, created);
-      const at = `seed ${SEED} request ${i}: ${g.req.method} ${g.req.path.slice(0, 120)} [${g.req.headers.map(([k, v]) => `${k}: ${v.slice(0, 40)}`).join('; ')}] body ${String(g.req.body ?? '').slice(0, 160)}`;
+      const at = describeRequest(SEED, i, g);
       const cfgPath = g.world !== null && g.world !== '' ? `/api/v1/worlds/${encodeURIComponent(g.world)}/scheduler/config` : null;
       const cfgBefore = cfgPath ? await get(cfgPath) : null;
       const listBefore = listed ?? (json(await get('/api/v1/worlds')).worlds as Array<{ id: string }>).map((w) => w.id);
       const t0 = performance.now();
-      // uWS itself drops a malformed request line (a space or no leading slash in the target, a
-      // lower-case or unknown method) a malformed Content-Length, or an oversized request, without an answer (the admin handler
-      // never runs): those may go unanswered, nothing else may.
-      const malformed =
-        !STANDARD_METHODS.has(g.req.method) ||
-        /\s/.test(g.req.path) ||
-        !g.req.path.startsWith('/') ||
-        g.req.path.length > 4000 ||
-        g.req.headers.some(([k, v]) => v.length > 2000 || (k === 'Content-Length' && !/^\d{1,15}$/.test(v)));
+      // uWS itself may drop a malformed request unanswered (the admin handler never runs): those may go unanswered, nothing else may.
+      const malformed = malformedRequest(g);
       const r = await rawHttp(port, g.req, malformed ? 300 : 3000);
       if (process.env.WT_FUZZ_DEBUG && performance.now() - t0 > 500)
         console.log('SLOW', Math.round(performance.now() - t0), r?.status, at.slice(0, 400));

@@ -1,0 +1,85 @@
+/**
+ * Requests an operator or a script may send by hand to a cluster's admin API, found by the cluster admin fuzz
+ * (test/integration/fuzz/cluster-admin-fuzz.test.ts, stop 67). Two in-process runtimes on a real redis-server and a
+ * real PostgreSQL; a owns world `fz`.
+ *
+ * - `POST /api/v1/cluster/adopt` for a world the instance already steps under its own lease (nothing was handed to
+ *   it: the peers' route called by hand) changes nothing: answered 200 `alreadyHere` with the world's current step
+ *   and token, nothing restored, the player in it kept. Before, the instance restored the world from its last
+ *   checkpoint over the live one: its step went back, the restore was logged ("world taken over from its
+ *   checkpoint"), and the players' entities were dropped. The other instance, which holds no lease of the world,
+ *   still answers 503 (`lease … is not ours`) and changes nothing.
+ * - A request forwarded to the owner carries its body as received. Before, the body was written out again with
+ *   `JSON.stringify`, which recurses: a body nested 20,000 deep (read by `JSON.parse`) threw a RangeError, logged, and
+ *   the caller was told 503 "the owner … did not answer" (retrying could never help).
+ */
+import { describe, expect, it } from 'vitest';
+import { monotonic, startPlayer } from '../../helpers/cluster-players.js';
+import { CLUSTER_TOKEN, until } from '../../helpers/cluster-instances.js';
+import { deepJsonText } from '../../fuzz-helpers/rng.js';
+import type { PgServer } from '../../helpers/postgres-server.js';
+import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
+
+const { skip, pg } = await sharedBackendOrSkip('cluster adopt of an owned world');
+
+describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
+  const ctx = skip === null ? twoRuntimesOwning(pg as PgServer, { worldId: 'fz', worldNpcs: 20, args: ['--lease-ttl', '3'] }) : null;
+
+  it('an adopt request for a world stepped here is answered alreadyHere and restores nothing; the player in it stays', async () => {
+    const [a, b] = ctx!.inst;
+    const p = await startPlayer('fz', 'ada', [a.gameUrl]);
+    try {
+      await until('the player gets snapshots', () => p.log.steps.length >= 10);
+      // A checkpoint to go back to, then some steps past it.
+      expect((await a.api('POST', '/api/v1/worlds/fz/checkpoint', {})).status).toBe(200);
+      const checkpointed = (await a.api('GET', '/api/v1/worlds/fz')).json.step as number;
+      await until(
+        'the world steps past its checkpoint',
+        async () => (await a.api('GET', '/api/v1/worlds/fz')).json.step > checkpointed + 10,
+      );
+      const before = (await a.api('GET', '/api/v1/worlds/fz')).json.step as number;
+      const restoresBefore = a.lines.filter((l) => l.msg === 'cluster: world taken over from its checkpoint').length;
+
+      const r = await a.api('POST', '/api/v1/cluster/adopt', { worldId: 'fz', from: 'b' });
+      expect(r.status, r.text).toBe(200);
+      expect(r.json.alreadyHere).toBe(true);
+      expect(r.json.step).toBeGreaterThanOrEqual(before);
+      const after = (await a.api('GET', '/api/v1/worlds/fz')).json;
+      expect(after.step).toBeGreaterThanOrEqual(before);
+      expect(a.lines.filter((l) => l.msg === 'cluster: world taken over from its checkpoint').length).toBe(restoresBefore);
+
+      // The instance that holds no lease of it: refused, nothing changes.
+      const other = await b.api('POST', '/api/v1/cluster/adopt', { worldId: 'fz' });
+      expect(other.status, other.text).toBe(503);
+      expect(other.json.code).toBe('WT_ERR_MIGRATION_FAILED');
+
+      const seen = p.log.steps.length;
+      await until('the player gets more snapshots', () => p.log.steps.length >= seen + 10);
+      expect(monotonic(p.log.steps), 'the player never saw its world go back').toBe(true);
+      expect(p.log.reconnects).toBe(0);
+      expect((await a.api('GET', '/api/v1/cluster')).json.leases.find((l: { worldId: string }) => l.worldId === 'fz').instanceId).toBe('a');
+    } finally {
+      await p.stop();
+    }
+  }, 60_000);
+
+  it("a forwarded request carries its body as received: one nested 20,000 deep is the owner's to refuse", async () => {
+    const [a, b] = ctx!.inst;
+    const body = `{"simulation":${deepJsonText(20_000, 'array')}}`;
+    expect(() => JSON.stringify(JSON.parse(body))).toThrow(RangeError); // what the forward did with it
+    const res = await fetch(`${b.adminUrl}/api/v1/worlds/fz/scheduler/config`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(400);
+    expect(res.headers.get('x-worldtick-owner')).toBe('a');
+    expect(JSON.parse(text).code).toMatch(/^WT_ERR_/);
+    expect(b.lines.filter((l) => /RangeError/.test(JSON.stringify(l)))).toEqual([]);
+    // The world's config is as it was.
+    expect((await a.api('GET', '/api/v1/worlds/fz/scheduler/config')).json.configVersion).toBe(
+      (await b.api('GET', '/api/v1/worlds/fz/scheduler/config')).json.configVersion,
+    );
+  }, 60_000);
+});
