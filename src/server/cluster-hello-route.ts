@@ -75,15 +75,22 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
     const owner = cluster.ownerOf(m.worldId);
     if (owner && owner.instanceId !== me && owner.gameUrl) {
       cluster.counters.redirects++;
-      const ticket = signTicket(
-        {
-          worldId: m.worldId,
-          target: owner.instanceId,
-          expiresAt: epochNow() + ttl,
-          ...(m.resumeToken ? { resumeToken: m.resumeToken } : {}),
-        },
-        o.tickets.secret, // signed with the current secret only
-      );
+      const sign = (resumeToken: string | null): string =>
+        signTicket(
+          { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(resumeToken ? { resumeToken } : {}) },
+          o.tickets.secret, // signed with the current secret only
+        );
+      let ticket: string;
+      try {
+        ticket = sign(m.resumeToken);
+      } catch (err) {
+        // A resume token too long to carry once JSON-escaped (256 control characters: 6 bytes each, past the ticket's
+        // 2,048) was never issued (24 characters): the owner refuses it as unknown whether or not the ticket names it
+        // (RESUME_REFUSED, a fresh join). Signed without it, as for a hello without one. Before (stop 67), the
+        // hello was answered INTERNAL and counted as a handler failure.
+        if (!m.resumeToken) throw err;
+        ticket = sign(null);
+      }
       return { kind: 'redirect', url: owner.gameUrl, ticket };
     }
     // A world stored but hosted by nobody right now (its owner died; being failed over) is a world all the same.

@@ -12,11 +12,17 @@
  * - A request forwarded to the owner carries its body as received. Before, the body was written out again with
  *   `JSON.stringify`, which recurses: a body nested 20,000 deep (read by `JSON.parse`) threw a RangeError, logged, and
  *   the caller was told 503 "the owner … did not answer" (retrying could never help).
+ * - A game client's hello for a world owned by the other instance, with a resume token of 256 control characters
+ *   (allowed by the protocol, never issued), is redirected like any other: its ticket, which could not carry that
+ *   token once JSON-escaped (past 2,048 characters), names none; at the owner the token is refused as unknown and
+ *   the client joins afresh. Before, the hello was answered INTERNAL and counted as a game server handler failure.
  */
 import { describe, expect, it } from 'vitest';
 import { monotonic, startPlayer } from '../../helpers/cluster-players.js';
 import { CLUSTER_TOKEN, until } from '../../helpers/cluster-instances.js';
 import { deepJsonText } from '../../fuzz-helpers/rng.js';
+import { pack, unpack } from 'msgpackr';
+import WebSocket from 'ws';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
 
@@ -81,5 +87,41 @@ describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
     expect((await a.api('GET', '/api/v1/worlds/fz/scheduler/config')).json.configVersion).toBe(
       (await b.api('GET', '/api/v1/worlds/fz/scheduler/config')).json.configVersion,
     );
+  }, 60_000);
+
+  it('a hello with a resume token too long for a ticket is redirected, and joins afresh at the owner', async () => {
+    const [a, b] = ctx!.inst;
+    const resumeToken = '\u0001'.repeat(256);
+    /** Open `url`, send `hello`, collect what comes until the socket closes (or 5 s). */
+    const hello = async (url: string, frame: unknown[]): Promise<{ msgs: unknown[][]; code: number | null }> => {
+      const ws = new WebSocket(url);
+      const msgs: unknown[][] = [];
+      let code: number | null = null;
+      ws.on('message', (d: Buffer) => msgs.push(unpack(d) as unknown[]));
+      const closed = new Promise<void>((r) =>
+        ws.on('close', (c) => {
+          code = c;
+          r();
+        }),
+      );
+      await new Promise((r) => ws.on('open', r));
+      ws.send(pack(frame));
+      await Promise.race([closed, until('a welcome', () => msgs.some((m) => m[0] === 16), 5000).catch(() => undefined)]);
+      ws.close();
+      return { msgs, code };
+    };
+    const failedBefore = b.runtime.gameServer.stats().internalErrors;
+    const r = await hello(b.gameUrl, [1, 1, 'fz', 'ctl', 'tok-ctl', resumeToken, null]);
+    const redirect = r.msgs.find((m) => m[0] === 23);
+    expect(redirect, JSON.stringify(r.msgs).slice(0, 300)).toBeDefined();
+    expect(redirect![2]).toBe(a.gameUrl);
+    expect(b.runtime.gameServer.stats().internalErrors).toBe(failedBefore);
+    // Followed: the owner takes the ticket, refuses the token as unknown, and joins the client as a new player.
+    const f = await hello(a.gameUrl, [1, 1, 'fz', 'ctl', 'tok-ctl', resumeToken, redirect![3]]);
+    expect(
+      f.msgs.some((m) => m[0] === 20 && m[1] === 'RESUME_REFUSED'),
+      JSON.stringify(f.msgs).slice(0, 300),
+    ).toBe(true);
+    expect(f.msgs.some((m) => m[0] === 16)).toBe(true);
   }, 60_000);
 });
