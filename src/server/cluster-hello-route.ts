@@ -22,6 +22,9 @@ export interface HelloRouterOptions {
   readonly epochNow?: () => number;
 }
 
+/** What a resume token this server issued can look like (`newResumeToken`: 24 base64url characters), with room to spare. */
+const ISSUED_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
 const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string, closeCode: number): HelloRoute => ({
   kind: 'refuse',
   code,
@@ -75,22 +78,15 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
     const owner = cluster.ownerOf(m.worldId);
     if (owner && owner.instanceId !== me && owner.gameUrl) {
       cluster.counters.redirects++;
-      const sign = (resumeToken: string | null): string =>
-        signTicket(
-          { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(resumeToken ? { resumeToken } : {}) },
-          o.tickets.secret, // signed with the current secret only
-        );
-      let ticket: string;
-      try {
-        ticket = sign(m.resumeToken);
-      } catch (err) {
-        // A resume token too long to carry once JSON-escaped (256 control characters: 6 bytes each, past the ticket's
-        // 2,048) was never issued (24 characters): the owner refuses it as unknown whether or not the ticket names it
-        // (RESUME_REFUSED, a fresh join). Signed without it, as for a hello without one. Before (stop 67), the
-        // hello was answered INTERNAL and counted as a handler failure.
-        if (!m.resumeToken) throw err;
-        ticket = sign(null);
-      }
+      // The ticket names the resume token only when it is of the shape this server issues (base64url, src/net/durable-sessions.ts
+      // `newResumeToken`): any other was never issued and is refused as unknown at the owner all the same (RESUME_REFUSED,
+      // a fresh join). Named, 256 control characters (JSON-escaped, 6 bytes each) made the ticket too long to sign (answered
+      // INTERNAL until stop 67), and a long odd token one the followed hello could not carry within `maxPayloadLength`.
+      const resumeToken = m.resumeToken && ISSUED_SHAPE.test(m.resumeToken) ? m.resumeToken : null;
+      const ticket = signTicket(
+        { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(resumeToken ? { resumeToken } : {}) },
+        o.tickets.secret, // signed with the current secret only
+      );
       return { kind: 'redirect', url: owner.gameUrl, ticket };
     }
     // A world stored but hosted by nobody right now (its owner died; being failed over) is a world all the same.

@@ -13,9 +13,11 @@
  *   `JSON.stringify`, which recurses: a body nested 20,000 deep (read by `JSON.parse`) threw a RangeError, logged, and
  *   the caller was told 503 "the owner … did not answer" (retrying could never help).
  * - A game client's hello for a world owned by the other instance, with a resume token of 256 control characters
- *   (allowed by the protocol, never issued), is redirected like any other: its ticket, which could not carry that
- *   token once JSON-escaped (past 2,048 characters), names none; at the owner the token is refused as unknown and
- *   the client joins afresh. Before, the hello was answered INTERNAL and counted as a game server handler failure.
+ *   (allowed by the protocol, never issued), is redirected like any other: its ticket names no resume token (only one
+ *   of the shape the server issues), so the followed hello fits the frame limit; at the owner the token is refused as
+ *   unknown and the client joins afresh. Before, the hello was answered INTERNAL (the ticket, carrying the token
+ *   JSON-escaped, was past 2,048 characters) and counted as a game server handler failure; an odd token that did fit
+ *   made a ticket the followed hello could not carry within the 1,024-byte frame limit (dropped, 1006).
  */
 import { describe, expect, it } from 'vitest';
 import { monotonic, startPlayer } from '../../helpers/cluster-players.js';
@@ -92,6 +94,7 @@ describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
   it('a hello with a resume token too long for a ticket is redirected, and joins afresh at the owner', async () => {
     const [a, b] = ctx!.inst;
     const resumeToken = '\u0001'.repeat(256);
+    const odd = '"\\\u0002'.repeat(60); // fits a ticket once escaped, not a followed hello beside it
     /** Open `url`, send `hello`, collect what comes until the socket closes (or 5 s). */
     const hello = async (url: string, frame: unknown[]): Promise<{ msgs: unknown[][]; code: number | null }> => {
       const ws = new WebSocket(url);
@@ -116,6 +119,7 @@ describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
     expect(redirect, JSON.stringify(r.msgs).slice(0, 300)).toBeDefined();
     expect(redirect![2]).toBe(a.gameUrl);
     expect(b.runtime.gameServer.stats().internalErrors).toBe(failedBefore);
+    expect(String(redirect![3]).length, 'the ticket names no token').toBeLessThan(200);
     // Followed: the owner takes the ticket, refuses the token as unknown, and joins the client as a new player.
     const f = await hello(a.gameUrl, [1, 1, 'fz', 'ctl', 'tok-ctl', resumeToken, redirect![3]]);
     expect(
@@ -123,5 +127,14 @@ describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
       JSON.stringify(f.msgs).slice(0, 300),
     ).toBe(true);
     expect(f.msgs.some((m) => m[0] === 16)).toBe(true);
+    // A token that fits a ticket, followed with it: the followed hello is within the frame limit and joins.
+    const r2 = await hello(b.gameUrl, [1, 1, 'fz', 'odd', 'tok-odd', odd, null]);
+    const redirect2 = r2.msgs.find((m) => m[0] === 23);
+    expect(redirect2, JSON.stringify(r2.msgs).slice(0, 300)).toBeDefined();
+    const f2 = await hello(a.gameUrl, [1, 1, 'fz', 'odd', 'tok-odd', odd, redirect2![3]]);
+    expect(
+      f2.msgs.some((m) => m[0] === 16),
+      `${JSON.stringify(f2.msgs).slice(0, 300)} closed ${f2.code}`,
+    ).toBe(true);
   }, 60_000);
 });
