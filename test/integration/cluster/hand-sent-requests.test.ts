@@ -23,10 +23,9 @@ import { describe, expect, it } from 'vitest';
 import { monotonic, startPlayer } from '../../helpers/cluster-players.js';
 import { CLUSTER_TOKEN, until } from '../../helpers/cluster-instances.js';
 import { deepJsonText } from '../../fuzz-helpers/rng.js';
-import { pack, unpack } from 'msgpackr';
-import WebSocket from 'ws';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
+import { sendHello } from '../../helpers/raw-hello.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster adopt of an owned world');
 
@@ -95,24 +94,8 @@ describe.skipIf(skip !== null)('cluster: requests sent by hand', () => {
     const [a, b] = ctx!.inst;
     const resumeToken = '\u0001'.repeat(256);
     const odd = '"\\\u0002'.repeat(60); // fits a ticket once escaped, not a followed hello beside it
-    /** Open `url`, send `hello`, collect what comes until the socket closes (or 5 s). */
-    const hello = async (url: string, frame: unknown[]): Promise<{ msgs: unknown[][]; code: number | null }> => {
-      const ws = new WebSocket(url);
-      const msgs: unknown[][] = [];
-      let code: number | null = null;
-      ws.on('message', (d: Buffer) => msgs.push(unpack(d) as unknown[]));
-      const closed = new Promise<void>((r) =>
-        ws.on('close', (c) => {
-          code = c;
-          r();
-        }),
-      );
-      await new Promise((r) => ws.on('open', r));
-      ws.send(pack(frame));
-      await Promise.race([closed, until('a welcome', () => msgs.some((m) => m[0] === 16), 5000).catch(() => undefined)]);
-      ws.close();
-      return { msgs, code };
-    };
+    const welcomed = (msgs: readonly unknown[][]): boolean => msgs.some((m) => m[0] === 16);
+    const hello = (url: string, frame: unknown[]) => sendHello(url, frame, welcomed);
     const failedBefore = b.runtime.gameServer.stats().internalErrors;
     const r = await hello(b.gameUrl, [1, 1, 'fz', 'ctl', 'tok-ctl', resumeToken, null]);
     const redirect = r.msgs.find((m) => m[0] === 23);

@@ -11,8 +11,6 @@
  * `fz` through b and buys once. First found (stop 67): a resume token of 256 control characters made the redirect's
  * ticket too long to sign (test/integration/cluster/hand-sent-requests.test.ts).
  */
-import { pack, unpack } from 'msgpackr';
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { createRng, fuzzScale, fuzzSeed, type Rng } from '../../fuzz-helpers/rng.js';
 import { until } from '../../helpers/cluster-instances.js';
@@ -20,6 +18,7 @@ import { startPlayer } from '../../helpers/cluster-players.js';
 import type { RuntimeInstance } from '../../helpers/cluster-runtimes.js';
 import type { PgServer } from '../../helpers/postgres-server.js';
 import { sharedBackendOrSkip, twoRuntimesOwning } from '../../helpers/shared-cluster.js';
+import { sendHello } from '../../helpers/raw-hello.js';
 
 const { skip, pg } = await sharedBackendOrSkip('cluster hello fuzz');
 
@@ -69,41 +68,6 @@ const ticketOf = (rng: Rng, seen: string[]): string | null => {
   return field(rng, 2048, 'v1..');
 };
 
-interface Answer {
-  readonly msgs: unknown[][];
-  readonly code: number | null;
-  /** Bytes of the hello frame sent. */
-  readonly sent: number;
-}
-
-/** Open `url`, send `frame`, and collect until a welcome, a redirect, an error or the close (or 5 s). */
-const helloOn = async (url: string, frame: unknown[]): Promise<Answer> => {
-  const ws = new WebSocket(url);
-  const msgs: unknown[][] = [];
-  let code: number | null = null;
-  const closed = new Promise<void>((r) =>
-    ws.on('close', (c) => {
-      code = c;
-      r();
-    }),
-  );
-  ws.on('error', () => {});
-  ws.on('message', (d: Buffer) => msgs.push(unpack(d) as unknown[]));
-  await new Promise((r, j) => {
-    ws.once('open', r);
-    ws.once('error', j);
-  });
-  const bytes = pack(frame);
-  ws.send(bytes);
-  const answered = until('an answer', () => msgs.some((m) => m[0] === 16 || m[0] === 20 || m[0] === 23), 5000).catch(() => undefined);
-  await Promise.race([closed, answered]);
-  // A closing answer (an error that ends the socket, a redirect) is let end, so its close code is seen.
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 100))]);
-  ws.close();
-  await closed;
-  return { msgs, code, sent: bytes.length };
-};
-
 describe.skipIf(skip !== null)('fuzz: hellos to a two-instance cluster', () => {
   const ctx = skip === null ? twoRuntimesOwning(pg as PgServer, { worldId: 'fz', worldNpcs: 20, args: ['--lease-ttl', '3'] }) : null;
 
@@ -128,14 +92,14 @@ describe.skipIf(skip !== null)('fuzz: hellos to a two-instance cluster', () => {
         ticketOf(rng, tickets),
       ];
       const at = `seed ${SEED} hello ${i} to ${target.id}: ${JSON.stringify(frame).slice(0, 400)}`;
-      let answer = await helloOn(target.gameUrl, frame);
+      let answer = await sendHello(target.gameUrl, frame);
       const redirect = answer.msgs.find((m) => m[0] === 23);
       if (redirect && typeof redirect[3] === 'string') {
         // A ticket names the world, the target and a resume token only of the issued shape: short, whatever the hello held.
         expect(redirect[3].length, `${at}: a ticket of ${redirect[3].length} characters`).toBeLessThanOrEqual(MAX_TICKET);
         tickets.push(redirect[3]);
         // Followed: the same hello with the ticket, where the redirect says.
-        if (rng.chance(0.33)) answer = await helloOn(String(redirect[2]), [...frame.slice(0, 6), redirect[3]]);
+        if (rng.chance(0.33)) answer = await sendHello(String(redirect[2]), [...frame.slice(0, 6), redirect[3]]);
       }
       for (const m of answer.msgs) {
         if (m[0] === 20) {
