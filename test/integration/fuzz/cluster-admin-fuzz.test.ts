@@ -16,8 +16,8 @@
 import { describe, expect, it } from 'vitest';
 import { genRequest, genRouteRequest } from '../../fuzz-helpers/admin-requests.js';
 import { checkResponse, describeRequest, errorCode, malformedRequest } from '../../fuzz-helpers/admin-responses.js';
-import { rawHttp, type RawResponse } from '../../fuzz-helpers/raw-http.js';
-import { createRng, fuzzScale, fuzzSeed } from '../../fuzz-helpers/rng.js';
+import { rawHttp, type RawRequest, type RawResponse } from '../../fuzz-helpers/raw-http.js';
+import { createRng, fuzzScale, fuzzSeed, type Rng } from '../../fuzz-helpers/rng.js';
 import { CLUSTER_TOKEN, until } from '../../helpers/cluster-instances.js';
 import { startPlayer } from '../../helpers/cluster-players.js';
 import type { RuntimeInstance } from '../../helpers/cluster-runtimes.js';
@@ -29,6 +29,8 @@ const { skip, pg } = await sharedBackendOrSkip('cluster admin fuzz');
 
 const SEED = fuzzSeed(0xc1a5);
 const REQUESTS = Math.round(240 * fuzzScale());
+const LANES = 4;
+const OPS_PER_LANE = Math.round(25 * fuzzScale());
 /** Routes that wait on other instances or the store (a migration, a drain, a checkpoint, an adopt): answered within 70 s. */
 const LONG = /\/(migrate|checkpoint|drain|adopt|balance)(\?|$)/;
 const MODE = {
@@ -84,6 +86,44 @@ const programmingErrors = (i: RuntimeInstance): string[] =>
       );
     })
     .map((l) => JSON.stringify(l).slice(0, 600));
+
+/**
+ * Whatever a fuzz did: drains undone, then every stored world stepped by exactly one instance, and neither admin
+ * server counted an internal error nor logged a programming error. Resolves the stored world ids.
+ */
+const settled = async (url: string, inst: readonly RuntimeInstance[]): Promise<string[]> => {
+  for (const i of inst) expect((await i.api('DELETE', '/api/v1/cluster/drain')).status).toBe(200);
+  const stored = await withPgClient(url, async (c) =>
+    (await c.query('SELECT world_id FROM world_configs')).rows.map((x) => x.world_id as string),
+  );
+  await until(
+    'every stored world stepped by exactly one instance',
+    () => {
+      const stepping = inst.flatMap((i) => i.runtime.cluster.serving());
+      return stored.every((id) => stepping.filter((s) => s === id).length === 1) && stepping.length === new Set(stepping).size;
+    },
+    30_000,
+  );
+  for (const i of inst) {
+    expect(i.runtime.admin.counters.internalErrors, `${i.id}: internal errors`).toBe(0);
+    expect(programmingErrors(i), `${i.id}: programming errors logged`).toEqual([]);
+  }
+  return stored;
+};
+
+/** Worlds both instances could step at this instant (`canStep`, the loop's gate before each step): a split brain. */
+const steppableOnBoth = (a: RuntimeInstance, b: RuntimeInstance): string[] => {
+  const onA = new Set(
+    a.runtime.runner
+      .worlds()
+      .filter((w) => a.runtime.cluster.canStep(w))
+      .map((w) => w.id),
+  );
+  return b.runtime.runner
+    .worlds()
+    .filter((w) => onA.has(w.id) && b.runtime.cluster.canStep(w))
+    .map((w) => w.id);
+};
 
 describe.skipIf(skip !== null)('fuzz: the admin API of a two-instance cluster', () => {
   const ctx = skip === null ? twoRuntimesOwning(pg as PgServer, { worldId: 'fz', worldNpcs: 20, args: ['--lease-ttl', '3'] }) : null;
@@ -168,23 +208,7 @@ describe.skipIf(skip !== null)('fuzz: the admin API of a two-instance cluster', 
           ).toBe(200);
     }
 
-    // Whatever the fuzz did, a drain is undone, and then every stored world has one owner that steps it.
-    for (const inst of [a, b]) expect((await inst.api('DELETE', '/api/v1/cluster/drain')).status).toBe(200);
-    const stored = await withPgClient(url, async (c) =>
-      (await c.query('SELECT world_id FROM world_configs')).rows.map((x) => x.world_id as string),
-    );
-    await until(
-      'every stored world stepped by exactly one instance',
-      () => {
-        const stepping = [a, b].flatMap((inst) => inst.runtime.cluster.serving());
-        return stored.every((id) => stepping.filter((s) => s === id).length === 1) && stepping.length === new Set(stepping).size;
-      },
-      30_000,
-    );
-    for (const inst of [a, b]) {
-      expect(inst.runtime.admin.counters.internalErrors, `${inst.id}: internal errors`).toBe(0);
-      expect(programmingErrors(inst), `${inst.id}: programming errors logged`).toEqual([]);
-    }
+    const stored = await settled(url, [a, b]);
     // Every route the instances register was reached (its handler answered a plain request).
     expect(routes.filter((x) => !handled.has(x))).toEqual([]);
     for (const s of [200, 400, 401, 404, 405]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
@@ -203,6 +227,73 @@ describe.skipIf(skip !== null)('fuzz: the admin API of a two-instance cluster', 
     }
     console.log(
       `cluster admin fuzz: seed ${SEED}, ${REQUESTS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, no response ${noResponse}`,
+    );
+  }, 600_000);
+
+  it(`${LANES} lanes of concurrent creates, deletes, moves, adopts, drains and checkpoints (seed ${SEED}): never one world steppable on both`, async () => {
+    const [a, b] = ctx!.inst;
+    const url = (pg as PgServer).url;
+    const ids = ['cw1', 'cw2', 'cw3', 'fz'];
+    const auth: [string, string] = ['Authorization', `Bearer ${CLUSTER_TOKEN}`];
+    const json = (method: string, path: string, body?: unknown): RawRequest => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      return {
+        method,
+        path,
+        headers:
+          text === undefined ? [auth] : [auth, ['Content-Type', 'application/json'], ['Content-Length', String(Buffer.byteLength(text))]],
+        ...(text === undefined ? {} : { body: text }),
+      };
+    };
+    /** One operation on one of a few world ids, sent to either instance. */
+    const op = (rng: Rng): { target: RuntimeInstance; req: RawRequest } => {
+      const id = rng.pick(ids);
+      const other = rng.pick(['a', 'b', 'c', '']);
+      const target = rng.chance(0.5) ? a : b;
+      const req = rng.pick<() => RawRequest>([
+        () => json('POST', `/api/v1/worlds${rng.chance(0.5) ? '?placement=local' : ''}`, { id, npcs: rng.int(0, 30) }),
+        () => json('DELETE', `/api/v1/worlds/${id}`),
+        () => json('POST', `/api/v1/worlds/${id}/migrate`, other === '' ? {} : { to: other }),
+        () => json('POST', `/api/v1/worlds/${id}/migrate`, {}),
+        () => json('POST', '/api/v1/cluster/adopt', { worldId: id, ...(other === '' ? {} : { from: other }) }),
+        () => json('POST', `/api/v1/worlds/${id}/checkpoint`, {}),
+        () => json(rng.chance(0.3) ? 'POST' : 'DELETE', '/api/v1/cluster/drain'),
+        () => json('GET', `/api/v1/worlds/${id}`),
+      ])();
+      return { target, req };
+    };
+    const split: string[] = [];
+    let watching = true;
+    // The loop's gate read on both instances at one instant (one event loop runs both): a world both could step is a split brain.
+    const watch = (async () => {
+      while (watching) {
+        for (const id of steppableOnBoth(a, b)) split.push(id);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    const statuses = new Map<number, number>();
+    const lane = async (k: number): Promise<void> => {
+      const rng = createRng(SEED * 31 + k);
+      for (let i = 0; i < OPS_PER_LANE; i++) {
+        const { target, req } = op(rng);
+        const at = `seed ${SEED} lane ${k} op ${i}: ${target.id} ${req.method} ${req.path} ${String(req.body ?? '')}`;
+        const r = await rawHttp(portOf(target), req, 70_000);
+        if (!r) throw new Error(`${at}: no response`);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        checkResponse({ req, world: null }, r, at, MODE);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: LANES }, (_, k) => lane(k)));
+    } finally {
+      watching = false;
+      await watch;
+    }
+    expect(split, 'worlds steppable on both instances at once').toEqual([]);
+    await settled(url, [a, b]);
+    for (const s of [200, 201]) expect(statuses.get(s) ?? 0, `status ${s} reached`).toBeGreaterThan(0);
+    console.log(
+      `cluster admin fuzz, concurrent: seed ${SEED}, ${LANES} x ${OPS_PER_LANE} operations, statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
   }, 600_000);
 });
