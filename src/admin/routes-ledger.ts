@@ -10,7 +10,7 @@
 import { worldNotFound } from '../errors.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
 import { verifyLedger, type VerifyReport } from '../ledger/verify.js';
-import type { HeldBalance } from '../ledger/apply.js';
+import { intactAmounts, type HeldBalance } from '../ledger/apply.js';
 import { KEY_PATTERN, MAX_REWARD_COINS } from '../ledger/decide.js';
 import { grantReward, liveWallets, walletOf, worldLedgerStats } from '../ledger/world-ledger.js';
 import type { Store } from '../store/types.js';
@@ -121,7 +121,9 @@ export const ledgerRoutes = (opts: LedgerRoutesOptions): Route[] => {
         const live = walletOf(w, playerId);
         // Entries and balance from one snapshot: a commit is in both or in neither (Store.readPlayerLedger).
         const { entries, balance } = await store.readPlayerLedger(playerId, { afterSeq: after, limit });
-        return { json: { playerId, balance, live, entries } };
+        // An entry whose amounts are no integers (a damaged SQLite row; applied to no wallet) is marked, its amounts null.
+        const shown = entries.map((e) => (intactAmounts(e) ? e : { ...e, damaged: true }));
+        return { json: { playerId, balance, live, entries: shown } };
       },
     },
     {

@@ -5,7 +5,11 @@
  * `WT_ERR_ADMIN_BAD_REQUEST` listing every problem. Before, `limit=0` read 1,000 entries,
  * `afterSeq=x` read from the start, an unknown parameter was ignored, and a 129-character id was
  * cut to 128 — answering with the entries of another player (the one whose id is the first 128).
+ * An entry whose amounts a hand edit or a damaged file made no integers is marked `damaged: true` (its amount null);
+ * before, it came as `coinsDelta: null` with nothing to say why (NaN written as JSON).
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, useRuntime } from './harness.js';
 
@@ -43,6 +47,22 @@ describe('ledger player route: parameters validated', () => {
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('WT_ERR_ADMIN_BAD_REQUEST');
     expect(r.json.details.problems.join('\n')).toContain(problem);
+  });
+
+  it('an entry whose amount is damaged in the store is marked damaged; the others are as they were', async () => {
+    const db = new Database(join(s.dataDir, 'worldtick.sqlite'));
+    try {
+      db.prepare("UPDATE ledger SET coins_delta = 'five' WHERE player_id = ? AND idem_key = 'k1'").run(LONG);
+    } finally {
+      db.close();
+    }
+    const r = await call(s.base, 'GET', path(LONG));
+    expect(r.status).toBe(200);
+    const byKey = Object.fromEntries(r.json.entries.map((e: { key: string }) => [e.key, e]));
+    expect(byKey.k1.damaged).toBe(true);
+    expect(byKey.k1.coinsDelta).toBeNull();
+    expect(byKey.k0.damaged).toBeUndefined();
+    expect(byKey.k0.coinsDelta).toBe(5);
   });
 
   it('every problem at once', async () => {
