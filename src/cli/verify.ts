@@ -17,7 +17,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { ErrorCode, WorldtickError } from '../errors.js';
+import { shown } from '../core/shown.js';
+import { ErrorCode, optionInvalid, WorldtickError } from '../errors.js';
 import { compareSummary, type Mismatch } from '../ledger/verify.js';
 import { openStore, resolveStoreTarget } from '../store/open-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
@@ -94,8 +95,25 @@ class CodedFailure extends Error {
  * (`WT_ERR_ADMIN_UNAUTHORIZED`…) with the HTTP status, or `WT_ERR_VERIFY_ADMIN_FAILED` when the
  * URL cannot be reached (the system's reason, fetch's `cause`) or answers no verify report.
  */
+/**
+ * The verify route of `adminUrl`, or WT_ERR_OPTION_INVALID: an http(s) URL, and a token a header can carry. Before
+ * (stop 67), a path given as the URL printed Node's `ERR_INVALID_URL: Invalid URL`, naming neither flag nor value.
+ */
+const verifyUrl = (adminUrl: string, token: string): URL => {
+  let url: URL | null = null;
+  try {
+    url = new URL('/api/v1/ledger/verify', adminUrl);
+  } catch {}
+  const problems: string[] = [];
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    problems.push(`--admin-url must be the server's admin API, an http:// or https:// URL (got ${shown(adminUrl)})`);
+  if (!/^[\x20-\x7e]*$/.test(token)) problems.push('--admin-token must be printable ASCII (an admin token is)');
+  if (problems.length > 0 || url === null) throw optionInvalid(problems);
+  return url;
+};
+
 const adminReport = async (adminUrl: string, token: string): Promise<{ ok: boolean; mismatches: unknown[] }> => {
-  const url = new URL('/api/v1/ledger/verify', adminUrl);
+  const url = verifyUrl(adminUrl, token);
   const failed = (why: string): WorldtickError => new WorldtickError(ErrorCode.VERIFY_ADMIN_FAILED, why);
   let r: Response;
   try {
