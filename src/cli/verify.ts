@@ -91,11 +91,6 @@ class CodedFailure extends Error {
 }
 
 /**
- * `GET /api/v1/ledger/verify` of a running server. Throws with a code: the server's own
- * (`WT_ERR_ADMIN_UNAUTHORIZED`…) with the HTTP status, or `WT_ERR_VERIFY_ADMIN_FAILED` when the
- * URL cannot be reached (the system's reason, fetch's `cause`) or answers no verify report.
- */
-/**
  * The verify route of `adminUrl`, or WT_ERR_OPTION_INVALID: an http(s) URL, and a token a header can carry. Before
  * (stop 67), a path given as the URL printed Node's `ERR_INVALID_URL: Invalid URL`, naming neither flag nor value.
  */
@@ -112,6 +107,11 @@ const verifyUrl = (adminUrl: string, token: string): URL => {
   return url;
 };
 
+/**
+ * `GET /api/v1/ledger/verify` of a running server. Throws with a code: the server's own
+ * (`WT_ERR_ADMIN_UNAUTHORIZED`…) with the HTTP status, or `WT_ERR_VERIFY_ADMIN_FAILED` when the
+ * URL cannot be reached (the system's reason, fetch's `cause`) or answers no verify report.
+ */
 const adminReport = async (adminUrl: string, token: string): Promise<{ ok: boolean; mismatches: unknown[] }> => {
   const url = verifyUrl(adminUrl, token);
   const failed = (why: string): WorldtickError => new WorldtickError(ErrorCode.VERIFY_ADMIN_FAILED, why);
