@@ -129,6 +129,16 @@ export interface AdminServerCounters {
   internalErrors: number;
 }
 
+/** A request body's JSON; 415 for text that does not parse under a non-JSON content type (`nonJsonType`), else 400. */
+const parseJsonBody = (text: string, nonJsonType: string | null): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType, (err as Error).message);
+    throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
+  }
+};
+
 const asset = (name: string): Buffer => readFileSync(new URL(`./dashboard/${name}`, import.meta.url));
 
 const CSP =
@@ -368,30 +378,14 @@ export class AdminServer implements Service {
   ): Promise<void> {
     let bodyRead = bodyPromise === null;
     try {
-      let body: unknown;
-      let bodyText: string | undefined;
-      if (bodyPromise) {
-        const raw = await bodyPromise;
-        bodyRead = true;
-        if (raw.length > 0) {
-          bodyText = raw.toString('utf8');
-          try {
-            body = JSON.parse(bodyText);
-          } catch (err) {
-            if (nonJsonType !== null) throw unsupportedMediaType(nonJsonType, (err as Error).message);
-            throw badRequest(`body is not valid JSON: ${(err as Error).message.slice(0, 120)}`);
-          }
-        }
-      }
+      const raw = bodyPromise ? await bodyPromise : null;
+      bodyRead = true;
+      const bodyText = raw && raw.length > 0 ? raw.toString('utf8') : undefined;
+      const body = bodyText === undefined ? undefined : parseJsonBody(bodyText, nonJsonType);
       const req = { method, path, query, params, body };
       const icept = this.#opts.intercept;
-      const out =
-        icept && !route.public
-          ? await icept(
-              { ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern, bodyText },
-              async () => route.handler(req),
-            )
-          : await route.handler(req);
+      const intercepted = { ...req, authorization: snap.authorization, forwardedBy: snap.forwardedBy, pattern: route.pattern, bodyText };
+      const out = icept && !route.public ? await icept(intercepted, async () => route.handler(req)) : await route.handler(req);
       this.#respond(ex, out);
     } catch (err) {
       if (err instanceof RequestAborted) {
