@@ -68,6 +68,12 @@ const checkInterrupt = async (signal: AbortSignal | undefined): Promise<void> =>
   }
 };
 
+/** `p` as it is, or JSON-quoted when it is empty, begins or ends with a space, or holds what JSON escapes (a control character, a quote). */
+const pathShown = (p: string): string => {
+  const quoted = JSON.stringify(p);
+  return p !== '' && p === p.trim() && quoted === `"${p}"` ? p : quoted;
+};
+
 /**
  * Replace the SQLite store of `dataDir` (`<dataDir>/worldtick.sqlite`) with the backup `backupFile`,
  * keeping the current store as `worldtick.sqlite.before-restore-<stamp>`. Refuses (RestoreError,
@@ -75,6 +81,9 @@ const checkInterrupt = async (signal: AbortSignal | undefined): Promise<void> =>
  */
 export const restoreSqliteStore = async (backupFile: string, dataDir: string, options: RestoreOptions = {}): Promise<RestoreReport> => {
   const log = options.log ?? (() => {});
+  // Paths as given, quoted when a reader could not tell where they begin or end (empty, spaces at an end, control characters).
+  const named = pathShown(backupFile);
+  const namedDir = pathShown(dataDir);
   const backup = resolve(backupFile);
   const dir = resolve(dataDir);
   const store = join(dir, SQLITE_FILE_NAME);
@@ -84,21 +93,21 @@ export const restoreSqliteStore = async (backupFile: string, dataDir: string, op
   try {
     st = statSync(backup);
   } catch {
-    fail(RestoreErrorCode.BACKUP_MISSING, `${backupFile} does not exist`);
+    fail(RestoreErrorCode.BACKUP_MISSING, `${named} does not exist`);
   }
-  if (!st!.isFile()) fail(RestoreErrorCode.BACKUP_MISSING, `${backupFile} is not a regular file`);
-  if (!hasSqliteHeader(backup)) fail(RestoreErrorCode.NOT_SQLITE, `${backupFile} is not a SQLite database (no SQLite header)`);
+  if (!st!.isFile()) fail(RestoreErrorCode.BACKUP_MISSING, `${named} is not a regular file`);
+  if (!hasSqliteHeader(backup)) fail(RestoreErrorCode.NOT_SQLITE, `${named} is not a SQLite database (no SQLite header)`);
   if (existsSync(`${backup}-wal`))
     fail(
       RestoreErrorCode.NOT_SQLITE,
-      `${backupFile} has a -wal file beside it: it is a live (or crashed) store's file, not a backup; take one with npm run backup`,
+      `${named} has a -wal file beside it: it is a live (or crashed) store's file, not a backup; take one with npm run backup`,
     );
   // The same file, by any name (a symlink, a hard link): restoring it onto itself would only lose its WAL.
   if (existsSync(store)) {
     const cur = statSync(store);
-    if (cur.ino === st!.ino && cur.dev === st!.dev) fail(RestoreErrorCode.USAGE, `${backupFile} is the store itself`);
+    if (cur.ino === st!.ino && cur.dev === st!.dev) fail(RestoreErrorCode.USAGE, `${named} is the store itself`);
   }
-  log(`checked   ${backupFile}: a SQLite file, ${st!.size} bytes`);
+  log(`checked   ${named}: a SQLite file, ${st!.size} bytes`);
 
   // The data directory (created when missing: the marker and the copy go there; same file system as
   // the store, so the rename is atomic).
@@ -107,10 +116,10 @@ export const restoreSqliteStore = async (backupFile: string, dataDir: string, op
     try {
       mkdirSync(dir);
     } catch (err) {
-      fail(RestoreErrorCode.USAGE, `cannot create the data directory ${dataDir}: ${(err as Error).message}`);
+      fail(RestoreErrorCode.USAGE, `cannot create the data directory ${namedDir}: ${(err as Error).message}`);
     }
     createdDir = true;
-  } else if (!statSync(dir).isDirectory()) fail(RestoreErrorCode.USAGE, `${dataDir} is not a directory`);
+  } else if (!statSync(dir).isDirectory()) fail(RestoreErrorCode.USAGE, `${namedDir} is not a directory`);
   const temp = join(dir, `.${SQLITE_FILE_NAME}.restore-${process.pid}.tmp`);
   let marked = false;
   let kept: string | null = null;
@@ -151,7 +160,7 @@ export const restoreSqliteStore = async (backupFile: string, dataDir: string, op
       if (existsSync(`${store}-wal`))
         fail(RestoreErrorCode.STORE_IN_USE, `${store}-wal exists without ${SQLITE_FILE_NAME}: move it aside and run restore again`);
       rmSync(`${store}-shm`, { force: true });
-      log(`probed    ${dataDir}: no current store`);
+      log(`probed    ${namedDir}: no current store`);
     }
     await checkInterrupt(options.signal);
 
@@ -161,11 +170,11 @@ export const restoreSqliteStore = async (backupFile: string, dataDir: string, op
       await copyFile(backup, temp, constants.COPYFILE_EXCL);
       fsyncPath(temp, 'r+');
     } catch (err) {
-      fail(RestoreErrorCode.FAILED, `copying ${backupFile} into ${dataDir}: ${(err as Error).message}`);
+      fail(RestoreErrorCode.FAILED, `copying ${named} into ${namedDir}: ${(err as Error).message}`);
     }
-    log(`copied    ${backupFile} to ${temp} (fsynced)`);
+    log(`copied    ${named} to ${temp} (fsynced)`);
     await checkInterrupt(options.signal);
-    contents = inspectCopy(temp, backupFile);
+    contents = inspectCopy(temp, named);
     // Closing the checked copy removed its WAL and index if it made any; none may follow it into place.
     for (const f of [`${temp}-wal`, `${temp}-shm`]) rmSync(f, { force: true });
     fsyncPath(temp, 'r+');
@@ -207,7 +216,7 @@ export const restoreSqliteStore = async (backupFile: string, dataDir: string, op
       `warning   ${restoreMarkerPath(store)} could not be removed (${(err as Error).message}): remove it, servers refuse to start while it exists`,
     );
   }
-  log(`restored  ${store} from ${backupFile}`);
+  log(`restored  ${store} from ${named}`);
   return {
     backup,
     store,

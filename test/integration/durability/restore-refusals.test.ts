@@ -41,6 +41,8 @@ describe('npm run restore refuses a bad backup and changes nothing', () => {
 
   it('refuses a missing file, a non-SQLite file, a corrupt file, a non-worldtick database, a newer schema', async () => {
     await refused([join(files.dir, 'nope.sqlite'), '--data-dir', data.dir], 2, /WT_ERR_RESTORE_BACKUP_MISSING: .*does not exist/);
+    // A name a reader could not see the ends of is quoted (operator-cli-fuzz seed 80470: "  does not exist").
+    await refused([' ', '--data-dir', data.dir], 2, /WT_ERR_RESTORE_BACKUP_MISSING: " " does not exist/);
 
     const text = join(files.dir, 'notes.txt');
     writeFileSync(text, 'not a database\n'.repeat(100));
