@@ -18,6 +18,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { runFleet } from './bot-fleet.js';
 import type { FleetOptions, FleetPhase } from './fleet-options.js';
+import { tsxImport } from '../jobs/tsx-worker.js';
 import type { ProcReport } from './report.js';
 import { watchBotsSignals } from './stop.js';
 
@@ -101,7 +102,7 @@ export const runProcs = (o: RunProcsOptions): Promise<ProcReport[]> => {
       // Steady bots are numbered 0..clients-1 across processes (window joins: see bot-fleet.ts).
       firstBot += options.clients;
       // TypeScript sources run under tsx; the built package (dist/*.js) needs no loader.
-      const node = [process.execPath, ...(o.script.endsWith('.ts') ? ['--import', 'tsx'] : []), o.script, '--worker'];
+      const node = [process.execPath, ...(o.script.endsWith('.ts') ? tsxImport() : []), o.script, '--worker'];
       const [cmd, ...args] = taskset ? ['taskset', '-c', String(o.cpus![k % o.cpus!.length]), ...node] : node;
       const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       children.push(child);

@@ -11,7 +11,15 @@
  * threads' tsx keeps its cache in memory only: a thread transforms its modules once, at its start.
  */
 export const tsxWorkerOptions = (filename: string): { execArgv: string[]; env?: NodeJS.ProcessEnv } =>
-  filename.endsWith('.ts') ? { execArgv: ['--import', 'tsx'], env: tsxWorkerEnv() } : { execArgv: [] };
+  filename.endsWith('.ts') ? { execArgv: tsxImport(), env: tsxWorkerEnv() } : { execArgv: [] };
+
+/**
+ * The `--import` of tsx's loader for a thread or process that runs TypeScript, resolved from this module. A bare
+ * `--import tsx` is resolved from the process's working directory: a server started from another directory (a
+ * service's working directory, `npx --prefix`) had every TypeScript worker fail `Cannot find package 'tsx'`, so no
+ * checkpoint was written and a stop never finished its final one (stop 67; test/integration/cli/other-cwd.test.ts).
+ */
+export const tsxImport = (): string[] => ['--import', import.meta.resolve('tsx')];
 
 /** The environment of a thread that loads tsx (this process's, with tsx's disk cache off). */
 export const tsxWorkerEnv = (): NodeJS.ProcessEnv => ({ ...process.env, TSX_DISABLE_CACHE: '1' });

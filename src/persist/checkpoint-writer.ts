@@ -11,6 +11,7 @@ import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
 import { POSTGRES_DEFAULTS } from '../store/postgres-pool.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
+import { tsxImport } from '../jobs/tsx-worker.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
 
@@ -113,7 +114,7 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
       concurrentTasksPerWorker: this.#concurrency,
       idleTimeout: 60_000,
       // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
-      execArgv: filename.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      execArgv: filename.endsWith('.ts') ? tsxImport() : [],
     });
     this.#pool.on('error', () => {});
   }
