@@ -42,6 +42,10 @@ const paths: Record<string, string> = {};
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'wt-cli-fuzz-'));
+  // Everything below runs there, the runtime that makes the server's directory too (until stop 67's tsx fix, one
+  // started with the working directory elsewhere never finished its stop: test/integration/cli/other-cwd.test.ts).
+  cwd = process.cwd();
+  process.chdir(root);
   // A stopped server's data directory (a world, its checkpoint, the ledger), and a backup of it.
   paths.server = join(root, 'server');
   const { rt } = await bootDataDirRuntime(paths.server);
@@ -55,9 +59,6 @@ beforeAll(async () => {
   paths.config = join(root, 'config.json');
   writeFileSync(paths.config, JSON.stringify({ dataDir: join(root, 'cfg-data') }));
   paths.missing = join(root, 'missing', 'deeper');
-  // Only now (a runtime started in process while the working directory is elsewhere does not come up in the test's fork).
-  cwd = process.cwd();
-  process.chdir(root);
   vi.stubEnv('WORLDTICK_DATA_DIR', join(root, 'env-data'));
   for (const k of ['WORLDTICK_STORE', 'WORLDTICK_CONFIG', 'WORLDTICK_ADMIN_TOKEN']) vi.stubEnv(k, undefined as unknown as string);
 }, 60_000);
