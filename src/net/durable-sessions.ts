@@ -70,6 +70,9 @@ export const playerIdOfIdentity = (identity: string): string => `a:${createHash(
 /** What a resume token this server issued looks like (base64url); anything else is unknown. */
 const RESUME_TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
 
+/** Whether `t` could be a resume token this server issued (anything else is refused as unknown). */
+export const isIssuedResumeToken = (t: string): boolean => RESUME_TOKEN_RE.test(t);
+
 /** A fresh resume token. */
 export const newResumeToken = (): string => randomBytes(18).toString('base64url');
 

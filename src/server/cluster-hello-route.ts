@@ -5,6 +5,7 @@
 import { signTicket, verifyTicketSecret } from '../cluster/ticket.js';
 import { CloseCode, ErrorCode, isWorldtickError, WireErrorCode } from '../errors.js';
 import type { HelloRoute } from '../net/game-server.js';
+import { isIssuedResumeToken } from '../net/durable-sessions.js';
 import type { HelloMsg } from '../net/protocol.js';
 import type { ClusterService } from './cluster-service.js';
 
@@ -21,9 +22,6 @@ export interface HelloRouterOptions {
   readonly hasWorld: (worldId: string) => boolean;
   readonly epochNow?: () => number;
 }
-
-/** What a resume token this server issued can look like (`newResumeToken`: 24 base64url characters), with room to spare. */
-const ISSUED_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
 
 const refuse = (code: (typeof WireErrorCode)[keyof typeof WireErrorCode], message: string, closeCode: number): HelloRoute => ({
   kind: 'refuse',
@@ -79,10 +77,10 @@ export const createHelloRouter = (cluster: ClusterService, o: HelloRouterOptions
     if (owner && owner.instanceId !== me && owner.gameUrl) {
       cluster.counters.redirects++;
       // The ticket names the resume token only when it is of the shape this server issues (base64url, src/net/durable-sessions.ts
-      // `newResumeToken`): any other was never issued and is refused as unknown at the owner all the same (RESUME_REFUSED,
+      // `isIssuedResumeToken`): any other was never issued and is refused as unknown at the owner all the same (RESUME_REFUSED,
       // a fresh join). Named, 256 control characters (JSON-escaped, 6 bytes each) made the ticket too long to sign (answered
       // INTERNAL until stop 67), and a long odd token one the followed hello could not carry within `maxPayloadLength`.
-      const resumeToken = m.resumeToken && ISSUED_SHAPE.test(m.resumeToken) ? m.resumeToken : null;
+      const resumeToken = m.resumeToken && isIssuedResumeToken(m.resumeToken) ? m.resumeToken : null;
       const ticket = signTicket(
         { worldId: m.worldId, target: owner.instanceId, expiresAt: epochNow() + ttl, ...(resumeToken ? { resumeToken } : {}) },
         o.tickets.secret, // signed with the current secret only

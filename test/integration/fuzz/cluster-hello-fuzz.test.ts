@@ -28,8 +28,8 @@ const HELLOS = Math.round(150 * fuzzScale());
 const CLOSE_CODES = new Set([1000, 1005, 4002, 4004, 4009, 4013, 4014, 4015, 4016, 4017, 4018, 4019]);
 /** The game server's `maxPayloadLength` (bytes): a larger frame is dropped by uWS with the connection (1006). */
 const MAX_PAYLOAD = 1024;
-/** The longest ticket a redirect may carry (world id 64, instance id, a 64-character resume token, expiry, signature). */
-const MAX_TICKET = 450;
+/** The longest ticket a redirect may carry here (world id 64, instance id `a`, a 256-character base64url resume token, expiry, signature). */
+const MAX_TICKET = 650;
 
 /** A string of `n` characters from a hostile mix: control characters, lone surrogates, quotes, emoji, plain letters. */
 const oddString = (rng: Rng, n: number): string => {
