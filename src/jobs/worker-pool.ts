@@ -8,15 +8,17 @@
  *
  * | cause                                   | code                  |
  * | --------------------------------------- | --------------------- |
- * | `maxQueue` tasks already waiting (piscina) | `WT_ERR_QUEUE_FULL` |
+ * | `maxQueue` tasks already waiting        | `WT_ERR_QUEUE_FULL`   |
  * | signal aborted (timeout / caller)       | `WT_ERR_TASK_ABORTED` |
  * | the task threw, or its thread crashed   | `WT_ERR_WORKER_FAILED`|
+ * | no thread left to run it (one failed to start, or died with tasks queued) | `WT_ERR_WORKER_FAILED` |
  * | pool closed (before or during the task) | `WT_ERR_POOL_CLOSED`  |
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { defaultsOf, resolveOptions, type ObjectSpec } from '../config/schema.js';
 import { ErrorCode, optionInvalid, queueFull, WorldtickError } from '../errors.js';
+import { StrandedTaskError, StrandedTasks } from './stranded-tasks.js';
 import { tsxWorkerOptions } from './tsx-worker.js';
 
 /** Options of a {@link WorkerPool}. */
@@ -74,9 +76,12 @@ type PoolNumbers = Required<Omit<WorkerPoolOptions, 'filename'>>;
 export class WorkerPool<T = unknown, R = unknown> {
   /** Service name. */
   readonly name: string;
-  readonly #pool: Piscina<T, R>;
+  readonly #tasks: StrandedTasks<T, R>;
   readonly #closeTimeoutMs: number;
   readonly #maxQueue: number;
+  /** Most tasks handed in and not settled: one per thread running, `maxQueue` waiting. */
+  readonly #maxInFlight: number;
+  #inFlight = 0;
   #closed = false;
   #closing: Promise<void> | null = null;
   readonly #s = { submitted: 0, completed: 0, failed: 0, aborted: 0, queueFull: 0 };
@@ -94,19 +99,25 @@ export class WorkerPool<T = unknown, R = unknown> {
     this.name = `worker-pool:${r.value.name}`;
     this.#closeTimeoutMs = closeTimeoutMs;
     this.#maxQueue = maxQueue;
-    this.#pool = new Piscina<T, R>({
-      filename,
-      name: 'default',
-      minThreads,
-      maxThreads,
-      maxQueue,
-      idleTimeout: idleTimeoutMs,
-      // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads),
-      // with its disk cache off: a retired thread would leak a descriptor (src/jobs/tsx-worker.ts).
-      ...tsxWorkerOptions(filename),
-    });
-    // A crashed thread is replaced by piscina; the failing task's promise carries the error.
-    this.#pool.on('error', () => {});
+    // Bounded here: piscina's `maxQueue` counts only tasks handed in without a signal (those with one wait in
+    // another queue it does not bound), and every task here has one (piscina 5.3.2, stop 68).
+    this.#maxInFlight = maxThreads + maxQueue;
+    // A crashed thread is replaced by piscina; the failing task's promise carries the error. A thread that cannot
+    // start (a module that throws at import) ends the tasks waiting for it (src/jobs/stranded-tasks.ts).
+    this.#tasks = new StrandedTasks(
+      () =>
+        new Piscina<T, R>({
+          filename,
+          name: 'default',
+          minThreads,
+          maxThreads,
+          maxQueue,
+          idleTimeout: idleTimeoutMs,
+          // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads),
+          // with its disk cache off: a retired thread would leak a descriptor (src/jobs/tsx-worker.ts).
+          ...tsxWorkerOptions(filename),
+        }),
+    );
   }
 
   /**
@@ -120,19 +131,30 @@ export class WorkerPool<T = unknown, R = unknown> {
       this.#s.aborted++;
       throw new WorldtickError(ErrorCode.TASK_ABORTED, `${this.name}: task aborted before it started`, { cause: signal.reason });
     }
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#s.queueFull++;
+      throw queueFull(`${this.name} task queue`, this.#maxQueue);
+    }
     this.#s.submitted++;
+    this.#inFlight++;
     try {
-      const r = await this.#pool.run(task, signal ? { signal } : {});
+      const r = await this.#tasks.run(task, signal ? { signal } : {});
       this.#s.completed++;
       return r;
     } catch (err) {
       throw this.#coded(err, signal);
+    } finally {
+      this.#inFlight--;
     }
   }
 
   #coded(err: unknown, signal: AbortSignal | undefined): WorldtickError {
     const e = err as { name?: unknown; message?: unknown } | null;
     const msg = typeof e?.message === 'string' ? e.message : String(err);
+    if (err instanceof StrandedTaskError) {
+      this.#s.failed++;
+      return new WorldtickError(ErrorCode.WORKER_FAILED, `${this.name}: ${msg}`, { cause: err });
+    }
     if (e?.name === 'AbortError' || signal?.aborted) {
       this.#s.aborted++;
       return new WorldtickError(ErrorCode.TASK_ABORTED, `${this.name}: task aborted`, { cause: signal?.reason ?? err });
@@ -154,9 +176,9 @@ export class WorkerPool<T = unknown, R = unknown> {
   stats(): WorkerPoolStats {
     return {
       ...this.#s,
-      queued: this.#closed ? 0 : this.#pool.queueSize,
-      threads: this.#closed ? 0 : this.#pool.threads.length,
-      maxThreads: this.#pool.maxThreads,
+      queued: this.#closed ? 0 : this.#tasks.pool.queueSize,
+      threads: this.#closed ? 0 : this.#tasks.pool.threads.length,
+      maxThreads: this.#tasks.pool.maxThreads,
       maxQueue: this.#maxQueue,
       closed: this.#closed,
     };
@@ -189,7 +211,7 @@ export class WorkerPool<T = unknown, R = unknown> {
       timer = setTimeout(resolve, this.#closeTimeoutMs);
       timer.unref();
     });
-    this.#closing = Promise.race([this.#pool.destroy().catch(() => {}), limit]).finally(() => clearTimeout(timer));
+    this.#closing = Promise.race([this.#tasks.close().catch(() => {}), limit]).finally(() => clearTimeout(timer));
     return this.#closing;
   }
 }

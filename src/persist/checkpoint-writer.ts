@@ -11,6 +11,7 @@ import { WorldtickError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.js';
 import { POSTGRES_DEFAULTS } from '../store/postgres-pool.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
+import { StrandedTaskError, StrandedTasks } from '../jobs/stranded-tasks.js';
 import { tsxImport } from '../jobs/tsx-worker.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
@@ -92,7 +93,7 @@ interface Job {
  * at most one write per world in practice (the checkpointer asks for one at a time).
  */
 export class WorkerCheckpointWriter implements CheckpointWriter {
-  readonly #pool: Piscina<WriterTask, WriterResult | WriterFailure>;
+  readonly #tasks: StrandedTasks<WriterTask, WriterResult | WriterFailure>;
   readonly #target: OpenStoreOptions;
   readonly #concurrency: number;
   readonly #queue: Job[] = [];
@@ -100,23 +101,31 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
   readonly #running = new Set<string>();
   #closed = false;
 
-  /** `concurrency`: writes on the thread at once (default {@link checkpointWritesFor} `target`). */
-  constructor(target: OpenStoreOptions, o: { concurrency?: number } = {}) {
+  /**
+   * `concurrency`: writes on the thread at once (default {@link checkpointWritesFor} `target`). `workerFile`: the
+   * thread's module instead of the writer's own (tests: a module that cannot load).
+   */
+  constructor(target: OpenStoreOptions, o: { concurrency?: number; workerFile?: string } = {}) {
     // The thread connects at its first checkpoint, maybe after a newer build migrated a shared store
     // (a rolling upgrade): it attaches to the store this process opened at start instead of refusing it.
     this.#target = { ...target, attach: true };
     this.#concurrency = Math.max(1, Math.floor(o.concurrency ?? checkpointWritesFor(target)));
-    const filename = fileURLToPath(WORKER_FILE);
-    this.#pool = new Piscina<WriterTask, WriterResult | WriterFailure>({
-      filename,
-      minThreads: 1,
-      maxThreads: 1,
-      concurrentTasksPerWorker: this.#concurrency,
-      idleTimeout: 60_000,
-      // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
-      execArgv: filename.endsWith('.ts') ? tsxImport() : [],
-    });
-    this.#pool.on('error', () => {});
+    const filename = o.workerFile ?? fileURLToPath(WORKER_FILE);
+    const concurrentTasksPerWorker = this.#concurrency;
+    // A thread that cannot start (its module or tsx not found) ends the writes waiting for it, which piscina
+    // would leave pending for good: a stop waited for its final checkpoint until --stop-timeout (stranded-tasks.ts).
+    this.#tasks = new StrandedTasks(
+      () =>
+        new Piscina<WriterTask, WriterResult | WriterFailure>({
+          filename,
+          minThreads: 1,
+          maxThreads: 1,
+          concurrentTasksPerWorker,
+          idleTimeout: 60_000,
+          // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
+          execArgv: filename.endsWith('.ts') ? tsxImport() : [],
+        }),
+    );
   }
 
   write(packed: Uint8Array, input: Omit<CheckpointInput, 'data'>, fence?: Fence): Promise<WriteResult | null> {
@@ -145,7 +154,7 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of this.#queue.splice(0)) job.reject(new WorldtickError(ErrorCode.STORE_UNAVAILABLE, 'checkpoint writer closed'));
-    await this.#pool.destroy();
+    await this.#tasks.close();
   }
 
   /** Hand waiting writes to the thread while it has room: the first of each world not on the thread already. */
@@ -170,13 +179,17 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
   async #run(job: Job): Promise<WriteResult> {
     let r: WriterResult | WriterFailure;
     try {
-      r = await this.#pool.run(job.task, job.transfer ? { transferList: [job.task.packed.buffer as ArrayBuffer] } : {});
+      const transferList = job.transfer ? [job.task.packed.buffer as ArrayBuffer] : undefined;
+      r = await this.#tasks.run(job.task, transferList ? { transferList } : {});
     } catch (err) {
-      if (err instanceof WorldtickError) throw err;
-      const code = typeof err === 'object' && err !== null ? Reflect.get(err, 'code') : undefined;
-      throw new WorldtickError(codeOf(typeof code === 'string' ? code : null), err instanceof Error ? err.message : String(err), {
-        cause: err,
-      });
+      // The worker returns a write's failures: a throw is the thread's (it could not start, it died, it was ended).
+      if (this.#closed) throw new WorldtickError(ErrorCode.STORE_UNAVAILABLE, 'checkpoint writer closed', { cause: err });
+      const why = err instanceof Error ? err.message : String(err);
+      throw new WorldtickError(
+        ErrorCode.WORKER_FAILED,
+        err instanceof StrandedTaskError ? `checkpoint writer: ${why}` : `checkpoint writer thread failed: ${why.slice(0, 200)}`,
+        { cause: err },
+      );
     }
     if ('failure' in r) throw new WorldtickError(codeOf(r.failure.code), r.failure.message, { details: r.failure.details });
     return r;

@@ -8,7 +8,7 @@
 import { openStore, type OpenStoreOptions } from '../../store/open-store.js';
 import { deflateSnapshot, snapshotChecksum } from '../snapshot-format.js';
 import type { CheckpointInput, Fence, Store } from '../../store/types.js';
-import { WorldtickError } from '../../errors.js';
+import { ErrorCode, WorldtickError } from '../../errors.js';
 
 /** One save: where, the packed bytes and the checkpoint's metadata. */
 export interface WriterTask {
@@ -40,7 +40,9 @@ export default async function writeCheckpoint(task: WriterTask): Promise<WriterR
   try {
     return await write(task);
   } catch (err) {
-    if (!(err instanceof WorldtickError)) throw err;
+    // Every failure of a write is returned: what the caller sees thrown is the thread's own (it could not start, it died).
+    if (!(err instanceof WorldtickError))
+      return { failure: { code: ErrorCode.STORE_UNAVAILABLE, message: err instanceof Error ? err.message : String(err), details: null } };
     return { failure: { code: err.code, message: err.message, details: err.details } };
   }
 }

@@ -8,10 +8,11 @@ import { createSimWorld } from '../../../src/world/sim-world.js';
 import { codeOf } from '../../helpers/code-of.js';
 
 const WORKER = new URL('./workers/test-worker.ts', import.meta.url);
+const UNLOADABLE = new URL('../../helpers/unloadable-worker.ts', import.meta.url);
 type Out = { value: number; threadId: number };
 
 const pools: WorkerPool<TestTask, Out>[] = [];
-const pool = (o: { maxQueue?: number; maxThreads?: number } = {}): WorkerPool<TestTask, Out> => {
+const pool = (o: { maxQueue?: number; maxThreads?: number; filename?: URL } = {}): WorkerPool<TestTask, Out> => {
   const p = new WorkerPool<TestTask, Out>({ filename: WORKER, name: 'test', ...o });
   pools.push(p);
   return p;
@@ -42,6 +43,42 @@ describe('WorkerPool (real worker threads)', () => {
     expect((await p.run({ op: 'echo', value: 5 })).value).toBe(10);
   });
 
+  it('a worker module that cannot load: every task ends WT_ERR_WORKER_FAILED naming why, none waits for good', async () => {
+    const p = pool({ filename: UNLOADABLE });
+    // Three at once (one thread: two wait for it), then one more after they ended.
+    const first = await Promise.all([1, 2, 3].map(() => p.run({ op: 'echo' }).catch((e: unknown) => e)));
+    const later = await p.run({ op: 'echo' }).catch((e: unknown) => e);
+    for (const e of [...first, later]) {
+      expect(e).toBeInstanceOf(WorldtickError);
+      expect((e as WorldtickError).code).toBe(ErrorCode.WORKER_FAILED);
+      // Names the thread's failure: under tsx, piscina's fallback import masks the module's own error with one
+      // naming its file.
+      expect((e as WorldtickError).message).toMatch(/no worker thread left .*unloadable-worker/);
+    }
+    expect(p.stats()).toMatchObject({ submitted: 4, failed: 4, completed: 0, queued: 0 });
+  }, 15_000);
+
+  it('a thread that crashes with tasks queued behind it: they run on a new thread', async () => {
+    const p = pool();
+    await p.run({ op: 'echo' }); // thread up
+    const crash = codeOf(p.run({ op: 'exit' }));
+    const queued = [p.run({ op: 'echo', value: 2 }), p.run({ op: 'echo', value: 3 })];
+    expect(await crash).toBe(ErrorCode.WORKER_FAILED);
+    expect((await Promise.all(queued)).map((r) => r.value)).toEqual([4, 6]);
+    expect(p.stats()).toMatchObject({ failed: 1, completed: 3 });
+  }, 15_000);
+
+  it('aborting a running task with tasks queued behind it: they run on a new thread', async () => {
+    const p = pool();
+    await p.run({ op: 'echo' }); // thread up
+    const ac = new AbortController();
+    const running = codeOf(p.run({ op: 'sleep', ms: 20_000 }, { signal: ac.signal }));
+    const queued = [p.run({ op: 'echo', value: 7 }), p.run({ op: 'echo', value: 8 }, { signal: new AbortController().signal })];
+    ac.abort(new Error('job timed out'));
+    expect(await running).toBe(ErrorCode.TASK_ABORTED);
+    expect((await Promise.all(queued)).map((r) => r.value)).toEqual([14, 16]);
+  }, 15_000);
+
   it('aborting the signal cancels a running task with WT_ERR_TASK_ABORTED', async () => {
     const p = pool();
     await p.run({ op: 'echo' }); // thread up
@@ -58,7 +95,8 @@ describe('WorkerPool (real worker threads)', () => {
   it('refuses tasks beyond maxQueue with WT_ERR_QUEUE_FULL (bounded backpressure)', async () => {
     const p = pool({ maxQueue: 2 });
     await p.run({ op: 'echo' }); // thread up and idle
-    const runs = Array.from({ length: 8 }, () => p.run({ op: 'sleep', ms: 50 }));
+    // Every other one with a signal, as a job's task has (piscina's own bound misses those).
+    const runs = Array.from({ length: 8 }, (_, i) => p.run({ op: 'sleep', ms: 50 }, i % 2 ? { signal: new AbortController().signal } : {}));
     const codes = await Promise.all(runs.map(codeOf));
     const full = codes.filter((c) => c === ErrorCode.QUEUE_FULL).length;
     expect(full).toBeGreaterThanOrEqual(5); // 1 running + at most 2 waiting
