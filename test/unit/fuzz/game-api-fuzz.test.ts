@@ -34,7 +34,7 @@ import { spawnPlayer } from '../../../src/world/spawn.js';
 import { shown } from '../../../src/core/shown.js';
 import type { WorldtickError } from '../../../src/errors.js';
 import { API, coded, type Ctx, fuzzCalls, game, Hp } from '../../fuzz-helpers/game-api.js';
-import { fuzzScale, fuzzSeed, withSeed } from '../../fuzz-helpers/rng.js';
+import { fuzzScale, fuzzSeed, withSeed, fuzzTimeout } from '../../fuzz-helpers/rng.js';
 
 const CALLS = Math.round(4000 * fuzzScale());
 
@@ -93,8 +93,12 @@ describe('fuzz: the game API called with what a JavaScript caller could pass', (
     });
   });
 
-  it(`${CALLS} calls: each returns or throws a coded error; a refusal and a read change nothing; the world steps after each`, async () => {
-    const seed = fuzzSeed(2026_12_07);
-    await withSeed('game-api', seed, (rng, at) => fuzzCalls(rng, at, fuzzWorld(), CALLS));
-  }, 60_000);
+  it(
+    `${CALLS} calls: each returns or throws a coded error; a refusal and a read change nothing; the world steps after each`,
+    async () => {
+      const seed = fuzzSeed(2026_12_07);
+      await withSeed('game-api', seed, (rng, at) => fuzzCalls(rng, at, fuzzWorld(), CALLS));
+    },
+    fuzzTimeout(60_000),
+  );
 });

@@ -11,7 +11,7 @@ import { createLogger } from '../../../src/log.js';
 import { defineGame, resolveServerOptions } from '../../../src/index.js';
 import { createRuntime } from '../../../src/server/runtime.js';
 import { coded } from '../../fuzz-helpers/game-api.js';
-import { callerValue, fuzzScale, fuzzSeed, type Rng, withSeed } from '../../fuzz-helpers/rng.js';
+import { callerValue, fuzzScale, fuzzSeed, type Rng, withSeed, fuzzTimeout } from '../../fuzz-helpers/rng.js';
 
 const TRIES = Math.round(300 * fuzzScale());
 const game = defineGame({ name: 'fz-start', catalogue: [{ id: 'sword', price: 5 }] });
@@ -70,6 +70,6 @@ describe('fuzz: what startServer is handed', () => {
       });
       // ~2 s at scale 1 on a quiet machine; a hunt at scale 3 beside other work (load 12) took 63 s: the bound grows with the scale.
     },
-    60_000 * Math.max(1, fuzzScale()),
+    fuzzTimeout(60_000),
   );
 });
