@@ -122,57 +122,55 @@ const settle = async (p: Promise<unknown>): Promise<{ ok: true } | { ok: false; 
 const describeErr = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : shown(err));
 
 describe('fuzz: the client library called with what a JavaScript caller could pass', () => {
-  it(
-    `${CALLS} calls on clients in every state: coded or accepted, every promise settles, the server serves on`,
-    async () => {
-      const s = await startServer(game, { options: testServerOptions('wt-client-api-fuzz-') });
-      server = s;
-      const url = `ws://127.0.0.1:${s.port}`;
-      const fresh = (): WorldtickClient => {
-        const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
-        clients.push(c);
-        return c;
-      };
-      await withSeed('client-api', fuzzSeed(2026_12_07), async (rng, at) => {
-        const pool: WorldtickClient[] = [];
-        for (let i = 0; i < 4; i++) pool.push(fresh());
-        for (let i = 0; i < CALLS; i++) {
-          // Now and then a client in another state: a new one (never connected), or one connected and joined.
-          if (rng.chance(0.05)) {
-            const c = fresh();
-            if (rng.chance(0.5)) {
-              await c.connect();
-              await c.join('1', 'p', `t${rng.int(0, 3)}`).catch(() => undefined);
-            }
-            pool[rng.int(0, pool.length - 1)] = c;
+  it(`${CALLS} calls on clients in every state: coded or accepted, every promise settles, the server serves on`, {
+    timeout: fuzzTimeout(180_000),
+  }, async () => {
+    const s = await startServer(game, { options: testServerOptions('wt-client-api-fuzz-') });
+    server = s;
+    const url = `ws://127.0.0.1:${s.port}`;
+    const fresh = (): WorldtickClient => {
+      const c = new WorldtickClient({ url, WebSocket: WebSocket as unknown as WebSocketCtor });
+      clients.push(c);
+      return c;
+    };
+    await withSeed('client-api', fuzzSeed(2026_12_07), async (rng, at) => {
+      const pool: WorldtickClient[] = [];
+      for (let i = 0; i < 4; i++) pool.push(fresh());
+      for (let i = 0; i < CALLS; i++) {
+        // Now and then a client in another state: a new one (never connected), or one connected and joined.
+        if (rng.chance(0.05)) {
+          const c = fresh();
+          if (rng.chance(0.5)) {
+            await c.connect();
+            await c.join('1', 'p', `t${rng.int(0, 3)}`).catch(() => undefined);
           }
-          const c = rng.pick(pool);
-          const m = rng.pick(METHODS);
-          at.at = `call ${i} (${m.name})`;
-          let out: unknown;
-          try {
-            out = m.call(rng, c);
-          } catch (err) {
-            expect(coded(err), `${m.name} threw ${describeErr(err)}`).toBe(true);
-            continue;
-          }
-          if (out instanceof Promise) {
-            const r = await settle(out);
-            if (!r.ok) expect(r.err instanceof WorldtickError && coded(r.err), `${m.name} rejected with ${describeErr(r.err)}`).toBe(true);
-          }
+          pool[rng.int(0, pool.length - 1)] = c;
         }
-      });
+        const c = rng.pick(pool);
+        const m = rng.pick(METHODS);
+        at.at = `call ${i} (${m.name})`;
+        let out: unknown;
+        try {
+          out = m.call(rng, c);
+        } catch (err) {
+          expect(coded(err), `${m.name} threw ${describeErr(err)}`).toBe(true);
+          continue;
+        }
+        if (out instanceof Promise) {
+          const r = await settle(out);
+          if (!r.ok) expect(r.err instanceof WorldtickError && coded(r.err), `${m.name} rejected with ${describeErr(r.err)}`).toBe(true);
+        }
+      }
+    });
 
-      // The server serves on: a new player joins and buys once; the ledger verifies.
-      const dave = fresh();
-      await dave.connect();
-      await dave.join('1', 'dave', 'dave-token');
-      expect(await dave.purchase('after-fuzz', 'sword', 1, 5)).toMatchObject({ status: 'ok' });
-      const verify = await fetch(`http://127.0.0.1:${s.adminPort}/api/v1/ledger/verify`, {
-        headers: { authorization: `Bearer ${s.adminToken}` },
-      });
-      expect(await verify.json()).toMatchObject({ ok: true, mismatches: [] });
-    },
-    fuzzTimeout(180_000),
-  );
+    // The server serves on: a new player joins and buys once; the ledger verifies.
+    const dave = fresh();
+    await dave.connect();
+    await dave.join('1', 'dave', 'dave-token');
+    expect(await dave.purchase('after-fuzz', 'sword', 1, 5)).toMatchObject({ status: 'ok' });
+    const verify = await fetch(`http://127.0.0.1:${s.adminPort}/api/v1/ledger/verify`, {
+      headers: { authorization: `Bearer ${s.adminToken}` },
+    });
+    expect(await verify.json()).toMatchObject({ ok: true, mismatches: [] });
+  });
 });

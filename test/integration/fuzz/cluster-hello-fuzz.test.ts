@@ -71,67 +71,65 @@ const ticketOf = (rng: Rng, seen: string[]): string | null => {
 describe.skipIf(skip !== null)('fuzz: hellos to a two-instance cluster', () => {
   const ctx = skip === null ? twoRuntimesOwning(pg as PgServer, { worldId: 'fz', worldNpcs: 20, args: ['--lease-ttl', '3'] }) : null;
 
-  it(
-    `${HELLOS} hellos (seed ${SEED}) to either instance: answered or closed as documented, never an internal error`,
-    async () => {
-      const [a, b] = ctx!.inst;
-      const rng = createRng(SEED);
-      const failed = (i: RuntimeInstance): number => i.runtime.gameServer.stats().internalErrors;
-      const before = [failed(a), failed(b)];
-      const tickets: string[] = [];
-      const kinds = new Map<string, number>();
-      for (let i = 0; i < HELLOS; i++) {
-        const target = rng.chance(0.6) ? b : a;
-        const worldId = rng.chance(0.8) ? rng.pick(['fz', 'fz', '1', 'nope']) : field(rng, 64, 'fz');
-        const resume = rng.chance(0.5) ? null : field(rng, 256, 'AAAAAAAAAAAAAAAAAAAAAAAA');
-        const frame: unknown[] = [
-          1,
-          1,
-          worldId,
-          field(rng, 32, `p${i}`),
-          field(rng, 256, `tok-${rng.int(0, 20)}`),
-          resume,
-          ticketOf(rng, tickets),
-        ];
-        const at = `seed ${SEED} hello ${i} to ${target.id}: ${JSON.stringify(frame).slice(0, 400)}`;
-        let answer = await sendHello(target.gameUrl, frame);
-        const redirect = answer.msgs.find((m) => m[0] === 23);
-        if (redirect && typeof redirect[3] === 'string') {
-          // A ticket names the world, the target and a resume token only of the issued shape: short, whatever the hello held.
-          expect(redirect[3].length, `${at}: a ticket of ${redirect[3].length} characters`).toBeLessThanOrEqual(MAX_TICKET);
-          tickets.push(redirect[3]);
-          // Followed: the same hello with the ticket, where the redirect says.
-          if (rng.chance(0.33)) answer = await sendHello(String(redirect[2]), [...frame.slice(0, 6), redirect[3]]);
-        }
-        for (const m of answer.msgs) {
-          if (m[0] === 20) {
-            expect(m[1], `${at}: error code`).not.toBe('INTERNAL');
-            expect(typeof m[1] === 'string' && typeof m[2] === 'string' && m[2].length > 0, `${at}: error ${JSON.stringify(m)}`).toBe(true);
-          }
-        }
-        const first = answer.msgs.find((m) => m[0] === 16 || m[0] === 20 || m[0] === 23);
-        const kind = first ? (first[0] === 20 ? String(first[1]) : first[0] === 16 ? 'welcome' : 'redirect') : `closed ${answer.code}`;
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        // Unanswered: closed with a documented code; dropped (1006) only for a frame over the limit — a followed redirect
-        // included: its ticket must leave room for the hello it came with (found: a ticket carrying an odd resume token).
-        if (!first)
-          expect(
-            answer.code === 1006 ? answer.sent > MAX_PAYLOAD : CLOSE_CODES.has(answer.code ?? -1),
-            `${at}: closed ${answer.code} without an answer (a ${answer.sent}-byte hello)`,
-          ).toBe(true);
-        expect([failed(a), failed(b)], `${at}: an internal error was counted`).toEqual(before);
+  it(`${HELLOS} hellos (seed ${SEED}) to either instance: answered or closed as documented, never an internal error`, {
+    timeout: fuzzTimeout(600_000),
+  }, async () => {
+    const [a, b] = ctx!.inst;
+    const rng = createRng(SEED);
+    const failed = (i: RuntimeInstance): number => i.runtime.gameServer.stats().internalErrors;
+    const before = [failed(a), failed(b)];
+    const tickets: string[] = [];
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < HELLOS; i++) {
+      const target = rng.chance(0.6) ? b : a;
+      const worldId = rng.chance(0.8) ? rng.pick(['fz', 'fz', '1', 'nope']) : field(rng, 64, 'fz');
+      const resume = rng.chance(0.5) ? null : field(rng, 256, 'AAAAAAAAAAAAAAAAAAAAAAAA');
+      const frame: unknown[] = [
+        1,
+        1,
+        worldId,
+        field(rng, 32, `p${i}`),
+        field(rng, 256, `tok-${rng.int(0, 20)}`),
+        resume,
+        ticketOf(rng, tickets),
+      ];
+      const at = `seed ${SEED} hello ${i} to ${target.id}: ${JSON.stringify(frame).slice(0, 400)}`;
+      let answer = await sendHello(target.gameUrl, frame);
+      const redirect = answer.msgs.find((m) => m[0] === 23);
+      if (redirect && typeof redirect[3] === 'string') {
+        // A ticket names the world, the target and a resume token only of the issued shape: short, whatever the hello held.
+        expect(redirect[3].length, `${at}: a ticket of ${redirect[3].length} characters`).toBeLessThanOrEqual(MAX_TICKET);
+        tickets.push(redirect[3]);
+        // Followed: the same hello with the ticket, where the redirect says.
+        if (rng.chance(0.33)) answer = await sendHello(String(redirect[2]), [...frame.slice(0, 6), redirect[3]]);
       }
-      expect(kinds.get('welcome') ?? 0, 'some hellos were served').toBeGreaterThan(0);
-      expect(kinds.get('redirect') ?? 0, 'some hellos were redirected').toBeGreaterThan(0);
-      // The cluster still serves players: one joins fz through b (redirected to a) and buys once.
-      const p = await startPlayer('fz', 'fuzz-after', [b.gameUrl, a.gameUrl], 200);
-      try {
-        await until('the player bought', () => p.log.acked.size >= 1, 30_000);
-      } finally {
-        await p.stop();
+      for (const m of answer.msgs) {
+        if (m[0] === 20) {
+          expect(m[1], `${at}: error code`).not.toBe('INTERNAL');
+          expect(typeof m[1] === 'string' && typeof m[2] === 'string' && m[2].length > 0, `${at}: error ${JSON.stringify(m)}`).toBe(true);
+        }
       }
-      console.log(`cluster hello fuzz: seed ${SEED}, ${HELLOS} hellos, first answers ${JSON.stringify(Object.fromEntries(kinds))}`);
-    },
-    fuzzTimeout(600_000),
-  );
+      const first = answer.msgs.find((m) => m[0] === 16 || m[0] === 20 || m[0] === 23);
+      const kind = first ? (first[0] === 20 ? String(first[1]) : first[0] === 16 ? 'welcome' : 'redirect') : `closed ${answer.code}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      // Unanswered: closed with a documented code; dropped (1006) only for a frame over the limit — a followed redirect
+      // included: its ticket must leave room for the hello it came with (found: a ticket carrying an odd resume token).
+      if (!first)
+        expect(
+          answer.code === 1006 ? answer.sent > MAX_PAYLOAD : CLOSE_CODES.has(answer.code ?? -1),
+          `${at}: closed ${answer.code} without an answer (a ${answer.sent}-byte hello)`,
+        ).toBe(true);
+      expect([failed(a), failed(b)], `${at}: an internal error was counted`).toEqual(before);
+    }
+    expect(kinds.get('welcome') ?? 0, 'some hellos were served').toBeGreaterThan(0);
+    expect(kinds.get('redirect') ?? 0, 'some hellos were redirected').toBeGreaterThan(0);
+    // The cluster still serves players: one joins fz through b (redirected to a) and buys once.
+    const p = await startPlayer('fz', 'fuzz-after', [b.gameUrl, a.gameUrl], 200);
+    try {
+      await until('the player bought', () => p.log.acked.size >= 1, 30_000);
+    } finally {
+      await p.stop();
+    }
+    console.log(`cluster hello fuzz: seed ${SEED}, ${HELLOS} hellos, first answers ${JSON.stringify(Object.fromEntries(kinds))}`);
+  });
 });

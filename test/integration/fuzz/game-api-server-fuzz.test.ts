@@ -40,36 +40,34 @@ const admin = async (s: RunningServer, path: string) => {
 };
 
 describe('fuzz: the game API on a running server', () => {
-  it(
-    `${CALLS} calls with a real ledger, store and sessions: coded or accepted, refusals change nothing, the server serves on`,
-    async () => {
-      const s = await startServer(game, { options: testServerOptions('wt-api-server-fuzz-') });
-      server = s;
-      for (const name of ['alice', 'bob', 'carol']) await join(s, name);
-      const world = s.world;
-      await expect.poll(() => [...query(world, [world.stores.Player])].length, { timeout: 10_000 }).toBe(3);
-      pauseWorld(world);
-      const c: Ctx = { world, eids: [], players: [...query(world, [world.stores.Player])] };
-      for (let i = 0; i < 8; i++) c.eids.push(spawn(world, { kind: i % 3, x: 50 * i, y: 50 }));
-      // Found by it (stop 66): options null read `placement` of null, a TypeError; refused with a code now, nothing created.
-      await expect(serverWorlds(world).create({ id: 'kb' }, null as never)).rejects.toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST' });
-      expect((await serverWorlds(world).list()).map((w) => w.id)).toEqual(['1']);
-      await withSeed('game-api-server', fuzzSeed(2026_12_07), (rng, at) => fuzzCalls(rng, at, c, CALLS, new Set(['kickPlayer'])));
-      resumeWorld(world);
+  it(`${CALLS} calls with a real ledger, store and sessions: coded or accepted, refusals change nothing, the server serves on`, {
+    timeout: fuzzTimeout(120_000),
+  }, async () => {
+    const s = await startServer(game, { options: testServerOptions('wt-api-server-fuzz-') });
+    server = s;
+    for (const name of ['alice', 'bob', 'carol']) await join(s, name);
+    const world = s.world;
+    await expect.poll(() => [...query(world, [world.stores.Player])].length, { timeout: 10_000 }).toBe(3);
+    pauseWorld(world);
+    const c: Ctx = { world, eids: [], players: [...query(world, [world.stores.Player])] };
+    for (let i = 0; i < 8; i++) c.eids.push(spawn(world, { kind: i % 3, x: 50 * i, y: 50 }));
+    // Found by it (stop 66): options null read `placement` of null, a TypeError; refused with a code now, nothing created.
+    await expect(serverWorlds(world).create({ id: 'kb' }, null as never)).rejects.toMatchObject({ code: 'WT_ERR_ADMIN_BAD_REQUEST' });
+    expect((await serverWorlds(world).list()).map((w) => w.id)).toEqual(['1']);
+    await withSeed('game-api-server', fuzzSeed(2026_12_07), (rng, at) => fuzzCalls(rng, at, c, CALLS, new Set(['kickPlayer'])));
+    resumeWorld(world);
 
-      // The server serves on: a new player joins and buys once, the world is not faulted, the ledger verifies.
-      const dave = await join(s, 'dave');
-      expect(await dave.purchase('after-fuzz', 'sword', 1, 5)).toMatchObject({ status: 'ok' });
-      const w = await admin(s, '/api/v1/worlds/1');
-      expect(w.status).toBe(200);
-      expect(w.json.faulted ?? null).toBeNull();
-      await expect
-        .poll(async () => (await admin(s, '/api/v1/ledger/verify')).json, { timeout: 10_000 })
-        .toMatchObject({
-          ok: true,
-          mismatches: [],
-        });
-    },
-    fuzzTimeout(120_000),
-  );
+    // The server serves on: a new player joins and buys once, the world is not faulted, the ledger verifies.
+    const dave = await join(s, 'dave');
+    expect(await dave.purchase('after-fuzz', 'sword', 1, 5)).toMatchObject({ status: 'ok' });
+    const w = await admin(s, '/api/v1/worlds/1');
+    expect(w.status).toBe(200);
+    expect(w.json.faulted ?? null).toBeNull();
+    await expect
+      .poll(async () => (await admin(s, '/api/v1/ledger/verify')).json, { timeout: 10_000 })
+      .toMatchObject({
+        ok: true,
+        mismatches: [],
+      });
+  });
 });

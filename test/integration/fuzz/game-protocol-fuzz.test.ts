@@ -88,7 +88,7 @@ beforeAll(async () => {
     if (m.type === 20) goodErrors.push(m.code);
   });
   joinStep = (await good.join('1', 'good')).step;
-}, fuzzTimeout(30_000));
+}, 30_000);
 
 afterAll(async () => {
   good?.close();
@@ -292,78 +292,76 @@ const runLane = async (rng: Rng, lane: LaneState, t: RoundTotals, tag: string): 
 };
 
 describe('fuzz: game protocol against the real runtime', () => {
-  it(
-    `${ROUNDS} rounds × ${LANES} lanes × ${CONNS_PER_LANE} hostile connections (seed ${SEED}); the good client keeps pace`,
-    async () => {
-      const rng = createRng(SEED);
-      const lanes: LaneState[] = Array.from({ length: LANES }, () => ({ parked: new Map() }));
-      const mem: number[] = [await retainedBytes()];
-      const statsBefore = rt.gameServer.stats();
-      const totals: RoundTotals = { errors: new Map(), closes4002: 0, connections: 0, scripted: 0, resumed: 0, left: 0 };
-      try {
-        for (let round = 0; round < ROUNDS; round++) {
-          const laneRngs = lanes.map(() => createRng(rng.int(0, 2 ** 32 - 1)));
-          const stepsBefore = goodSteps.length;
-          // Hostile lanes, plus a burst of simultaneous input floods from fresh sockets.
-          const floods = Array.from({ length: FLOODS_PER_ROUND }, async (_, i) => {
-            const items: Item[] = [{ bytes: pack([1, 1, '1', `burst${i}`, '', null]), binary: true }];
-            for (let k = 1; k <= 120; k++) items.push({ bytes: pack([2, k, 0, 1, 0]), binary: true });
-            const r = await runConn(url, items, null);
-            addErrors(totals, r);
-            expect(r.closeCode).toBe(4002);
-          });
-          await Promise.all([
-            ...floods,
-            ...lanes.map((lane, i) =>
-              runLane(laneRngs[i], lane, totals, `seed ${SEED} round ${round} lane ${i} (lane seed ${laneRngs[i].seed})`),
-            ),
-          ]);
-          expect(good.open).toBe(true);
-          expect(goodSteps.length).toBeGreaterThan(stepsBefore); // snapshots kept flowing during the round
-          mem.push(await retainedBytes());
-        }
-      } catch (err) {
-        (err as Error).message = `[fuzz game-protocol] seed=${SEED} (rerun: WT_FUZZ_SEED=${SEED})\n${(err as Error).message}`;
-        throw err;
+  it(`${ROUNDS} rounds × ${LANES} lanes × ${CONNS_PER_LANE} hostile connections (seed ${SEED}); the good client keeps pace`, {
+    timeout: fuzzTimeout(60_000),
+  }, async () => {
+    const rng = createRng(SEED);
+    const lanes: LaneState[] = Array.from({ length: LANES }, () => ({ parked: new Map() }));
+    const mem: number[] = [await retainedBytes()];
+    const statsBefore = rt.gameServer.stats();
+    const totals: RoundTotals = { errors: new Map(), closes4002: 0, connections: 0, scripted: 0, resumed: 0, left: 0 };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const laneRngs = lanes.map(() => createRng(rng.int(0, 2 ** 32 - 1)));
+        const stepsBefore = goodSteps.length;
+        // Hostile lanes, plus a burst of simultaneous input floods from fresh sockets.
+        const floods = Array.from({ length: FLOODS_PER_ROUND }, async (_, i) => {
+          const items: Item[] = [{ bytes: pack([1, 1, '1', `burst${i}`, '', null]), binary: true }];
+          for (let k = 1; k <= 120; k++) items.push({ bytes: pack([2, k, 0, 1, 0]), binary: true });
+          const r = await runConn(url, items, null);
+          addErrors(totals, r);
+          expect(r.closeCode).toBe(4002);
+        });
+        await Promise.all([
+          ...floods,
+          ...lanes.map((lane, i) =>
+            runLane(laneRngs[i], lane, totals, `seed ${SEED} round ${round} lane ${i} (lane seed ${laneRngs[i].seed})`),
+          ),
+        ]);
+        expect(good.open).toBe(true);
+        expect(goodSteps.length).toBeGreaterThan(stepsBefore); // snapshots kept flowing during the round
+        mem.push(await retainedBytes());
       }
-      const s = rt.gameServer.stats();
-      expect(s.internalErrors).toBe(0);
-      // Every error a client received was counted, and nothing else was.
-      for (const code of new Set([...totals.errors.keys(), ...Object.keys(s.errorsByCode)])) {
-        expect((s.errorsByCode[code] ?? 0) - (statsBefore.errorsByCode[code] ?? 0), code).toBe(totals.errors.get(code) ?? 0);
-      }
-      expect((s.closesByCode['4002'] ?? 0) - (statsBefore.closesByCode['4002'] ?? 0)).toBe(totals.closes4002);
-      for (const code of ['BAD_FRAME', 'UNKNOWN_TYPE', 'BAD_FIELD', 'OUT_OF_RANGE', 'NOT_JOINED', 'ALREADY_JOINED', 'RATE_LIMITED']) {
-        expect(totals.errors.get(code) ?? 0, `fuzz reached ${code}`).toBeGreaterThan(0);
-      }
-      // The good client: never an error, one snapshot per step with no gap, consistent view.
-      expect(totals.resumed, 'resume tokens of parked players were exercised').toBeGreaterThan(0);
-      expect(totals.left, 'a joined connection left (`leave`)').toBeGreaterThan(0);
-      expect(goodErrors).toEqual([]);
-      expect(good.open).toBe(true);
-      for (let i = 1; i < goodSteps.length; i++)
-        if (goodSteps[i] !== goodSteps[i - 1] + 1) throw new Error(`good client missed steps ${goodSteps[i - 1]}→${goodSteps[i]}`);
-      const world = rt.defaultWorld;
-      pauseWorld(world);
-      stepWorld(world, 1);
-      await good.waitForStep(world.clock.step - 1);
-      // Every step since the join brought the good client exactly one snapshot.
-      expect(goodSteps[0]).toBeLessThanOrEqual(joinStep + 1);
-      expect(goodSteps[goodSteps.length - 1]).toBe(world.clock.step - 1);
-      expect(goodSteps.length).toBe(world.clock.step - goodSteps[0]);
-      expect(good.view.inconsistencies).toBe(0);
-      const { Position } = world.stores;
-      for (const [id, e] of good.view.entities) {
-        expect(Math.round(Position.x[id] * 16), `x of ${id}`).toBe(e.qx);
-        expect(Math.round(Position.y[id] * 16), `y of ${id}`).toBe(e.qy);
-      }
-      // Memory: what the later rounds added after forced GC stays small next to the first round.
-      const growthLater = mem[ROUNDS] - mem[1];
-      console.log(
-        `game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed, ${totals.left} left), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`,
-      );
-      expect(growthLater).toBeLessThan(8 * 1024 * 1024);
-    },
-    fuzzTimeout(60_000),
-  );
+    } catch (err) {
+      (err as Error).message = `[fuzz game-protocol] seed=${SEED} (rerun: WT_FUZZ_SEED=${SEED})\n${(err as Error).message}`;
+      throw err;
+    }
+    const s = rt.gameServer.stats();
+    expect(s.internalErrors).toBe(0);
+    // Every error a client received was counted, and nothing else was.
+    for (const code of new Set([...totals.errors.keys(), ...Object.keys(s.errorsByCode)])) {
+      expect((s.errorsByCode[code] ?? 0) - (statsBefore.errorsByCode[code] ?? 0), code).toBe(totals.errors.get(code) ?? 0);
+    }
+    expect((s.closesByCode['4002'] ?? 0) - (statsBefore.closesByCode['4002'] ?? 0)).toBe(totals.closes4002);
+    for (const code of ['BAD_FRAME', 'UNKNOWN_TYPE', 'BAD_FIELD', 'OUT_OF_RANGE', 'NOT_JOINED', 'ALREADY_JOINED', 'RATE_LIMITED']) {
+      expect(totals.errors.get(code) ?? 0, `fuzz reached ${code}`).toBeGreaterThan(0);
+    }
+    // The good client: never an error, one snapshot per step with no gap, consistent view.
+    expect(totals.resumed, 'resume tokens of parked players were exercised').toBeGreaterThan(0);
+    expect(totals.left, 'a joined connection left (`leave`)').toBeGreaterThan(0);
+    expect(goodErrors).toEqual([]);
+    expect(good.open).toBe(true);
+    for (let i = 1; i < goodSteps.length; i++)
+      if (goodSteps[i] !== goodSteps[i - 1] + 1) throw new Error(`good client missed steps ${goodSteps[i - 1]}→${goodSteps[i]}`);
+    const world = rt.defaultWorld;
+    pauseWorld(world);
+    stepWorld(world, 1);
+    await good.waitForStep(world.clock.step - 1);
+    // Every step since the join brought the good client exactly one snapshot.
+    expect(goodSteps[0]).toBeLessThanOrEqual(joinStep + 1);
+    expect(goodSteps[goodSteps.length - 1]).toBe(world.clock.step - 1);
+    expect(goodSteps.length).toBe(world.clock.step - goodSteps[0]);
+    expect(good.view.inconsistencies).toBe(0);
+    const { Position } = world.stores;
+    for (const [id, e] of good.view.entities) {
+      expect(Math.round(Position.x[id] * 16), `x of ${id}`).toBe(e.qx);
+      expect(Math.round(Position.y[id] * 16), `y of ${id}`).toBe(e.qy);
+    }
+    // Memory: what the later rounds added after forced GC stays small next to the first round.
+    const growthLater = mem[ROUNDS] - mem[1];
+    console.log(
+      `game-protocol fuzz: seed ${SEED}, ${totals.connections} hostile connections (${totals.scripted} modelled, ${totals.resumed} resumed, ${totals.left} left), errors ${JSON.stringify(Object.fromEntries(totals.errors))}, retained MB per round ${mem.map((m) => (m / 1e6).toFixed(1)).join(' → ')}, good snapshots ${goodSteps.length}`,
+    );
+    expect(growthLater).toBeLessThan(8 * 1024 * 1024);
+  });
 });

@@ -293,78 +293,76 @@ const postgresBackend = (): Backend => {
 
 for (const backend of [sqliteBackend(), postgresBackend()])
   describe.skipIf(backend.skip !== null)(`fuzz: a runtime over a damaged ${backend.name} store`, () => {
-    it(
-      'starts or refuses with a code; joins, purchases and admin reads are answered; no crash; it stops',
-      async () => {
-        const { resume, players } = await makeBase(await backend.base());
-        const rounds = backend.name === 'SQLite' ? ROUNDS : ROUNDS_PG;
-        await withSeed(`store-file ${backend.name}`, fuzzSeed(0x5f11e), async (rng, ctx) => {
-          for (let round = 0; round < rounds; round++) {
-            const { storeArgs, done, remove } = await backend.round(rng, round);
-            ctx.at = `round ${round}: ${done.join('; ')}`;
-            if (process.env.WT_FUZZ_SHOW) console.log(ctx.at);
-            const { lines, logger } = jsonLogSink('warn');
-            let rt: Runtime;
-            try {
-              rt = await boot(storeArgs, logger);
-            } catch (err) {
-              expect(String((err as { code?: unknown }).code), String(err)).toMatch(/^WT_ERR_/);
-              if (process.env.WT_FUZZ_SHOW) console.log(`  refused: ${String(err).slice(0, 200)}`);
-              await offlineVerify(storeArgs);
-              await remove();
-              continue;
-            }
-            try {
-              const c = await runtimeClient(rt);
-              try {
-                const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
-                if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
-                else {
-                  const tx = await c.purchase(`f-${round}`, 'arrow', 1, 1);
-                  expect(['ok', 'rejected']).toContain(tx.status);
-                  // Damage elsewhere changes nothing of hers: resumed, her wallet whole (100 - 2 + 5) and the purchase applied once.
-                  if (!touched(done, PLAYER_TABLES))
-                    expect({ resumed: (j as { resumed: boolean }).resumed, tx: [tx.status, tx.coins, tx.items], code: tx.code }).toEqual({
-                      resumed: true,
-                      tx: ['ok', 102, { arrow: 3 }],
-                      code: null,
-                    });
-                }
-              } finally {
-                c.close();
-              }
-              const n = await runtimeClient(rt);
-              const nj = await n.join('1', 'newcomer', `new-${round}`).catch((e: unknown) => e);
-              if (nj instanceof Error) expect(refused(nj), String(nj)).toBe(true);
-              n.close();
-              const paths = ['/api/v1/worlds', '/api/v1/worlds/1', '/api/v1/worlds/w2', '/api/v1/worlds/1/ledger', '/api/v1/ledger/verify'];
-              for (const p of players)
-                paths.push(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(p)}`, `/api/v1/players/${encodeURIComponent(p)}/data`);
-              paths.push('/api/v1/cluster', '/api/v1/maintenance', '/metrics', '/readyz');
-              for (const p of paths) {
-                ctx.at = `round ${round}: ${done.join('; ')}; GET ${p}`;
-                const r = await admin(rt, 'GET', p);
-                await r.arrayBuffer();
-                expect(r.status, `GET ${p}`).not.toBe(500);
-              }
-              expect(rt.admin.counters.internalErrors).toBe(0);
-              // A world restored from what passed the checks steps without a system failing on its state.
-              const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
-              expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
-              // Damage elsewhere loses no world.
-              if (!touched(done, WORLD_TABLES)) expect(worlds.worlds.map((w) => w.id).sort()).toEqual(['1', 'w2']);
-            } finally {
-              ctx.at = `round ${round}: ${done.join('; ')}; stop`;
-              await rt.stop();
-            }
-            const crashes = lines.filter((l) => CRASHES.has(String(l.err?.type)));
-            expect(crashes.map((l) => `${l.msg}: ${l.err?.message}`)).toEqual([]);
-            ctx.at = `round ${round}: ${done.join('; ')}; offline verify`;
+    it('starts or refuses with a code; joins, purchases and admin reads are answered; no crash; it stops', {
+      timeout: fuzzTimeout(240_000),
+    }, async () => {
+      const { resume, players } = await makeBase(await backend.base());
+      const rounds = backend.name === 'SQLite' ? ROUNDS : ROUNDS_PG;
+      await withSeed(`store-file ${backend.name}`, fuzzSeed(0x5f11e), async (rng, ctx) => {
+        for (let round = 0; round < rounds; round++) {
+          const { storeArgs, done, remove } = await backend.round(rng, round);
+          ctx.at = `round ${round}: ${done.join('; ')}`;
+          if (process.env.WT_FUZZ_SHOW) console.log(ctx.at);
+          const { lines, logger } = jsonLogSink('warn');
+          let rt: Runtime;
+          try {
+            rt = await boot(storeArgs, logger);
+          } catch (err) {
+            expect(String((err as { code?: unknown }).code), String(err)).toMatch(/^WT_ERR_/);
+            if (process.env.WT_FUZZ_SHOW) console.log(`  refused: ${String(err).slice(0, 200)}`);
             await offlineVerify(storeArgs);
             await remove();
+            continue;
           }
-        });
-      },
-      fuzzTimeout(240_000),
-    );
+          try {
+            const c = await runtimeClient(rt);
+            try {
+              const j = await c.join('1', 'alice', 'alice-token', resume).catch((e: unknown) => e);
+              if (j instanceof Error) expect(refused(j), String(j)).toBe(true);
+              else {
+                const tx = await c.purchase(`f-${round}`, 'arrow', 1, 1);
+                expect(['ok', 'rejected']).toContain(tx.status);
+                // Damage elsewhere changes nothing of hers: resumed, her wallet whole (100 - 2 + 5) and the purchase applied once.
+                if (!touched(done, PLAYER_TABLES))
+                  expect({ resumed: (j as { resumed: boolean }).resumed, tx: [tx.status, tx.coins, tx.items], code: tx.code }).toEqual({
+                    resumed: true,
+                    tx: ['ok', 102, { arrow: 3 }],
+                    code: null,
+                  });
+              }
+            } finally {
+              c.close();
+            }
+            const n = await runtimeClient(rt);
+            const nj = await n.join('1', 'newcomer', `new-${round}`).catch((e: unknown) => e);
+            if (nj instanceof Error) expect(refused(nj), String(nj)).toBe(true);
+            n.close();
+            const paths = ['/api/v1/worlds', '/api/v1/worlds/1', '/api/v1/worlds/w2', '/api/v1/worlds/1/ledger', '/api/v1/ledger/verify'];
+            for (const p of players)
+              paths.push(`/api/v1/worlds/1/ledger/players/${encodeURIComponent(p)}`, `/api/v1/players/${encodeURIComponent(p)}/data`);
+            paths.push('/api/v1/cluster', '/api/v1/maintenance', '/metrics', '/readyz');
+            for (const p of paths) {
+              ctx.at = `round ${round}: ${done.join('; ')}; GET ${p}`;
+              const r = await admin(rt, 'GET', p);
+              await r.arrayBuffer();
+              expect(r.status, `GET ${p}`).not.toBe(500);
+            }
+            expect(rt.admin.counters.internalErrors).toBe(0);
+            // A world restored from what passed the checks steps without a system failing on its state.
+            const worlds = (await (await admin(rt, 'GET', '/api/v1/worlds')).json()) as { worlds: Array<{ id: string; fault: unknown }> };
+            expect(worlds.worlds.filter((w) => w.fault !== null)).toEqual([]);
+            // Damage elsewhere loses no world.
+            if (!touched(done, WORLD_TABLES)) expect(worlds.worlds.map((w) => w.id).sort()).toEqual(['1', 'w2']);
+          } finally {
+            ctx.at = `round ${round}: ${done.join('; ')}; stop`;
+            await rt.stop();
+          }
+          const crashes = lines.filter((l) => CRASHES.has(String(l.err?.type)));
+          expect(crashes.map((l) => `${l.msg}: ${l.err?.message}`)).toEqual([]);
+          ctx.at = `round ${round}: ${done.join('; ')}; offline verify`;
+          await offlineVerify(storeArgs);
+          await remove();
+        }
+      });
+    });
   });

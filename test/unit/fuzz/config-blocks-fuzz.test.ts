@@ -160,99 +160,97 @@ describe('fuzz: config file blocks', () => {
       }
   });
 
-  it(
-    `${FILES} files of random blocks: refused by parseOptions, or a runtime is made from them without an error`,
-    async () => {
-      await withSeed('config-blocks', fuzzSeed(0xb10c), async (rng, ctx) => {
-        let accepted = 0;
-        let refused = 0;
-        let refusedAtCreate = 0;
-        let started = 0;
-        const reached = new Set<string>();
-        for (let i = 0; i < FILES; i++) {
-          const content: Record<string, unknown> = {};
-          for (const name of BLOCKS) if (rng.chance(0.4)) content[name] = block(rng, name);
-          const file = join(dir, `c${i}.json`);
-          writeFileSync(file, JSON.stringify(content));
-          const argv = [
-            '--config',
-            file,
-            '--npcs',
-            String(rng.int(0, 30)),
-            '--capacity',
-            '60',
-            '--world-size',
-            String(rng.pick([300, 2000, 8192, 9000, 100_000])),
-            '--physics',
-            rng.pick(['on', 'off']),
-            '--port',
-            '0',
-            '--admin-port',
-            '0',
-            '--stats-interval',
-            '0',
-            '--data-dir',
-            join(dir, `d${i}`),
-            '--admin-token',
-            'fuzz-blocks-token',
-          ];
-          ctx.at = `file ${i}: ${JSON.stringify(content).slice(0, 600)} argv ${argv.slice(2, 10).join(' ')}`;
-          let options: ReturnType<typeof parseOptions>;
-          try {
-            options = parseOptions(argv, {});
-          } catch (err) {
-            if (!(err instanceof WorldtickError) || err.code !== ErrorCode.OPTION_INVALID) throw err;
-            const problems = (err.details as { problems?: unknown }).problems;
-            if (!Array.isArray(problems) || problems.length === 0 || problems.some((p) => typeof p !== 'string' || p.length === 0))
-              throw new Error(`problems must be non-empty strings: ${JSON.stringify(problems).slice(0, 300)}`);
-            refused++;
-            if (process.env.WT_FUZZ_DEBUG) console.log('REFUSED', JSON.stringify(problems).slice(0, 400));
-            continue;
-          }
-          for (const name of Object.keys(content)) reached.add(name);
-          let rt: ReturnType<typeof createRuntime>;
-          try {
-            rt = createRuntime(options, createLogger('silent'));
-          } catch (err) {
-            // Relations between net fields are checked where the game's own net defaults are merged under the block (the
-            // game server's resolveNetConfig; the command line exits 2 with them all the same): a coded refusal listing
-            // its problems is an answer. Anything else — a RangeError, a TypeError, an uncoded error — is not.
-            const coded =
-              err instanceof WorldtickError &&
-              (err.code === ErrorCode.OPTION_INVALID || err.code === ErrorCode.CONFIG_INVALID) &&
-              Array.isArray((err.details as { problems?: unknown } | undefined)?.problems);
-            if (!coded) {
-              const code = err instanceof WorldtickError ? err.code : (err as Error).constructor.name;
-              throw new Error(`accepted by parseOptions, then createRuntime threw ${code}: ${(err as Error).message.slice(0, 500)}`);
-            }
-            refusedAtCreate++;
-            continue;
-          }
-          // A few are started too (start builds what creation leaves: the physics pathfinder, the store's first writes): those on
-          // the largest physics worlds first, where an allocation could fail, then one in five, at most 4 a run (~1 s each).
-          const bigPhysics = options.physics === 'on' && options.worldSize > 8192;
-          if (started < 4 && (bigPhysics || rng.chance(0.2))) {
-            started++;
-            try {
-              await rt.start();
-            } catch (err) {
-              await rt.stop().catch(() => undefined);
-              const code = err instanceof WorldtickError ? err.code : (err as Error).constructor.name;
-              throw new Error(`accepted and made, then start threw ${code}: ${(err as Error).message.slice(0, 500)}`);
-            }
-          }
-          await rt.stop();
-          accepted++;
+  it(`${FILES} files of random blocks: refused by parseOptions, or a runtime is made from them without an error`, {
+    timeout: fuzzTimeout(60_000),
+  }, async () => {
+    await withSeed('config-blocks', fuzzSeed(0xb10c), async (rng, ctx) => {
+      let accepted = 0;
+      let refused = 0;
+      let refusedAtCreate = 0;
+      let started = 0;
+      const reached = new Set<string>();
+      for (let i = 0; i < FILES; i++) {
+        const content: Record<string, unknown> = {};
+        for (const name of BLOCKS) if (rng.chance(0.4)) content[name] = block(rng, name);
+        const file = join(dir, `c${i}.json`);
+        writeFileSync(file, JSON.stringify(content));
+        const argv = [
+          '--config',
+          file,
+          '--npcs',
+          String(rng.int(0, 30)),
+          '--capacity',
+          '60',
+          '--world-size',
+          String(rng.pick([300, 2000, 8192, 9000, 100_000])),
+          '--physics',
+          rng.pick(['on', 'off']),
+          '--port',
+          '0',
+          '--admin-port',
+          '0',
+          '--stats-interval',
+          '0',
+          '--data-dir',
+          join(dir, `d${i}`),
+          '--admin-token',
+          'fuzz-blocks-token',
+        ];
+        ctx.at = `file ${i}: ${JSON.stringify(content).slice(0, 600)} argv ${argv.slice(2, 10).join(' ')}`;
+        let options: ReturnType<typeof parseOptions>;
+        try {
+          options = parseOptions(argv, {});
+        } catch (err) {
+          if (!(err instanceof WorldtickError) || err.code !== ErrorCode.OPTION_INVALID) throw err;
+          const problems = (err.details as { problems?: unknown }).problems;
+          if (!Array.isArray(problems) || problems.length === 0 || problems.some((p) => typeof p !== 'string' || p.length === 0))
+            throw new Error(`problems must be non-empty strings: ${JSON.stringify(problems).slice(0, 300)}`);
+          refused++;
+          if (process.env.WT_FUZZ_DEBUG) console.log('REFUSED', JSON.stringify(problems).slice(0, 400));
+          continue;
         }
-        // Both outcomes, and every block accepted at least once.
-        if (process.env.WT_FUZZ_DEBUG)
-          console.log(`config blocks: ${accepted} made (${started} started), ${refused} refused, ${refusedAtCreate} refused at creation`);
-        expect(started).toBeGreaterThan(0);
-        expect(accepted).toBeGreaterThan(FILES * 0.1);
-        expect(refused).toBeGreaterThan(FILES * 0.1);
-        expect([...reached].sort()).toEqual([...BLOCKS].sort());
-      });
-    },
-    fuzzTimeout(60_000),
-  );
+        for (const name of Object.keys(content)) reached.add(name);
+        let rt: ReturnType<typeof createRuntime>;
+        try {
+          rt = createRuntime(options, createLogger('silent'));
+        } catch (err) {
+          // Relations between net fields are checked where the game's own net defaults are merged under the block (the
+          // game server's resolveNetConfig; the command line exits 2 with them all the same): a coded refusal listing
+          // its problems is an answer. Anything else — a RangeError, a TypeError, an uncoded error — is not.
+          const coded =
+            err instanceof WorldtickError &&
+            (err.code === ErrorCode.OPTION_INVALID || err.code === ErrorCode.CONFIG_INVALID) &&
+            Array.isArray((err.details as { problems?: unknown } | undefined)?.problems);
+          if (!coded) {
+            const code = err instanceof WorldtickError ? err.code : (err as Error).constructor.name;
+            throw new Error(`accepted by parseOptions, then createRuntime threw ${code}: ${(err as Error).message.slice(0, 500)}`);
+          }
+          refusedAtCreate++;
+          continue;
+        }
+        // A few are started too (start builds what creation leaves: the physics pathfinder, the store's first writes): those on
+        // the largest physics worlds first, where an allocation could fail, then one in five, at most 4 a run (~1 s each).
+        const bigPhysics = options.physics === 'on' && options.worldSize > 8192;
+        if (started < 4 && (bigPhysics || rng.chance(0.2))) {
+          started++;
+          try {
+            await rt.start();
+          } catch (err) {
+            await rt.stop().catch(() => undefined);
+            const code = err instanceof WorldtickError ? err.code : (err as Error).constructor.name;
+            throw new Error(`accepted and made, then start threw ${code}: ${(err as Error).message.slice(0, 500)}`);
+          }
+        }
+        await rt.stop();
+        accepted++;
+      }
+      // Both outcomes, and every block accepted at least once.
+      if (process.env.WT_FUZZ_DEBUG)
+        console.log(`config blocks: ${accepted} made (${started} started), ${refused} refused, ${refusedAtCreate} refused at creation`);
+      expect(started).toBeGreaterThan(0);
+      expect(accepted).toBeGreaterThan(FILES * 0.1);
+      expect(refused).toBeGreaterThan(FILES * 0.1);
+      expect([...reached].sort()).toEqual([...BLOCKS].sort());
+    });
+  });
 });

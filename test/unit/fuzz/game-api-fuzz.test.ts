@@ -93,12 +93,10 @@ describe('fuzz: the game API called with what a JavaScript caller could pass', (
     });
   });
 
-  it(
-    `${CALLS} calls: each returns or throws a coded error; a refusal and a read change nothing; the world steps after each`,
-    async () => {
-      const seed = fuzzSeed(2026_12_07);
-      await withSeed('game-api', seed, (rng, at) => fuzzCalls(rng, at, fuzzWorld(), CALLS));
-    },
-    fuzzTimeout(60_000),
-  );
+  it(`${CALLS} calls: each returns or throws a coded error; a refusal and a read change nothing; the world steps after each`, {
+    timeout: fuzzTimeout(60_000),
+  }, async () => {
+    const seed = fuzzSeed(2026_12_07);
+    await withSeed('game-api', seed, (rng, at) => fuzzCalls(rng, at, fuzzWorld(), CALLS));
+  });
 });

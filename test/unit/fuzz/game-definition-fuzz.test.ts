@@ -158,46 +158,44 @@ describe('fuzz: game definitions', () => {
     expect(() => defineGame(null as never)).toThrow(/the game's options must be an object \(got null\)/);
   });
 
-  it(
-    `${DEFINITIONS} random definitions: refused with their problems, or a world of each steps`,
-    async () => {
-      await withSeed('game-definition', fuzzSeed(0x6a3e), (rng, ctx) => {
-        const seen = { refused: 0, accepted: 0, stepped: 0, worldRefused: 0 };
-        for (let i = 0; i < DEFINITIONS; i++) {
-          const opts: Record<string, unknown> = { name: 'g' };
-          for (let k = rng.int(1, 3); k > 0; k--) {
-            const key = rng.pick(OPTIONS);
-            opts[key] = option(rng, key);
-          }
-          ctx.at = `definition ${i}: ${JSON.stringify(opts, (_k, v: unknown) => (typeof v === 'function' ? '<fn>' : v))?.slice(0, 600)}`;
-          let def: GameDefinition;
-          try {
-            def = defineGame(opts as never);
-          } catch (err) {
-            if (!refusal(err))
-              throw new Error(`defineGame threw ${(err as Error)?.constructor?.name}: ${String((err as Error)?.message).slice(0, 300)}`);
-            seen.refused++;
-            continue;
-          }
-          seen.accepted++;
-          try {
-            const w = createGameWorld(def, { id: 'fz', capacity: 60, seed: 1, size: 200, npcs: 3 });
-            for (let s = 0; s < 3; s++) runStep(w);
-            w.jobs.close();
-            seen.stepped++;
-          } catch (err) {
-            if (!(err instanceof WorldtickError))
-              throw new Error(
-                `accepted, then the world threw ${(err as Error)?.constructor?.name}: ${String((err as Error)?.message).slice(0, 300)}`,
-              );
-            seen.worldRefused++;
-          }
+  it(`${DEFINITIONS} random definitions: refused with their problems, or a world of each steps`, {
+    timeout: fuzzTimeout(120_000),
+  }, async () => {
+    await withSeed('game-definition', fuzzSeed(0x6a3e), (rng, ctx) => {
+      const seen = { refused: 0, accepted: 0, stepped: 0, worldRefused: 0 };
+      for (let i = 0; i < DEFINITIONS; i++) {
+        const opts: Record<string, unknown> = { name: 'g' };
+        for (let k = rng.int(1, 3); k > 0; k--) {
+          const key = rng.pick(OPTIONS);
+          opts[key] = option(rng, key);
         }
-        if (process.env.WT_FUZZ_DEBUG) console.log('game-definition fuzz', seen);
-        expect(seen.refused).toBeGreaterThan(DEFINITIONS / 4);
-        expect(seen.stepped).toBeGreaterThan(DEFINITIONS / 20);
-      });
-    },
-    fuzzTimeout(120_000),
-  );
+        ctx.at = `definition ${i}: ${JSON.stringify(opts, (_k, v: unknown) => (typeof v === 'function' ? '<fn>' : v))?.slice(0, 600)}`;
+        let def: GameDefinition;
+        try {
+          def = defineGame(opts as never);
+        } catch (err) {
+          if (!refusal(err))
+            throw new Error(`defineGame threw ${(err as Error)?.constructor?.name}: ${String((err as Error)?.message).slice(0, 300)}`);
+          seen.refused++;
+          continue;
+        }
+        seen.accepted++;
+        try {
+          const w = createGameWorld(def, { id: 'fz', capacity: 60, seed: 1, size: 200, npcs: 3 });
+          for (let s = 0; s < 3; s++) runStep(w);
+          w.jobs.close();
+          seen.stepped++;
+        } catch (err) {
+          if (!(err instanceof WorldtickError))
+            throw new Error(
+              `accepted, then the world threw ${(err as Error)?.constructor?.name}: ${String((err as Error)?.message).slice(0, 300)}`,
+            );
+          seen.worldRefused++;
+        }
+      }
+      if (process.env.WT_FUZZ_DEBUG) console.log('game-definition fuzz', seen);
+      expect(seen.refused).toBeGreaterThan(DEFINITIONS / 4);
+      expect(seen.stepped).toBeGreaterThan(DEFINITIONS / 20);
+    });
+  });
 });

@@ -61,7 +61,7 @@ beforeAll(async () => {
   paths.missing = join(root, 'missing', 'deeper');
   vi.stubEnv('WORLDTICK_DATA_DIR', join(root, 'env-data'));
   for (const k of ['WORLDTICK_STORE', 'WORLDTICK_CONFIG', 'WORLDTICK_ADMIN_TOKEN']) vi.stubEnv(k, undefined as unknown as string);
-}, fuzzTimeout(60_000));
+}, 60_000);
 
 afterAll(() => {
   process.chdir(cwd);
@@ -138,24 +138,20 @@ const run = async (tool: Tool, argv: string[]): Promise<{ code: number; out: str
 };
 
 describe('fuzz: the operator tools with any command line', () => {
-  it(
-    `${RUNS} runs (seed ${SEED}): a documented exit code, and a coded error line`,
-    async () => {
-      const rng = createRng(SEED);
-      const codes = new Map<string, number>();
-      for (let i = 0; i < RUNS; i++) {
-        const tool = rng.pick<Tool>(['verify', 'backup', 'restore', 'store-copy']);
-        const argv = argvOf(rng, tool, i);
-        const at = `seed ${SEED} run ${i}: ${tool} ${JSON.stringify(argv.slice(2)).slice(0, 400)}`;
-        const r = await run(tool, argv);
-        codes.set(`${tool} ${r.code}`, (codes.get(`${tool} ${r.code}`) ?? 0) + 1);
-        expect([0, 1, 2, 3], `${at}: exit ${r.code}; ${r.err.slice(0, 300)}`).toContain(r.code);
-        expect(JS_ERROR.test(r.err) || JS_ERROR.test(r.out), `${at}: a JavaScript error printed: ${r.err.slice(0, 400)}`).toBe(false);
-        const help = argv.includes('--help');
-        if (r.code === 2 && !help) expect(CODED.test(r.err), `${at}: error line without a code: ${r.err.slice(0, 400)}`).toBe(true);
-      }
-      console.log(`operator cli fuzz: seed ${SEED}, ${RUNS} runs, exits ${JSON.stringify(Object.fromEntries(codes))}`);
-    },
-    fuzzTimeout(300_000),
-  );
+  it(`${RUNS} runs (seed ${SEED}): a documented exit code, and a coded error line`, { timeout: fuzzTimeout(300_000) }, async () => {
+    const rng = createRng(SEED);
+    const codes = new Map<string, number>();
+    for (let i = 0; i < RUNS; i++) {
+      const tool = rng.pick<Tool>(['verify', 'backup', 'restore', 'store-copy']);
+      const argv = argvOf(rng, tool, i);
+      const at = `seed ${SEED} run ${i}: ${tool} ${JSON.stringify(argv.slice(2)).slice(0, 400)}`;
+      const r = await run(tool, argv);
+      codes.set(`${tool} ${r.code}`, (codes.get(`${tool} ${r.code}`) ?? 0) + 1);
+      expect([0, 1, 2, 3], `${at}: exit ${r.code}; ${r.err.slice(0, 300)}`).toContain(r.code);
+      expect(JS_ERROR.test(r.err) || JS_ERROR.test(r.out), `${at}: a JavaScript error printed: ${r.err.slice(0, 400)}`).toBe(false);
+      const help = argv.includes('--help');
+      if (r.code === 2 && !help) expect(CODED.test(r.err), `${at}: error line without a code: ${r.err.slice(0, 400)}`).toBe(true);
+    }
+    console.log(`operator cli fuzz: seed ${SEED}, ${RUNS} runs, exits ${JSON.stringify(Object.fromEntries(codes))}`);
+  });
 });

@@ -53,80 +53,78 @@ const damage = async (raw: Redis, rng: Rng, key: string): Promise<string> => {
 };
 
 describe.skipIf(!redis.bin)('fuzz: coordinator keys damaged in Redis', () => {
-  it(
-    'every operation answers; tokens stay integers above the floor; no world is left unacquirable',
-    async () => {
-      const raw = new Redis(redis.server().url);
-      const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: P }));
-      const info = (id: string) => instanceInfo(id, 1);
-      try {
-        await withSeed('redis-keys', fuzzSeed(0x4ed15), async (rng, ctx) => {
-          for (let round = 0; round < ROUNDS; round++) {
-            await raw.flushall();
-            const floor = new Map<string, number>(); // per world: the highest token granted so far (the store's fence)
-            const seen = (w: string, r: LeaseResult): void => {
-              if (r.ok) floor.set(w, Math.max(floor.get(w) ?? 0, r.fencingToken));
-            };
-            await c.register(info('A'), 60_000);
-            await c.register(info('B'), 60_000);
-            for (const [w, id] of [
-              ['w1', 'A'],
-              ['w2', 'A'],
-              ['w3', 'B'],
-            ] as const)
-              seen(w, await c.acquire(w, id, 60_000));
-            const keys = [...WORLDS.flatMap((w) => [`lease:${w}`, `fence:${w}`]), 'leases', 'insts', 'inst:A', 'inst:B'];
-            const done: string[] = [];
-            for (let k = rng.int(1, 3); k > 0; k--) done.push(await damage(raw, rng, P + rng.pick(keys)));
-            ctx.at = `round ${round}: ${done.join(', ')}`;
+  it('every operation answers; tokens stay integers above the floor; no world is left unacquirable', {
+    timeout: fuzzTimeout(60_000),
+  }, async () => {
+    const raw = new Redis(redis.server().url);
+    const c = track(new RedisCoordinator({ connection: redis.server().url, keyPrefix: P }));
+    const info = (id: string) => instanceInfo(id, 1);
+    try {
+      await withSeed('redis-keys', fuzzSeed(0x4ed15), async (rng, ctx) => {
+        for (let round = 0; round < ROUNDS; round++) {
+          await raw.flushall();
+          const floor = new Map<string, number>(); // per world: the highest token granted so far (the store's fence)
+          const seen = (w: string, r: LeaseResult): void => {
+            if (r.ok) floor.set(w, Math.max(floor.get(w) ?? 0, r.fencingToken));
+          };
+          await c.register(info('A'), 60_000);
+          await c.register(info('B'), 60_000);
+          for (const [w, id] of [
+            ['w1', 'A'],
+            ['w2', 'A'],
+            ['w3', 'B'],
+          ] as const)
+            seen(w, await c.acquire(w, id, 60_000));
+          const keys = [...WORLDS.flatMap((w) => [`lease:${w}`, `fence:${w}`]), 'leases', 'insts', 'inst:A', 'inst:B'];
+          const done: string[] = [];
+          for (let k = rng.int(1, 3); k > 0; k--) done.push(await damage(raw, rng, P + rng.pick(keys)));
+          ctx.at = `round ${round}: ${done.join(', ')}`;
 
-            for (let op = 0; op < 12; op++) {
-              const w = rng.pick(WORLDS);
-              const id = rng.pick(IDS);
-              const what = rng.int(0, 8);
-              ctx.at = `round ${round}: ${done.join(', ')}; op ${op} (${what} ${w} ${id})`;
-              if (what === 0) {
-                for (const l of await c.listLeases()) {
-                  expect(Number.isSafeInteger(l.fencingToken) && l.fencingToken >= 0, JSON.stringify(l)).toBe(true);
-                  expect(l.instanceId.length).toBeGreaterThan(0);
-                }
-              } else if (what === 1) await c.listInstances();
-              else if (what === 2) {
-                const o = await c.getOwner(w);
-                if (o) expect(Number.isSafeInteger(o.fencingToken), JSON.stringify(o)).toBe(true);
-              } else if (what === 3) {
-                const f = floor.get(w) ?? 0;
-                const r = await c.acquire(w, id, 60_000, f);
-                if (r.ok && r.minted) expect(r.fencingToken, `minted above the floor ${f}`).toBeGreaterThan(f);
-                if (r.ok) expect(Number.isSafeInteger(r.fencingToken)).toBe(true);
-                seen(w, r);
-              } else if (what === 4) {
-                const r = await c.renew(w, id, 60_000);
-                if (r.ok) expect(Number.isSafeInteger(r.fencingToken)).toBe(true);
-              } else if (what === 5) await c.release(w, id);
-              else if (what === 6) {
-                const before = floor.get(w) ?? 0;
-                const r = await c.handover(w, id, rng.pick(IDS), 60_000, before);
-                if (r.ok) expect(r.fencingToken, 'a handover mints above the floor').toBeGreaterThan(before);
-                seen(w, r);
-              } else if (what === 7) {
-                if (!(await c.heartbeat(id, { sessions: 2, stepCostMs: 1, cpu: 0.5 }))) await c.register(info(id), 60_000);
-              } else await c.register(info(id), 60_000);
-            }
-            // No world nobody can take: acquire either grants or names an owner whose lease expires.
-            for (const w of WORLDS) {
-              ctx.at = `round ${round}: ${done.join(', ')}; final acquire of ${w}`;
+          for (let op = 0; op < 12; op++) {
+            const w = rng.pick(WORLDS);
+            const id = rng.pick(IDS);
+            const what = rng.int(0, 8);
+            ctx.at = `round ${round}: ${done.join(', ')}; op ${op} (${what} ${w} ${id})`;
+            if (what === 0) {
+              for (const l of await c.listLeases()) {
+                expect(Number.isSafeInteger(l.fencingToken) && l.fencingToken >= 0, JSON.stringify(l)).toBe(true);
+                expect(l.instanceId.length).toBeGreaterThan(0);
+              }
+            } else if (what === 1) await c.listInstances();
+            else if (what === 2) {
+              const o = await c.getOwner(w);
+              if (o) expect(Number.isSafeInteger(o.fencingToken), JSON.stringify(o)).toBe(true);
+            } else if (what === 3) {
               const f = floor.get(w) ?? 0;
-              const r = await c.acquire(w, 'Z', 60_000, f);
-              if (r.ok) expect(r.fencingToken).toBeGreaterThan(f);
-              else expect(r.owner !== null && r.owner.ttlRemainingMs > 0, JSON.stringify(r.owner)).toBe(true);
-            }
+              const r = await c.acquire(w, id, 60_000, f);
+              if (r.ok && r.minted) expect(r.fencingToken, `minted above the floor ${f}`).toBeGreaterThan(f);
+              if (r.ok) expect(Number.isSafeInteger(r.fencingToken)).toBe(true);
+              seen(w, r);
+            } else if (what === 4) {
+              const r = await c.renew(w, id, 60_000);
+              if (r.ok) expect(Number.isSafeInteger(r.fencingToken)).toBe(true);
+            } else if (what === 5) await c.release(w, id);
+            else if (what === 6) {
+              const before = floor.get(w) ?? 0;
+              const r = await c.handover(w, id, rng.pick(IDS), 60_000, before);
+              if (r.ok) expect(r.fencingToken, 'a handover mints above the floor').toBeGreaterThan(before);
+              seen(w, r);
+            } else if (what === 7) {
+              if (!(await c.heartbeat(id, { sessions: 2, stepCostMs: 1, cpu: 0.5 }))) await c.register(info(id), 60_000);
+            } else await c.register(info(id), 60_000);
           }
-        });
-      } finally {
-        raw.disconnect();
-      }
-    },
-    fuzzTimeout(60_000),
-  );
+          // No world nobody can take: acquire either grants or names an owner whose lease expires.
+          for (const w of WORLDS) {
+            ctx.at = `round ${round}: ${done.join(', ')}; final acquire of ${w}`;
+            const f = floor.get(w) ?? 0;
+            const r = await c.acquire(w, 'Z', 60_000, f);
+            if (r.ok) expect(r.fencingToken).toBeGreaterThan(f);
+            else expect(r.owner !== null && r.owner.ttlRemainingMs > 0, JSON.stringify(r.owner)).toBe(true);
+          }
+        }
+      });
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

@@ -150,91 +150,89 @@ const KNOWN_BAD: ReadonlyArray<[string, (frames: unknown[], rng: Rng) => void]> 
 ];
 
 describe('fuzz: damaged input logs', () => {
-  it(
-    `${LOGS} damaged logs: refused with a code, or replayed to an answer with no system failing`,
-    async () => {
-      await withSeed('replay-log', fuzzSeed(0x10c5), async (rng, ctx) => {
-        // A recorder never writes a hash period the reader refuses.
-        const some = newWorld();
-        for (const hashEvery of [0, -1, 1.5])
-          expect(() => new Recorder(some, { path: join(dir, 'no.wtlog'), recipe: () => ({}) as never, hashEvery })).toThrow(
-            expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
-          );
-        some.jobs.close();
-        const logs = await recordings();
-        for (const l of logs) {
-          const base = await replayLog(readLog(l.file));
-          expect(base.failure, 'the undamaged recording replays').toBeNull();
-          expect(base.faults).toEqual([]);
-        }
-        expect(logs[0].frames.some((f) => (f as Obj).pre !== undefined && ((f as Obj).pre as Obj).config !== undefined)).toBe(true);
-        expect((logs[1].frames[0] as Obj).start).toBeDefined();
-        const packr = createLogPackr();
-        const outcomes: Record<string, number> = {};
-        const knownRefused = new Set<string>();
-        for (let i = 0; i < LOGS; i++) {
-          const l = rng.pick(logs);
-          const frames = clone(l.frames);
-          const how = rng.int(0, 9);
-          let known: string | null = null;
-          let cut = false;
-          let bytes: Buffer;
-          if (how < 4) {
-            const at = rng.int(0, frames.length - 1);
-            frames[at] = replaceSomewhere(rng, frames[at], () => (rng.chance(0.5) ? rng.pick(EDGE_NUMBERS) : jsonValue(rng, 2)));
-            ctx.at = `log ${i}: frame ${at} of ${l.file} damaged: ${JSON.stringify(frames[at])?.slice(0, 500)}`;
-            bytes = Buffer.concat(frames.map((f) => packr.pack(f)));
-          } else if (how < 7) {
-            const [what, damage] = rng.pick(KNOWN_BAD);
-            damage(frames, rng);
-            known = what;
-            ctx.at = `log ${i}: ${what} in ${l.file}`;
-            bytes = Buffer.concat(frames.map((f) => packr.pack(f)));
-          } else if (how < 9) {
-            bytes = Buffer.from(l.bytes);
-            const spots: number[] = [];
-            for (let k = rng.int(1, 4); k > 0; k--) {
-              const at = rng.int(0, bytes.length - 1);
-              bytes[at] = rng.int(0, 255);
-              spots.push(at);
-            }
-            ctx.at = `log ${i}: bytes ${spots.join(',')} of ${l.file} overwritten`;
-          } else {
-            cut = true;
-            const at = rng.int(1, l.bytes.length - 1);
-            bytes = l.bytes.subarray(0, at);
-            ctx.at = `log ${i}: ${l.file} cut at byte ${at} of ${l.bytes.length}`;
+  it(`${LOGS} damaged logs: refused with a code, or replayed to an answer with no system failing`, {
+    timeout: fuzzTimeout(120_000),
+  }, async () => {
+    await withSeed('replay-log', fuzzSeed(0x10c5), async (rng, ctx) => {
+      // A recorder never writes a hash period the reader refuses.
+      const some = newWorld();
+      for (const hashEvery of [0, -1, 1.5])
+        expect(() => new Recorder(some, { path: join(dir, 'no.wtlog'), recipe: () => ({}) as never, hashEvery })).toThrow(
+          expect.objectContaining({ code: ErrorCode.OPTION_INVALID }),
+        );
+      some.jobs.close();
+      const logs = await recordings();
+      for (const l of logs) {
+        const base = await replayLog(readLog(l.file));
+        expect(base.failure, 'the undamaged recording replays').toBeNull();
+        expect(base.faults).toEqual([]);
+      }
+      expect(logs[0].frames.some((f) => (f as Obj).pre !== undefined && ((f as Obj).pre as Obj).config !== undefined)).toBe(true);
+      expect((logs[1].frames[0] as Obj).start).toBeDefined();
+      const packr = createLogPackr();
+      const outcomes: Record<string, number> = {};
+      const knownRefused = new Set<string>();
+      for (let i = 0; i < LOGS; i++) {
+        const l = rng.pick(logs);
+        const frames = clone(l.frames);
+        const how = rng.int(0, 9);
+        let known: string | null = null;
+        let cut = false;
+        let bytes: Buffer;
+        if (how < 4) {
+          const at = rng.int(0, frames.length - 1);
+          frames[at] = replaceSomewhere(rng, frames[at], () => (rng.chance(0.5) ? rng.pick(EDGE_NUMBERS) : jsonValue(rng, 2)));
+          ctx.at = `log ${i}: frame ${at} of ${l.file} damaged: ${JSON.stringify(frames[at])?.slice(0, 500)}`;
+          bytes = Buffer.concat(frames.map((f) => packr.pack(f)));
+        } else if (how < 7) {
+          const [what, damage] = rng.pick(KNOWN_BAD);
+          damage(frames, rng);
+          known = what;
+          ctx.at = `log ${i}: ${what} in ${l.file}`;
+          bytes = Buffer.concat(frames.map((f) => packr.pack(f)));
+        } else if (how < 9) {
+          bytes = Buffer.from(l.bytes);
+          const spots: number[] = [];
+          for (let k = rng.int(1, 4); k > 0; k--) {
+            const at = rng.int(0, bytes.length - 1);
+            bytes[at] = rng.int(0, 255);
+            spots.push(at);
           }
-          // Next to the recording: a relative starting checkpoint is found beside it.
-          const file = `${l.file}.d${i}`;
-          writeFileSync(file, bytes);
-          let outcome: string;
-          try {
-            const res = await replayLog(readLog(file));
-            expect(res.faults, 'no system fails replaying a log readLog accepted').toEqual([]);
-            if (cut) expect(res.failure, 'a log cut short replays its complete frames').toBeNull();
-            outcome = res.failure === null ? 'matched' : 'mismatch or divergence';
-          } catch (err) {
-            if (!(err instanceof WorldtickError) || !REFUSALS.includes(err.code))
-              throw new Error(`not a coded refusal: ${(err as Error)?.constructor?.name} ${String((err as Error)?.message).slice(0, 300)}`);
-            expect(err.message.length).toBeGreaterThan(10);
-            outcome = err.code;
-            if (known !== null && err.code === ErrorCode.REPLAY_LOG_INVALID) knownRefused.add(known);
-          } finally {
-            rmSync(file, { force: true });
-          }
-          if (known !== null && outcome !== ErrorCode.REPLAY_LOG_INVALID)
-            throw new Error(`${known}: expected WT_ERR_REPLAY_LOG_INVALID, got ${outcome}`);
-          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          ctx.at = `log ${i}: bytes ${spots.join(',')} of ${l.file} overwritten`;
+        } else {
+          cut = true;
+          const at = rng.int(1, l.bytes.length - 1);
+          bytes = l.bytes.subarray(0, at);
+          ctx.at = `log ${i}: ${l.file} cut at byte ${at} of ${l.bytes.length}`;
         }
-        if (process.env.WT_FUZZ_DEBUG) console.log('replay-log fuzz', outcomes, [...knownRefused]);
-        // The run reached each kind of answer, and at least half of the known-bad damages.
-        expect(outcomes[ErrorCode.REPLAY_LOG_INVALID]).toBeGreaterThan(0);
-        expect(outcomes.matched).toBeGreaterThan(0);
-        expect(outcomes['mismatch or divergence']).toBeGreaterThan(0);
-        expect(knownRefused.size).toBeGreaterThanOrEqual(Math.min(KNOWN_BAD.length, 12));
-      });
-    },
-    fuzzTimeout(120_000),
-  );
+        // Next to the recording: a relative starting checkpoint is found beside it.
+        const file = `${l.file}.d${i}`;
+        writeFileSync(file, bytes);
+        let outcome: string;
+        try {
+          const res = await replayLog(readLog(file));
+          expect(res.faults, 'no system fails replaying a log readLog accepted').toEqual([]);
+          if (cut) expect(res.failure, 'a log cut short replays its complete frames').toBeNull();
+          outcome = res.failure === null ? 'matched' : 'mismatch or divergence';
+        } catch (err) {
+          if (!(err instanceof WorldtickError) || !REFUSALS.includes(err.code))
+            throw new Error(`not a coded refusal: ${(err as Error)?.constructor?.name} ${String((err as Error)?.message).slice(0, 300)}`);
+          expect(err.message.length).toBeGreaterThan(10);
+          outcome = err.code;
+          if (known !== null && err.code === ErrorCode.REPLAY_LOG_INVALID) knownRefused.add(known);
+        } finally {
+          rmSync(file, { force: true });
+        }
+        if (known !== null && outcome !== ErrorCode.REPLAY_LOG_INVALID)
+          throw new Error(`${known}: expected WT_ERR_REPLAY_LOG_INVALID, got ${outcome}`);
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      }
+      if (process.env.WT_FUZZ_DEBUG) console.log('replay-log fuzz', outcomes, [...knownRefused]);
+      // The run reached each kind of answer, and at least half of the known-bad damages.
+      expect(outcomes[ErrorCode.REPLAY_LOG_INVALID]).toBeGreaterThan(0);
+      expect(outcomes.matched).toBeGreaterThan(0);
+      expect(outcomes['mismatch or divergence']).toBeGreaterThan(0);
+      expect(knownRefused.size).toBeGreaterThanOrEqual(Math.min(KNOWN_BAD.length, 12));
+    });
+  });
 });
