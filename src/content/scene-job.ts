@@ -12,6 +12,7 @@
  */
 import { entityExists, hasComponent } from 'bitecs';
 import { WorkerPool, type WorkerPoolOptions } from '../jobs/worker-pool.js';
+import { JOB_QUEUE_DEFAULTS } from '../jobs/job-queue-options.js';
 import { optionInvalid } from '../errors.js';
 import type { World } from 'bitecs';
 import type { CoreWorld, WorldCore } from '../core/world-core.js';
@@ -76,9 +77,18 @@ export interface SceneJobOptions {
 
 const SCENE_WORKER = new URL(`./workers/scene-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-/** A worker pool running the scene worker (from .ts sources under tsx, or compiled .js). */
-export const createScenePool = (opts: Omit<WorkerPoolOptions, 'filename'> = {}): WorkerPool<SceneInput, SceneResult> =>
-  new WorkerPool<SceneInput, SceneResult>({ name: 'scene', ...opts, filename: SCENE_WORKER });
+/**
+ * A worker pool running the scene worker (from .ts sources under tsx, or compiled .js). `worlds`: the most worlds
+ * sharing it (`--max-worlds`); its default `maxQueue` then holds what their job queues run at once (each at most
+ * `perWorldConcurrency`, 8 by default), so only more than a full server's worlds hand it is refused.
+ */
+export const createScenePool = (
+  opts: Omit<WorkerPoolOptions, 'filename'> & { worlds?: number } = {},
+): WorkerPool<SceneInput, SceneResult> => {
+  const { worlds = 1, ...rest } = opts;
+  const maxQueue = Math.max(64, worlds * JOB_QUEUE_DEFAULTS.perWorldConcurrency);
+  return new WorkerPool<SceneInput, SceneResult>({ name: 'scene', maxQueue, ...rest, filename: SCENE_WORKER });
+};
 
 /** The slot scenes add to a world: null until {@link enableScenes}; the scene-request system then runs. */
 export interface ScenesSlot {

@@ -6,7 +6,7 @@ import { ErrorCode, WorldtickError } from '../errors.js';
 import type { JobQueueOptions } from './job-types.js';
 
 /** Defaults of the job queue's numeric options (see {@link JobQueueOptions}). */
-const DEFAULTS = {
+export const JOB_QUEUE_DEFAULTS = {
   maxPending: 1024,
   perWorldConcurrency: 8,
   perUserConcurrency: 2,
@@ -23,12 +23,12 @@ export const checkInt = (problems: string[], name: string, v: number, min: numbe
 };
 
 /** The queue's numeric settings in force. */
-export type JobQueueSettings = typeof DEFAULTS;
+export type JobQueueSettings = typeof JOB_QUEUE_DEFAULTS;
 
 /** Merge `opts` over the defaults and validate; throws `WT_ERR_OPTION_INVALID` listing every problem. */
 export const resolveJobQueueOptions = (opts: JobQueueOptions): JobQueueSettings => {
-  const o = { ...DEFAULTS };
-  for (const k of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) if (opts[k] !== undefined) o[k] = opts[k];
+  const o = { ...JOB_QUEUE_DEFAULTS };
+  for (const k of Object.keys(JOB_QUEUE_DEFAULTS) as Array<keyof typeof JOB_QUEUE_DEFAULTS>) if (opts[k] !== undefined) o[k] = opts[k];
   const p: string[] = [];
   checkInt(p, 'maxPending', o.maxPending, 1);
   checkInt(p, 'perWorldConcurrency', o.perWorldConcurrency, 1);

@@ -172,7 +172,7 @@ export const createRuntime = (
   if (!crowd && !game) populateNpcs(defaultWorld, { count: options.npcs });
   runner.add(defaultWorld);
   // Content generation leaves the step: one worker pool; the default world requests NPC scenes (docs/ADAPTIVE.md).
-  const scenePool = createScenePool({ maxThreads: options.jobThreads });
+  const scenePool = createScenePool({ maxThreads: options.jobThreads, worlds: options.maxWorlds });
   // A game's modules attach their services (the life-sim module enables scenes).
   // Physics shard workers of every world (src/shards/shard-service.ts), started with the runtime.
   const worldShards = new WorldShards(logger);

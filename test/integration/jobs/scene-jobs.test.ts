@@ -92,6 +92,37 @@ describe('scene jobs end to end (real worker thread)', () => {
     expect(scenes.requested).toBe(nearIds.length);
   });
 
+  it('worlds sharing one pool sized for them (createScenePool({ worlds })): every scene job of every world runs, none refused', async () => {
+    const WORLDS = 12;
+    const p = createScenePool({ maxThreads: 1, worlds: WORLDS });
+    pools.push(p);
+    expect(p.stats().maxQueue).toBe(WORLDS * 8);
+    const all = Array.from({ length: WORLDS }, () => sceneWorld(16, 0));
+    // Four more players each: a scene job's user is the NPC's nearest player (2 running per user), so a world runs up
+    // to its 8 at once.
+    for (const { w } of all)
+      for (const [dx, dy] of [
+        [20, 0],
+        [-20, 0],
+        [0, 20],
+        [0, -20],
+      ])
+        spawnPlayer(w, 1000 + dx, 1000 + dy);
+    const scenes = all.map(({ w }) => enableScenes(w, p, { maxRequestsPerStep: 8 }));
+    const end = performance.now() + 25_000;
+    let most = 0;
+    while (!all.every(({ w, nearIds }) => allReady(w, nearIds)())) {
+      if (performance.now() > end) throw new Error(`not done: ${JSON.stringify(p.stats())}`);
+      for (const { w } of all) runStep(w); // every world's step hands the one pool its scene jobs
+      most = Math.max(most, p.stats().queued);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // More waited for the one thread at once than the 64 a one-world pool holds: none was refused.
+    expect(most).toBeGreaterThan(64);
+    expect(p.stats()).toMatchObject({ queueFull: 0, failed: 0, completed: WORLDS * 16 });
+    for (const s of scenes) expect(s).toMatchObject({ applied: 16, failed: 0 });
+  });
+
   it('a saturated queue defers requests (NPC stays none, asked again later); pending never passes its cap', async () => {
     const { w, nearIds } = sceneWorld(16, 0);
     w.jobs = new JobQueue({ maxPending: 4, saturateAt: 0.5 });
