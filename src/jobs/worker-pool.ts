@@ -151,7 +151,7 @@ export class WorkerPool<T = unknown, R = unknown> {
   #coded(err: unknown, signal: AbortSignal | undefined): WorldtickError {
     const e = err as { name?: unknown; message?: unknown } | null;
     const msg = typeof e?.message === 'string' ? e.message : String(err);
-    if (err instanceof StrandedTaskError) {
+    if (err instanceof StrandedTaskError && !this.#closed) {
       this.#s.failed++;
       return new WorldtickError(ErrorCode.WORKER_FAILED, `${this.name}: ${msg}`, { cause: err });
     }
