@@ -72,8 +72,7 @@ describe('fuzz: worker pools under random tasks, aborts, crashes and closes', ()
           let preAborted = 0;
           let refusedClosed = 0;
           const outcomes: Array<Promise<{ p: Planned; out: unknown }>> = [];
-          for (let i = 0; i < planned.length; i++) {
-            const p = planned[i]!;
+          for (const [i, p] of planned.entries()) {
             if (i === closeAt) void pool.close();
             const ac = new AbortController();
             if (p.abort === 'before') ac.abort(new Error('aborted before'));
