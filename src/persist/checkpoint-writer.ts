@@ -12,7 +12,7 @@ import { resolveStoreTarget, type OpenStoreOptions } from '../store/open-store.j
 import { POSTGRES_DEFAULTS } from '../store/postgres-pool.js';
 import type { CheckpointInput, Fence, Store } from '../store/types.js';
 import { StrandedTaskError, StrandedTasks } from '../jobs/stranded-tasks.js';
-import { tsxWorkerOptions } from '../jobs/tsx-worker.js';
+import { tsxImport } from '../jobs/tsx-worker.js';
 import { deflateSnapshot, snapshotChecksum } from './snapshot-format.js';
 import type { WriterFailure, WriterResult, WriterTask } from './workers/checkpoint-writer-worker.js';
 
@@ -122,9 +122,8 @@ export class WorkerCheckpointWriter implements CheckpointWriter {
           maxThreads: 1,
           concurrentTasksPerWorker,
           idleTimeout: 60_000,
-          // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads), with its disk
-          // cache off: a thread ended before tsx's cache write finished leaked a descriptor (src/jobs/tsx-worker.ts).
-          ...tsxWorkerOptions(filename),
+          // TypeScript workers need tsx's loader (vitest's transforms do not reach worker threads).
+          execArgv: filename.endsWith('.ts') ? tsxImport() : [],
         }),
     );
   }
