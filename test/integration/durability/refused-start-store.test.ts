@@ -121,7 +121,7 @@ describe.concurrent('a refused start changes nothing (SQLite)', () => {
   }) => {
     const before = content();
     const r = await startToExit(dir, { flags: { record: linkToNowhere() } });
-    expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}`).toBe(1);
+    expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}; stdout: ${r.out.slice(-1500)}`).toBe(1);
     expect(r.out).toContain('"start failed"');
     expect(r.out).toContain('"world restored"'); // refused after the store was opened and the worlds restored
     expect(content()).toEqual(before);
@@ -143,7 +143,7 @@ describe.concurrent('a refused start changes nothing (SQLite)', () => {
     await (await openStore({ dataDir: bare })).close();
     const before = { file: sha(join(bare, 'worldtick.sqlite')), files: readdirSync(bare) };
     const r = await startToExit(bare, { flags: { record: linkToNowhere() } });
-    expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}`).toBe(1);
+    expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}; stdout: ${r.out.slice(-1500)}`).toBe(1);
     expect(r.out).toContain('"store opened"');
     expect({ file: sha(join(bare, 'worldtick.sqlite')), files: readdirSync(bare) }).toEqual(before);
   }, 30_000);
@@ -234,7 +234,7 @@ describe.concurrent('a refused start changes nothing (PostgreSQL)', async () => 
     async ({ expect }) => {
       const before = await content();
       const r = await startToExit(tempDir('wt-refused-pg-'), { flags: { store: url, record: linkToNowhere() } });
-      expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}`).toBe(1);
+      expect(r.code, `exit ${r.code}; stderr: ${r.err.slice(-1500)}; stdout: ${r.out.slice(-1500)}`).toBe(1);
       expect(r.out).toContain('"world restored"');
       expect(await content()).toEqual(before);
     },
