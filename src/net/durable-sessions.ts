@@ -67,11 +67,8 @@ export const playerIdOfToken = (token: string): string => `t:${createHash('sha25
  */
 export const playerIdOfIdentity = (identity: string): string => `a:${createHash('sha256').update(identity).digest('hex').slice(0, 32)}`;
 
-/** What a resume token this server issued looks like (base64url); anything else is unknown. */
-const RESUME_TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
-
-/** Whether `t` could be a resume token this server issued (anything else is refused as unknown). */
-export const isIssuedResumeToken = (t: string): boolean => RESUME_TOKEN_RE.test(t);
+/** Whether `t` looks like a resume token this server issued (base64url); anything else is refused as unknown. */
+export const isIssuedResumeToken = (t: string): boolean => /^[A-Za-z0-9_-]{1,256}$/.test(t);
 
 /** A fresh resume token. */
 export const newResumeToken = (): string => randomBytes(18).toString('base64url');
@@ -162,7 +159,7 @@ export class DurableSessions {
     let refused: string | null = null;
     // Not of the form this server issues (newResumeToken: base64url): unknown, without a store read
     // (a NUL in it made PostgreSQL fail the query, and the client was told the store was unavailable).
-    if (resumeToken && !RESUME_TOKEN_RE.test(resumeToken)) refused = 'unknown resume token';
+    if (resumeToken && !isIssuedResumeToken(resumeToken)) refused = 'unknown resume token';
     else if (resumeToken) {
       const rec = await this.#readSession(resumeToken);
       const liveElsewhere = rec?.data.live === true && rec.data.boot !== this.boot;
