@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { threadId } from 'node:worker_threads';
 import { WorkerPool } from '../../../src/jobs/worker-pool.js';
 import { ErrorCode, WorldtickError } from '../../../src/errors.js';
+import { REQUEUES } from '../../../src/jobs/stranded-tasks.js';
 import type { TestTask } from './workers/test-worker.js';
 import { JobQueue } from '../../../src/jobs/job-queue.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
@@ -67,6 +68,23 @@ describe('WorkerPool (real worker threads)', () => {
     expect((await Promise.all(queued)).map((r) => r.value)).toEqual([4, 6]);
     expect(p.stats()).toMatchObject({ failed: 1, completed: 3 });
   }, 15_000);
+
+  it(`a task queued behind threads that keep crashing is handed in again at most ${REQUEUES} times, then ends coded`, {
+    timeout: 60_000,
+  }, async () => {
+    const p = pool();
+    await p.run({ op: 'echo' }); // thread up
+    // One thread: each crash ends the task it ran and strands the ones behind it, which are handed to a new
+    // thread in order; the task at place i has been handed in again i times when its turn comes.
+    const runs = Array.from({ length: REQUEUES + 3 }, () => p.run({ op: 'exit' }).catch((e: unknown) => e));
+    const ends = await Promise.all(runs);
+    for (const e of ends) expect((e as WorldtickError).code).toBe(ErrorCode.WORKER_FAILED);
+    const stranded = ends.map((e) => /no worker thread left/.test((e as Error).message));
+    // Places 0..REQUEUES ran (and crashed their thread); the ones after them waited through REQUEUES + 1 crashes.
+    expect(stranded).toEqual([...Array<boolean>(REQUEUES + 1).fill(false), true, true]);
+    expect(p.stats()).toMatchObject({ submitted: REQUEUES + 4, failed: REQUEUES + 3, completed: 1, queued: 0 });
+    expect((await p.run({ op: 'echo', value: 9 })).value).toBe(18); // the pool still runs tasks
+  });
 
   it('aborting a running task with tasks queued behind it: they run on a new thread', async () => {
     const p = pool();
