@@ -239,6 +239,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     doc: 'PostgreSQL store: wall seconds an operation waits for a free pooled connection before it fails unavailable (pool-busy) (0 = the query timeout, 5; cluster mode: a third of --lease-ttl, between 1 and 5)',
   },
   {
+    key: 'storeCheck',
+    flag: 'store-check',
+    env: 'WORLDTICK_STORE_CHECK',
+    kind: 'enum',
+    default: 'quick',
+    values: ['quick', 'off'],
+    doc: "SQLite store: quick (SQLite's quick_check reads the whole file at start and a damaged one is refused; 4-6 ms per MiB) or off",
+  },
+  {
     key: 'checkpointIntervalSeconds',
     flag: 'checkpoint-interval',
     env: 'WORLDTICK_CHECKPOINT_INTERVAL',

@@ -70,6 +70,8 @@ export interface ServerOptions {
   storePoolSize: number;
   /** PostgreSQL store: wall seconds an operation waits for a free pooled connection (0 = the default: the query timeout; cluster mode a third of the lease TTL, 1–5 s). */
   storePoolWaitSeconds: number;
+  /** SQLite store: `quick` (the file's `quick_check` at start; a damaged one refused) or `off`; src/store/sqlite-open.ts. */
+  storeCheck: string;
   /** Wall seconds between full world checkpoints (0 = only at creation and graceful shutdown); see docs/DURABILITY.md. */
   checkpointIntervalSeconds: number;
   /** Tier zones of the default world (config file only; an array, see src/tiers/tier-zones.ts), validated here. */

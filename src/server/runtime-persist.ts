@@ -121,7 +121,7 @@ export interface RuntimePersistence {
  * says otherwise: the control tick waits for the store.
  */
 export const runtimeStoreOptions = (
-  options: Pick<ServerOptions, 'store' | 'dataDir' | 'storePoolSize' | 'storePoolWaitSeconds' | 'redis' | 'leaseTtlSeconds'>,
+  options: Pick<ServerOptions, 'store' | 'dataDir' | 'storePoolSize' | 'storePoolWaitSeconds' | 'storeCheck' | 'redis' | 'leaseTtlSeconds'>,
 ): OpenStoreOptions => {
   const ttlMs = options.leaseTtlSeconds * 1000;
   const poolWaitMs = Math.ceil(options.storePoolWaitSeconds * 1000);
@@ -129,6 +129,7 @@ export const runtimeStoreOptions = (
     store: options.store,
     dataDir: options.dataDir,
     maxConnections: options.storePoolSize,
+    check: options.storeCheck === 'off' ? 'off' : 'quick',
     ...(poolWaitMs > 0 ? { poolWaitMs } : options.redis ? { poolWaitMs: poolWaitForLease(ttlMs) } : {}),
     ...(options.redis ? { idleInTransactionTimeoutMs: idleInTransactionTimeoutForLease(ttlMs) } : {}),
   };
@@ -323,6 +324,7 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
           store: store.kind,
           dataDir: store.kind === 'sqlite' ? options.dataDir : undefined,
           schemaVersion: migration?.to ?? (await store.schemaVersion()),
+          checkMs: store.checkMs == null ? undefined : Math.round(store.checkMs),
         },
         'store opened',
       );

@@ -39,6 +39,8 @@ export interface OpenStoreOptions {
   maxConnections?: number;
   /** PostgreSQL: the longest wait for a free pooled connection (`poolWaitMs`, ms; `--store-pool-wait`). */
   poolWaitMs?: number;
+  /** SQLite: check the file at open (`quick`, the default) or not (`off`; `--store-check`); see `SqliteStoreOptions.check`. */
+  check?: 'quick' | 'off';
 }
 
 /** Where a store spec points: parsed, validated, not yet opened. */
@@ -93,5 +95,10 @@ export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
       ...(wait !== undefined ? { poolWaitMs: wait } : {}),
     });
   }
-  return new SqliteStore({ dataDir: target.dataDir, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...attach });
+  return new SqliteStore({
+    dataDir: target.dataDir,
+    ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    ...(options.check ? { check: options.check } : {}),
+    ...attach,
+  });
 };

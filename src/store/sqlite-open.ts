@@ -41,6 +41,13 @@ export interface SqliteStoreOptions {
    * created, migrated or written, and any other file is refused (src/store/migrations.ts `requireCurrentSchema`).
    */
   readOnlySchema?: boolean;
+  /**
+   * `quick` (default): SQLite's `PRAGMA quick_check` reads the whole file at open and a damaged one is
+   * refused (`WT_ERR_STORE_UNAVAILABLE`, reason `corrupt`) before anything is migrated or restored from it;
+   * `off` skips it (a very large store whose start it would slow: 4-6 ms per MiB measured). Never on an
+   * `attach` connection (the first connection checked the file).
+   */
+  check?: 'quick' | 'off';
 }
 
 type Row = Record<string, unknown>;
@@ -62,6 +69,37 @@ export const SQLITE_WAL_AUTOCHECKPOINT_PAGES = 1000;
  */
 export const SQLITE_JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
+/** What a damaged store file's message ends with: what to do (docs/ADMIN.md runbook, "The embedded store file is damaged"). */
+const DAMAGED = ' (the store file is damaged: stop the server and restore a backup, npm run restore; docs/DURABILITY.md "Restore")';
+
+/** Whether `err` is SQLite's finding of a damaged file (`SQLITE_CORRUPT*`, `SQLITE_NOTADB`). */
+const isDamagedFile = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'));
+};
+
+/**
+ * `PRAGMA quick_check` of `db` (`file`): throws `WT_ERR_STORE_UNAVAILABLE` (reason `corrupt`) naming its first
+ * findings when the file is damaged (listed, or a page so damaged the check stops at it). Returns the wall ms it took.
+ */
+const checkSqliteFile = (db: Database.Database, file: string): number => {
+  const t0 = performance.now();
+  let found: string[];
+  let cause: unknown;
+  try {
+    const rows = db.pragma('quick_check(5)') as Row[];
+    found = rows.map((r) => String(Object.values(r)[0]).replace(/\s*\n\s*/g, '; ')).filter((v) => v !== 'ok');
+  } catch (err) {
+    if (!isDamagedFile(err)) throw err;
+    found = [(err as Error).message];
+    cause = err;
+  }
+  if (found.length > 0) {
+    throw storeUnavailable('corrupt', `${file} fails SQLite's quick_check: ${found.join('; ').slice(0, 300)}${DAMAGED}`, cause);
+  }
+  return performance.now() - t0;
+};
+
 /** Map a SQLite failure to a coded error; programming errors are returned as they are. */
 export const mapSqliteError = (err: unknown): unknown => {
   if (isWorldtickError(err)) return err;
@@ -71,9 +109,8 @@ export const mapSqliteError = (err: unknown): unknown => {
     if (code.startsWith('SQLITE_FULL')) return storeUnavailable('full', msg, err);
     if (code.startsWith('SQLITE_READONLY')) return storeUnavailable('readonly', msg, err);
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return storeUnavailable('busy', msg, err);
-    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_CORRUPT')) {
-      return storeUnavailable('io', msg, err);
-    }
+    if (isDamagedFile(err)) return storeUnavailable('corrupt', `${msg}${DAMAGED}`, err);
+    if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return storeUnavailable('io', msg, err);
   }
   return err;
 };
@@ -128,7 +165,11 @@ const requireCurrentSqliteSchema = (file: string): void => {
  * Open `file` (creating the data directory and the file), set the pragmas and migrate. Throws
  * coded errors: WT_ERR_STORE_UNAVAILABLE (`cantopen` for an uncoded failure), WT_ERR_STORE_MIGRATION_FAILED.
  */
-export const openSqliteDatabase = (file: string, options: SqliteStoreOptions): { db: Database.Database; migration: MigrationReport } => {
+export const openSqliteDatabase = (
+  file: string,
+  options: SqliteStoreOptions,
+): { db: Database.Database; migration: MigrationReport; checkMs: number | null } => {
+  let opened: Database.Database | null = null;
   try {
     if (options.readOnlySchema === true) requireCurrentSqliteSchema(file);
     mkdirSync(options.dataDir, { recursive: true });
@@ -140,13 +181,18 @@ export const openSqliteDatabase = (file: string, options: SqliteStoreOptions): {
     // Refuse a store `npm run restore` is replacing (restore-marker.ts); not the writer thread's
     // second connection: the first holds the file's lock, no restore passes its probe meanwhile.
     const db = options.attach === true ? open() : openUnlessRestoring(file, open);
+    opened = db;
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma(`wal_autocheckpoint = ${SQLITE_WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${SQLITE_JOURNAL_SIZE_LIMIT_BYTES}`);
     if (options.maxPageCount !== undefined) setSqliteMaxPageCount(db, options.maxPageCount);
-    return { db, migration: migrateSqlite(db, file, options.attach === true) };
+    const checkMs = options.attach === true || options.check === 'off' ? null : checkSqliteFile(db, file);
+    return { db, migration: migrateSqlite(db, file, options.attach === true), checkMs };
   } catch (err) {
+    opened?.close();
+    // Named with the file (a damaged header fails the first pragma, before the check).
+    if (isDamagedFile(err)) throw storeUnavailable('corrupt', `${file}: ${(err as Error).message}${DAMAGED}`, err);
     const mapped = mapSqliteError(err);
     if (mapped !== err || isWorldtickError(err)) throw mapped;
     throw storeUnavailable('cantopen', `cannot open ${file}: ${(err as Error).message}`, err);

@@ -94,6 +94,7 @@ export class SqliteStore implements Store {
   private readonly ledgerReads: ReturnType<typeof sqliteLedgerReads>;
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
+  readonly checkMs: number | null;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
   private readonly anonymousPrune: ReturnType<typeof sqliteAnonymousPrune>;
   /** World records waiting for their group commit, and the window (ms; 0: each its own transaction). */
@@ -103,8 +104,9 @@ export class SqliteStore implements Store {
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
-    const { db, migration } = openSqliteDatabase(this.file, options);
+    const { db, migration, checkMs } = openSqliteDatabase(this.file, options);
     this.db = db;
+    this.checkMs = checkMs;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 2000;
     this.counters.lockWaitMs = this.busyTimeoutMs;
     this.migration = migration;

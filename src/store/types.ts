@@ -178,7 +178,7 @@ export interface StoreStats {
   ledgerBalancesDamaged: number;
   /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
-   * the error's `details.reason`: busy, full, readonly, io, cantopen, connection, pool-busy, timeout, idle), cleared by the next
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, corrupt, connection, pool-busy, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
    */
   unavailable: StoreOutage | null;
@@ -221,6 +221,8 @@ export interface Store {
   schemaVersion(): Promise<number>;
   /** What opening this store did to its schema (version found, version now, migrations applied); absent in stores that do not say. */
   readonly migration?: MigrationReport;
+  /** SQLite: wall ms the file's `quick_check` took at open (null: not checked, `check: 'off'`); absent elsewhere. */
+  readonly checkMs?: number | null;
   stats(): StoreStats;
   /** Close connections; later calls fail with WT_ERR_STORE_CLOSED. Idempotent. */
   close(): Promise<void>;

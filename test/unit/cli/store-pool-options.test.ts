@@ -39,7 +39,7 @@ describe('--store-pool-size and --store-pool-wait', () => {
 
   it("reach the runtime's store options; in cluster mode the wait defaults to a third of the lease TTL", () => {
     const of = (argv: string[]) => runtimeStoreOptions(parseOptions(argv, {}));
-    expect(of([])).toEqual({ store: '', dataDir: './data', maxConnections: 4 });
+    expect(of([])).toEqual({ store: '', dataDir: './data', maxConnections: 4, check: 'quick' });
     expect(of(['--store-pool-size', '10', '--store-pool-wait', '0.25'])).toMatchObject({ maxConnections: 10, poolWaitMs: 250 });
     const cluster = ['--redis', 'redis://127.0.0.1:1'];
     expect(of(cluster)).toMatchObject({ poolWaitMs: 2000, idleInTransactionTimeoutMs: 5000 });
@@ -47,6 +47,17 @@ describe('--store-pool-size and --store-pool-wait', () => {
     expect(of([...cluster, '--lease-ttl', '60'])).toMatchObject({ poolWaitMs: 5000 });
     expect(of([...cluster, '--store-pool-wait', '0.5'])).toMatchObject({ poolWaitMs: 500 });
     expect([poolWaitForLease(6000), poolWaitForLease(300), poolWaitForLease(600_000)]).toEqual([2000, 1000, 5000]);
+  });
+
+  it('--store-check (SQLite): quick by default, off from flag, env or config file, reaching the store options; anything else named', () => {
+    const of = (argv: string[], env: NodeJS.ProcessEnv = {}) => runtimeStoreOptions(parseOptions(argv, env)).check;
+    expect([of([]), of(['--store-check', 'off']), of([], { WORLDTICK_STORE_CHECK: 'off' })]).toEqual(['quick', 'off', 'off']);
+    const file = join(mkdtempSync(join(tmpdir(), 'wt-opt-')), 'c.json');
+    writeFileSync(file, JSON.stringify({ storeCheck: 'off' }));
+    expect(of(['--config', file])).toBe('off');
+    expect(optionProblems(() => parseOptions(['--store-check', 'full'], {}))).toEqual([
+      expect.stringMatching(/^--store-check must be one of quick, off \(got "full"\)$/),
+    ]);
   });
 
   it('the PostgreSQL store takes them: the wait defaults to the query timeout; bad values are refused naming the field', () => {
