@@ -3,7 +3,7 @@
  * the refusal of a store `npm run restore` is replacing, the schema migrations, and the mapping
  * of SQLite failures to coded errors (shared with the store's operations).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
 import {
@@ -100,6 +100,35 @@ const checkSqliteFile = (db: Database.Database, file: string): number => {
   return performance.now() - t0;
 };
 
+/** The file a connection opened: its device and inode (null: none, e.g. not yet created). */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** `file`'s identity now, or null when nothing is there. */
+export const fileIdentity = (file: string): FileIdentity | null => {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? { dev: st.dev, ino: st.ino } : null;
+};
+
+/**
+ * Before a write: throws `WT_ERR_STORE_UNAVAILABLE` (reason `moved`) when `file` no longer names the file the
+ * connection opened (`opened`) — removed (the data directory deleted under a running server) or replaced (another
+ * file copied or restored over it). SQLite writes on into the file it holds open, which no start reads again: a
+ * purchase acknowledged then would be gone at the next start. Reads go on (the open file is whole). One `stat`
+ * (a few µs) per write operation.
+ */
+export const requireFileInPlace = (file: string, opened: FileIdentity | null): void => {
+  if (opened === null) return;
+  const now = fileIdentity(file);
+  if (now !== null && now.dev === opened.dev && now.ino === opened.ino) return;
+  throw storeUnavailable(
+    'moved',
+    `${file} was ${now === null ? 'removed' : 'replaced by another file'} while this process had it open: writes are refused (no start would read them); stop the server (docs/ADMIN.md runbook, "The store file was removed or replaced")`,
+  );
+};
+
 /** Map a SQLite failure to a coded error; programming errors are returned as they are. */
 export const mapSqliteError = (err: unknown): unknown => {
   if (isWorldtickError(err)) return err;
@@ -168,7 +197,7 @@ const requireCurrentSqliteSchema = (file: string): void => {
 export const openSqliteDatabase = (
   file: string,
   options: SqliteStoreOptions,
-): { db: Database.Database; migration: MigrationReport; checkMs: number | null } => {
+): { db: Database.Database; migration: MigrationReport; checkMs: number | null; writable: () => void } => {
   let opened: Database.Database | null = null;
   try {
     if (options.readOnlySchema === true) requireCurrentSqliteSchema(file);
@@ -188,7 +217,10 @@ export const openSqliteDatabase = (
     db.pragma(`journal_size_limit = ${SQLITE_JOURNAL_SIZE_LIMIT_BYTES}`);
     if (options.maxPageCount !== undefined) setSqliteMaxPageCount(db, options.maxPageCount);
     const checkMs = options.attach === true || options.check === 'off' ? null : checkSqliteFile(db, file);
-    return { db, migration: migrateSqlite(db, file, options.attach === true), checkMs };
+    const identity = fileIdentity(file);
+    // Before each write operation: the file opened is still the one at `file` (see `requireFileInPlace`).
+    const writable = (): void => requireFileInPlace(file, identity);
+    return { db, migration: migrateSqlite(db, file, options.attach === true), checkMs, writable };
   } catch (err) {
     opened?.close();
     // Named with the file (a damaged header fails the first pragma, before the check).

@@ -75,6 +75,8 @@ export interface BatchOutcome {
   succeeded(): void;
   /** Count a failure; returns its coded error. */
   failed(err: unknown): unknown;
+  /** Throws a coded error when the store's file may not be written (src/store/sqlite-open.ts `requireFileInPlace`). */
+  writable(): void;
 }
 
 /**
@@ -90,6 +92,7 @@ export const commitRecords = (db: Database.Database, items: readonly BatchedWrit
   }
   const out: Array<{ ok: boolean; value: unknown }> = [];
   try {
+    o.writable();
     db.transaction(() => {
       for (const it of items) {
         try {

@@ -94,7 +94,10 @@ export class SqliteStore implements Store {
   private readonly ledgerReads: ReturnType<typeof sqliteLedgerReads>;
   /** What opening did to the schema (see {@link Store.migration}). */
   readonly migration: MigrationReport;
+  /** Wall ms of the file's `quick_check` at open (null: not checked; see {@link Store.checkMs}). */
   readonly checkMs: number | null;
+  /** Throws before a write once the path names another file or none (src/store/sqlite-open.ts `requireFileInPlace`). */
+  private readonly writable: () => void;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
   private readonly anonymousPrune: ReturnType<typeof sqliteAnonymousPrune>;
   /** World records waiting for their group commit, and the window (ms; 0: each its own transaction). */
@@ -104,9 +107,10 @@ export class SqliteStore implements Store {
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
-    const { db, migration, checkMs } = openSqliteDatabase(this.file, options);
+    const { db, migration, checkMs, writable } = openSqliteDatabase(this.file, options);
     this.db = db;
     this.checkMs = checkMs;
+    this.writable = writable;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 2000;
     this.counters.lockWaitMs = this.busyTimeoutMs;
     this.migration = migration;
@@ -116,7 +120,12 @@ export class SqliteStore implements Store {
     this.ledgerReads = sqliteLedgerReads(this.db, this.stmt, () => void this.counters.ledgerBalancesDamaged++);
     this.recordBatchMs = options.recordBatchMs ?? DEFAULT_RECORD_BATCH_MS;
     // Group commit of world records: one transaction, a savepoint each; counted as one operation (src/store/sqlite-record-batch.ts).
-    const outcome = { closed: () => this.closed, succeeded: () => this.succeeded(true), failed: (err: unknown) => this.failed(err) };
+    const outcome = {
+      closed: () => this.closed,
+      succeeded: () => this.succeeded(true),
+      failed: (err: unknown) => this.failed(err),
+      writable,
+    };
     this.records = new RecordBatch(this.recordBatchMs, (items) => commitRecords(this.db, items, outcome));
   }
 
@@ -135,6 +144,7 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(storeClosed());
     this.records.flush();
     try {
+      if (write) this.writable();
       const out = write ? this.db.transaction(fn).immediate() : fn();
       this.succeeded(write);
       return Promise.resolve(out);
@@ -143,10 +153,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Count a successful operation. A read succeeds under another connection's write lock (WAL): only a write ends a `busy` outage. */
+  /** Count a successful operation. A read succeeds under another connection's write lock (WAL) or from a removed file: only a write ends a `busy` or `moved` outage. */
   private succeeded(write: boolean): void {
     if (write) this.counters.transactions++;
-    if (write || this.counters.unavailable?.reason !== 'busy') {
+    const reason = this.counters.unavailable?.reason;
+    if (write || (reason !== 'busy' && reason !== 'moved')) {
       this.setLockWait(this.busyTimeoutMs);
       noteStoreOutcome(this.counters);
     }
