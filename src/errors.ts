@@ -110,6 +110,17 @@ export const storeUnavailable = (reason: string, message: string, cause?: unknow
     details: { reason },
   });
 
+/**
+ * The store's tables are gone from under the open store (dropped, the database reset or restored over it while
+ * the server runs): `WT_ERR_STORE_UNAVAILABLE` reason `schema`, saying what to do.
+ */
+export const storeSchemaGone = (message: string, cause: unknown): WorldtickError =>
+  storeUnavailable(
+    'schema',
+    `${message} (the store's tables are missing or not this build's: was the database reset or restored under the running server? stop it; docs/ADMIN.md runbook 8)`,
+    cause,
+  );
+
 /** A fenced write was refused: `token` is lower than `current`, the highest the store has seen for the world. */
 export const storeFenced = (worldId: string, token: number, current: number): WorldtickError =>
   new WorldtickError(

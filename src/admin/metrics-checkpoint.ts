@@ -18,7 +18,7 @@ export const registerCheckpointMetrics = (kit: MetricKit, sources: StatsSources)
   const storeStats = (): unknown => safeCall(sources.store);
   gauge(
     'worldtick_store_unavailable',
-    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, corrupt, moved, connection, pool-busy, timeout, idle).",
+    "1 while the durable store's operations fail with WT_ERR_STORE_UNAVAILABLE (since the last one that succeeded), by reason (busy, full, readonly, io, cantopen, corrupt, moved, schema, connection, pool-busy, timeout, idle).",
     ['reason'],
     (put) => {
       const o = outageOf(storeStats());

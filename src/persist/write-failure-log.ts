@@ -20,7 +20,7 @@ export const STORE_OUTAGE_ERROR_MS = 30_000;
 
 /**
  * The `WT_ERR_STORE_UNAVAILABLE` reasons of an outage that passes by itself (a restart, a failover, a
- * lock or load that clears); `full`, `readonly`, `io`, `cantopen`, `corrupt`, `moved` need an operator.
+ * lock or load that clears); `full`, `readonly`, `io`, `cantopen`, `corrupt`, `moved`, `schema` need an operator.
  */
 export const TRANSIENT_REASONS: ReadonlySet<string> = new Set(['connection', 'timeout', 'busy', 'idle', 'pool-busy']);
 

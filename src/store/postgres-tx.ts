@@ -4,7 +4,7 @@
  * instances starting together apply each migration once.
  */
 import type pg from 'pg';
-import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { isWorldtickError, storeMigrationFailed, storeSchemaGone, storeUnavailable } from '../errors.js';
 import {
   MIGRATIONS_TABLE_DDL,
   migrationReport,
@@ -25,8 +25,15 @@ const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
 const isIdleTimeout = (err: unknown): err is Error => Reflect.get(Object(err), 'code') === IDLE_IN_TRANSACTION_TIMEOUT;
 
 /**
+ * SQLSTATEs of a store whose tables are gone from under it (dropped, the database reset or restored over it
+ * while the instance runs): undefined table, column, function, schema. Until stop 69 they were returned
+ * uncoded — outside the store's contract, and no `worldtick_store_unavailable` said so.
+ */
+const SCHEMA_GONE = new Set(['42P01', '42703', '42883', '3F000']);
+
+/**
  * Map a pg failure to a coded error (WT_ERR_STORE_UNAVAILABLE with its reason: connection, full,
- * readonly, busy, timeout, idle); coded errors, non-errors and programming errors (syntax, constraint) are
+ * readonly, busy, timeout, idle, schema); coded errors, non-errors and programming errors (syntax, constraint) are
  * returned as they are, for the caller to rethrow.
  */
 export const mapPgError = (err: unknown): unknown => {
@@ -46,6 +53,7 @@ export const mapPgError = (err: unknown): unknown => {
       return storeUnavailable('connection', msg, err);
     }
     if (code === '40001' || code === '40P01' || code === '55P03') return storeUnavailable('busy', msg, err);
+    if (SCHEMA_GONE.has(code)) return storeSchemaGone(msg, err);
     return err;
   }
   // pg's client-side `query_timeout` (5 s): the server took too long — a lock another session holds,

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { isWorldtickError, storeMigrationFailed, storeUnavailable } from '../errors.js';
+import { isWorldtickError, storeMigrationFailed, storeSchemaGone, storeUnavailable } from '../errors.js';
 import {
   MIGRATIONS_TABLE_DDL,
   migrationReport,
@@ -139,6 +139,8 @@ export const mapSqliteError = (err: unknown): unknown => {
     if (code.startsWith('SQLITE_READONLY')) return storeUnavailable('readonly', msg, err);
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return storeUnavailable('busy', msg, err);
     if (isDamagedFile(err)) return storeUnavailable('corrupt', `${msg}${DAMAGED}`, err);
+    // The store's tables dropped under the open store (as PostgreSQL's `SCHEMA_GONE`).
+    if (code === 'SQLITE_ERROR' && /^no such (table|column)\b/.test(msg)) return storeSchemaGone(msg, err);
     if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return storeUnavailable('io', msg, err);
   }
   return err;

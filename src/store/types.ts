@@ -178,7 +178,7 @@ export interface StoreStats {
   ledgerBalancesDamaged: number;
   /**
    * The outage in progress: set when an operation fails with WT_ERR_STORE_UNAVAILABLE (`reason` as in
-   * the error's `details.reason`: busy, full, readonly, io, cantopen, corrupt, moved, connection, pool-busy, timeout, idle), cleared by the next
+   * the error's `details.reason`: busy, full, readonly, io, cantopen, corrupt, moved, schema, connection, pool-busy, timeout, idle), cleared by the next
    * operation that succeeds. `sinceMs`: wall time (epoch ms) of the first failure; `failures` since then.
    */
   unavailable: StoreOutage | null;
