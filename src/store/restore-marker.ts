@@ -113,8 +113,8 @@ export const describeRestoreMarker = (storeFile: string): { text: string; stale:
   return { text: `${who} is replacing ${storeFile} (${path} exists): start again once it has ended`, stale: false };
 };
 
-/** `dev:ino` of `file`, or null when there is none. */
-const fileIdentity = (file: string): string | null => {
+/** `dev:ino` of `file`, or null when there is none (also the store's check before a write: src/store/sqlite-open.ts). */
+export const fileIdentity = (file: string): string | null => {
   try {
     const st = statSync(file);
     return `${st.dev}:${st.ino}`;
