@@ -111,13 +111,13 @@ export const storeUnavailable = (reason: string, message: string, cause?: unknow
   });
 
 /**
- * The store's tables are gone from under the open store (dropped, the database reset or restored over it while
+ * The store's database or tables are gone from under the open store (dropped, reset or restored over it while
  * the server runs): `WT_ERR_STORE_UNAVAILABLE` reason `schema`, saying what to do.
  */
 export const storeSchemaGone = (message: string, cause: unknown): WorldtickError =>
   storeUnavailable(
     'schema',
-    `${message} (the store's tables are missing or not this build's: was the database reset or restored under the running server? stop it; docs/ADMIN.md runbook 8)`,
+    `${message} (the store's database or tables are missing or not this build's: dropped, reset or restored under a running server? stop it; docs/ADMIN.md runbook 8)`,
     cause,
   );
 

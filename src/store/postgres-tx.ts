@@ -25,11 +25,12 @@ const IDLE_IN_TRANSACTION_TIMEOUT = '25P03';
 const isIdleTimeout = (err: unknown): err is Error => Reflect.get(Object(err), 'code') === IDLE_IN_TRANSACTION_TIMEOUT;
 
 /**
- * SQLSTATEs of a store whose tables are gone from under it (dropped, the database reset or restored over it
- * while the instance runs): undefined table, column, function, schema. Until stop 69 they were returned
+ * SQLSTATEs of a store whose database or tables are gone from under it (dropped, reset or restored over while
+ * the instance runs): undefined table, column, function, schema; a database that does not exist (a start
+ * meets that one in the store lock first: src/server/pg-store-lock.ts). Until stop 69 they were returned
  * uncoded — outside the store's contract, and no `worldtick_store_unavailable` said so.
  */
-const SCHEMA_GONE = new Set(['42P01', '42703', '42883', '3F000']);
+const SCHEMA_GONE = new Set(['42P01', '42703', '42883', '3F000', '3D000']);
 
 /**
  * Map a pg failure to a coded error (WT_ERR_STORE_UNAVAILABLE with its reason: connection, full,

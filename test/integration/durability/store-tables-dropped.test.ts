@@ -40,7 +40,7 @@ const expectSchemaGone = async (store: Store): Promise<void> => {
       (e: unknown) => e,
     );
     expect(err, what).toMatchObject({ code: 'WT_ERR_STORE_UNAVAILABLE', details: { reason: 'schema' } });
-    expect((err as Error).message, what).toMatch(/the store's tables are missing or not this build's: .* runbook 8/);
+    expect((err as Error).message, what).toMatch(/the store's database or tables are missing or not this build's: .* runbook 8/);
   }
   expect(store.stats().unavailable).toMatchObject({ reason: 'schema' });
 };
@@ -54,6 +54,22 @@ describe("the store's tables dropped under an open store", () => {
       await withPgClient(url, async (c) => {
         await c.query('DROP SCHEMA public CASCADE');
         await c.query('CREATE SCHEMA public');
+      });
+      await expectSchemaGone(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.skipIf('skip' in server)('PostgreSQL (the database dropped, its sessions ended: DROP DATABASE … WITH (FORCE))', async () => {
+    const url = (server as { url: string }).url;
+    const store = await PostgresStore.open({ url });
+    try {
+      await store.commitLedger([rewardEntry('before')]);
+      const admin = new URL(url);
+      admin.pathname = '/postgres';
+      await withPgClient(admin.href, async (c) => {
+        await c.query(`DROP DATABASE "${new URL(url).pathname.slice(1)}" WITH (FORCE)`);
       });
       await expectSchemaGone(store);
     } finally {
