@@ -2,6 +2,8 @@
  * Seeded population of a world with NPCs (the embedded default world, tests and benches).
  * Deterministic: same world seed, same NPCs.
  */
+import { capacityExceeded, optionInvalid } from '../errors.js';
+import { shown } from '../core/shown.js';
 import { nextFloat, nextInt, nextRange } from './prng.js';
 import { spawnNpc, type SimWorld } from './sim-world.js';
 
@@ -16,8 +18,16 @@ export interface PopulateOptions {
   kinds?: number;
 }
 
-/** Spawn `count` NPCs uniformly over the world's bounds. Returns their entity ids. */
+/**
+ * Spawn `count` NPCs uniformly over the world's bounds. Returns their entity ids. A count past the world's
+ * capacity is refused `WT_ERR_CAPACITY_EXCEEDED` before any is spawned (a damaged input log's recipe asked for
+ * 2^40: the id list's allocation threw a RangeError, replay-log fuzz seed 80534); one that is no count,
+ * `WT_ERR_OPTION_INVALID`.
+ */
 export const populateNpcs = (world: SimWorld, opts: PopulateOptions): number[] => {
+  if (!Number.isSafeInteger(opts.count) || opts.count < 0)
+    throw optionInvalid([`NPC count must be a non-negative integer (got ${shown(opts.count)})`]);
+  if (opts.count > world.capacity) throw capacityExceeded(world.id, world.capacity);
   const { minX, minY, maxX, maxY } = world.bounds;
   const moving = opts.movingFraction ?? 0.5;
   const maxSpeed = opts.maxSpeed ?? 1.5;
