@@ -336,7 +336,9 @@ export const createRuntimePersistence = (deps: RuntimePersistenceDeps): RuntimeP
         );
       // Checkpoints are compressed and written on a worker thread with its own store connection.
       try {
-        writer = new WorkerCheckpointWriter(storeOptions);
+        // SQLite: the thread's connection must find the file this one opened (a deleted data directory is not made anew).
+        const identity = store.fileIdentity;
+        writer = new WorkerCheckpointWriter(identity ? { ...storeOptions, expectIdentity: identity } : storeOptions);
       } catch (err) {
         logger.warn({ err }, 'checkpoint writer thread unavailable; checkpoints are written on the main thread');
         writer = new InlineCheckpointWriter(storeOf);

@@ -41,6 +41,8 @@ export interface OpenStoreOptions {
   poolWaitMs?: number;
   /** SQLite: check the file at open (`quick`, the default) or not (`off`; `--store-check`); see `SqliteStoreOptions.check`. */
   check?: 'quick' | 'off';
+  /** SQLite, with `attach`: the `dev:ino` the first connection opened; see `SqliteStoreOptions.expectIdentity`. */
+  expectIdentity?: string;
 }
 
 /** Where a store spec points: parsed, validated, not yet opened. */
@@ -99,6 +101,7 @@ export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
     dataDir: target.dataDir,
     ...(options.synchronous ? { synchronous: options.synchronous } : {}),
     ...(options.check ? { check: options.check } : {}),
+    ...(options.expectIdentity !== undefined ? { expectIdentity: options.expectIdentity } : {}),
     ...attach,
   });
 };

@@ -48,6 +48,13 @@ export interface SqliteStoreOptions {
    * `attach` connection (the first connection checked the file).
    */
   check?: 'quick' | 'off';
+  /**
+   * With `attach`: the `dev:ino` of the file the first connection opened (`SqliteStore.fileIdentity`). A path
+   * that names no file or another one is refused `WT_ERR_STORE_UNAVAILABLE` (reason `moved`) and nothing is
+   * created: a writer thread connecting after the data directory was deleted made a new store there and wrote
+   * its checkpoints into it.
+   */
+  expectIdentity?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -107,9 +114,8 @@ const checkSqliteFile = (db: Database.Database, file: string): number => {
  * purchase acknowledged then would be gone at the next start. Reads go on (the open file is whole). One `stat`
  * (7–10 µs measured) per write operation.
  */
-const requireFileInPlace = (file: string, opened: string | null): void => {
+const requireFileInPlace = (file: string, opened: string | null, now = fileIdentity(file)): void => {
   if (opened === null) return;
-  const now = fileIdentity(file);
   if (now === opened) return;
   throw storeUnavailable(
     'moved',
@@ -187,13 +193,15 @@ const requireCurrentSqliteSchema = (file: string): void => {
 export const openSqliteDatabase = (
   file: string,
   options: SqliteStoreOptions,
-): { db: Database.Database; migration: MigrationReport; checkMs: number | null; writable: () => void } => {
+): { db: Database.Database; migration: MigrationReport; checkMs: number | null; identity: string | null; writable: () => void } => {
   let opened: Database.Database | null = null;
+  const expected = options.attach === true ? options.expectIdentity : undefined;
   try {
+    if (expected !== undefined) requireFileInPlace(file, expected); // before anything is created
     if (options.readOnlySchema === true) requireCurrentSqliteSchema(file);
-    mkdirSync(options.dataDir, { recursive: true });
+    if (options.attach !== true) mkdirSync(options.dataDir, { recursive: true });
     const open = (): Database.Database => {
-      const db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000 });
+      const db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000, fileMustExist: options.attach === true });
       db.pragma('journal_mode = WAL');
       return db;
     };
@@ -208,9 +216,10 @@ export const openSqliteDatabase = (
     if (options.maxPageCount !== undefined) setSqliteMaxPageCount(db, options.maxPageCount);
     const checkMs = options.attach === true || options.check === 'off' ? null : checkSqliteFile(db, file);
     const identity = fileIdentity(file);
+    if (expected !== undefined) requireFileInPlace(file, expected, identity); // replaced while it was opened
     // Before each write operation: the file opened is still the one at `file` (see `requireFileInPlace`).
     const writable = (): void => requireFileInPlace(file, identity);
-    return { db, migration: migrateSqlite(db, file, options.attach === true), checkMs, writable };
+    return { db, migration: migrateSqlite(db, file, options.attach === true), checkMs, identity, writable };
   } catch (err) {
     opened?.close();
     // Named with the file (a damaged header fails the first pragma, before the check).

@@ -96,6 +96,8 @@ export class SqliteStore implements Store {
   readonly migration: MigrationReport;
   /** Wall ms of the file's `quick_check` at open (null: not checked; see {@link Store.checkMs}). */
   readonly checkMs: number | null;
+  /** `dev:ino` of the file opened (see {@link Store.fileIdentity}). */
+  readonly fileIdentity: string | null;
   /** Throws before a write once the path names another file or none (src/store/sqlite-open.ts `requireFileInPlace`). */
   private readonly writable: () => void;
   private readonly playerData: ReturnType<typeof sqlitePlayerData>;
@@ -107,10 +109,11 @@ export class SqliteStore implements Store {
   /** Open (creating the directory and file) and migrate. Throws coded errors. */
   constructor(options: SqliteStoreOptions) {
     this.file = join(options.dataDir, SQLITE_FILE_NAME);
-    const { db, migration, checkMs, writable } = openSqliteDatabase(this.file, options);
+    const { db, migration, checkMs, identity, writable } = openSqliteDatabase(this.file, options);
     this.db = db;
     this.checkMs = checkMs;
     this.writable = writable;
+    this.fileIdentity = identity;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 2000;
     this.counters.lockWaitMs = this.busyTimeoutMs;
     this.migration = migration;

@@ -223,6 +223,8 @@ export interface Store {
   readonly migration?: MigrationReport;
   /** SQLite: wall ms the file's `quick_check` took at open (null: not checked, `check: 'off'`); absent elsewhere. */
   readonly checkMs?: number | null;
+  /** SQLite: `dev:ino` of the file opened, which a second connection of the process (`attach`) must find at the path; absent elsewhere. */
+  readonly fileIdentity?: string | null;
   stats(): StoreStats;
   /** Close connections; later calls fail with WT_ERR_STORE_CLOSED. Idempotent. */
   close(): Promise<void>;

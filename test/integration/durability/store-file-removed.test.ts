@@ -7,7 +7,7 @@
  * the outage stands until a write succeeds; what the open file holds is copied out through `/proc/<pid>/fd`
  * into a data directory a store opens whole. A real server: `worldtick_store_unavailable{reason="moved"} 1`.
  */
-import { copyFileSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lifeSimGame } from '../../../examples/life-sim/game.js';
@@ -117,23 +117,53 @@ describe('the SQLite store file removed or replaced under an open store', () => 
     timeout: 60_000,
   }, async () => {
     const options = testServerOptions('wt-removed-server-');
-    const s = await startServer(lifeSimGame, { options: { ...options, npcs: 10 } });
+    const s = await startServer(lifeSimGame, { options: { ...options, npcs: 10, checkpointIntervalSeconds: 1 } });
     try {
       rmSync(String(options.dataDir), { recursive: true, force: true });
       const metrics = async (): Promise<string> =>
         (await fetch(`http://127.0.0.1:${s.adminPort}/metrics`, { headers: { authorization: 'Bearer tok' } })).text();
       const failedRecords = /worldtick_world_records_total\{[^}]*outcome="failed"[^}]*\} [1-9]/;
+      const failedCheckpoints = /worldtick_checkpoints_total\{[^}]*outcome="failed"[^}]*\} [1-9]/;
       const end = Date.now() + 30_000;
       let text = await metrics();
-      while (!(text.includes('worldtick_store_unavailable{reason="moved"} 1') && failedRecords.test(text)) && Date.now() < end) {
+      const seen = (t: string): boolean =>
+        t.includes('worldtick_store_unavailable{reason="moved"} 1') && failedRecords.test(t) && failedCheckpoints.test(t);
+      while (!seen(text) && Date.now() < end) {
         await new Promise((r) => setTimeout(r, 200));
         text = await metrics();
       }
       expect(text).toContain('worldtick_store_unavailable{reason="moved"} 1');
       expect(text).toMatch(failedRecords);
+      // Its checkpoints failed too, and the writer thread made no new store at the path (it did before).
+      expect(text).toMatch(failedCheckpoints);
+      expect(existsSync(String(options.dataDir))).toBe(false);
     } finally {
       await s.stop();
     }
-    mkdirSync(String(options.dataDir), { recursive: true }); // for the file's own clean-up
+    expect(existsSync(String(options.dataDir))).toBe(false);
+  });
+
+  it("a second connection of the process (the checkpoint writer thread's) finds the first one's file or refuses, creating nothing", async () => {
+    const dir = tempDir('wt-attach-');
+    const store = await storeWith(dir, 1);
+    const file = join(dir, SQLITE_FILE_NAME);
+    const identity = store.fileIdentity ?? '';
+    try {
+      const attached = new SqliteStore({ dataDir: dir, attach: true, expectIdentity: identity });
+      await attached.commitLedger([rewardEntry('attached')]);
+      await attached.close();
+      renameSync(file, `${file}.old`);
+      copyFileSync(`${file}.old`, file); // another file at the path
+      expect(() => new SqliteStore({ dataDir: dir, attach: true, expectIdentity: identity })).toThrow(
+        expect.objectContaining({ ...MOVED, message: expect.stringMatching(/was replaced by another file/) }),
+      );
+      rmSync(dir, { recursive: true, force: true });
+      expect(() => new SqliteStore({ dataDir: dir, attach: true, expectIdentity: identity })).toThrow(
+        expect.objectContaining({ ...MOVED, message: expect.stringMatching(/was removed/) }),
+      );
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      await store.close();
+    }
   });
 });
