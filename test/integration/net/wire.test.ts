@@ -69,7 +69,7 @@ describe('wire format (docs/PROTOCOL.md) with a plain ws client', () => {
     const npc = spawnNpc(ts.world, 110, 200, 7);
     // PROTOCOL.md example: input [2, 1, 0.5, -1, 0] (float64 0.5)
     ws.send(Buffer.from('950201cb3fe0000000000000ff00', 'hex'));
-    await settle(20);
+    await ts.inputQueued(); // the input reached the ingest (a fixed 20 ms wait lost it once under a loaded CI run)
     ts.step(1);
     const snap = await next((b) => b[0] === 0x98 && b[1] === 0x11);
     const s = unpack(snap) as unknown[];
