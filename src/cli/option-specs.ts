@@ -245,7 +245,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: 'enum',
     default: 'quick',
     values: ['quick', 'off'],
-    doc: "SQLite store: quick (SQLite's quick_check reads the whole file at start and a damaged one is refused; 4-6 ms per MiB) or off",
+    doc: "SQLite store: quick (SQLite's quick_check reads the whole file at start and a damaged one is refused; 1.4-6 ms per MiB) or off",
   },
   {
     key: 'checkpointIntervalSeconds',
