@@ -93,6 +93,7 @@ export interface BotReport {
   botsCpuUsPerSnapshot?: number;
   botsCpuUserUsPerSnapshot?: number;
   eventLoopDelayMs?: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
+  snapshotGapMs?: { p50: number; p90: number; p99: number; p999: number; max: number; samples: number };
   transport?: string;
   groups?: Record<string, BotGroup>;
 }

@@ -327,6 +327,8 @@ export const e2e = async (ctx: SuiteContext, o: E2eOptions): Promise<Record<stri
     disconnectsByCode: r.disconnectsByCode,
     updateLatencyMs: r.updateLatencyMs,
     inputAckRttMs: r.inputAckRttMs,
+    /** Between consecutive snapshots of one bot (the rate a player saw; a stall shows here, not in the latency). */
+    snapshotGapMs: r.snapshotGapMs ?? null,
     snapshotsPerClientPerSecond: r.snapshotsPerClientPerSecond,
     /** Bots' figure: includes the floor probes' frames (1 in FLOOR_EVERY steps). */
     bytesPerClientPerSecond: r.bytesPerClientPerSecond,

@@ -268,10 +268,12 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
   const after = windowed ? totals() : before;
   // The process's latencies: its groups' histograms merged (each sample was recorded once, in its group).
   const upd = createLatencyHistogram(),
-    ack = createLatencyHistogram();
+    ack = createLatencyHistogram(),
+    gap = createLatencyHistogram();
   for (const g of groups.list) {
     upd.add(g.upd);
     ack.add(g.ack);
+    gap.add(g.gap);
   }
   clearInterval(progressTimer);
   progress('measure', Math.min(dur, Math.round(secs * 10) / 10), dur);
@@ -349,6 +351,7 @@ export const runFleet = async (o: FleetOptions): Promise<ProcReport> => {
       purchase: encodeHistogram(tx.latency),
       loopDelay: encodeHistogram(loopH),
       moveGap: encodeHistogram(follower?.tally.gap ?? createLatencyHistogram()),
+      snapshotGap: encodeHistogram(gap),
     },
   };
 };

@@ -2,7 +2,7 @@
  * Bot groups, reported separately (issue 12, 10,000 sessions): active players (send inputs),
  * idle players (joined and reading snapshots, no input: a player in a menu or away, see
  * `--idle-share`), and non-player classes by their token (spectators, bots, observers). Each
- * group has its own update-latency and input-ack histograms and its own snapshot counts, so the
+ * group has its own update-latency, input-ack and snapshot-gap histograms and its own snapshot counts, so the
  * active players' figures stand alone next to the degraded groups'.
  */
 import type { LatencySink } from '../client/client.js';
@@ -25,6 +25,8 @@ export interface GroupStats {
   sink: LatencySink;
   upd: LatencyHistogram;
   ack: LatencyHistogram;
+  /** Snapshot gaps (LatencySink `gap`: how long a bot's view stood still). */
+  gap: LatencyHistogram;
   /** Bots of the group that joined (ramp and window). */
   connected: number;
   /** Inputs sent (total; the window's share is `inputsSent - inputs0`). */
@@ -69,7 +71,7 @@ export const createGroupStats = (measuring: () => boolean): Groups => {
           snapshots: g.snapshotsNow - g.snapshots0,
           bytesIn: g.bytesNow - g.bytes0,
           inputsSent: g.inputsSent - g.inputs0,
-          histograms: { update: encodeHistogram(g.upd), inputAck: encodeHistogram(g.ack) },
+          histograms: { update: encodeHistogram(g.upd), inputAck: encodeHistogram(g.ack), gap: encodeHistogram(g.gap) },
         };
       return out;
     },
@@ -104,19 +106,24 @@ export const groupOf = (groups: Groups, cls: SessionClassName, index: number, id
   let g = groups.byKey.get(key);
   if (!g) {
     const upd = createLatencyHistogram(),
-      ack = createLatencyHistogram();
+      ack = createLatencyHistogram(),
+      gap = createLatencyHistogram();
     const { measuring } = groups;
     const stats: GroupStats = {
       key,
       idle,
       upd,
       ack,
+      gap,
       sink: {
         update: (ms) => {
           if (measuring()) recordMs(upd, ms);
         },
         ack: (ms) => {
           if (measuring()) recordMs(ack, ms);
+        },
+        gap: (ms) => {
+          if (measuring()) recordMs(gap, ms);
         },
       },
       connected: 0,

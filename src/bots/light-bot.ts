@@ -208,6 +208,7 @@ export class LightBot {
     if (region || readSnapshotHeadAt(b, dv, start, end, this.#r, h)) {
       const now = this.#now();
       this.stats.snapshots++;
+      if (this.lastSnapshotAt > 0) this.#sink.gap?.(now - this.lastSnapshotAt);
       this.lastSnapshotAt = now;
       if (this.onSnapshot !== null) {
         const f = this.onSnapshot;

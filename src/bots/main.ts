@@ -51,6 +51,7 @@ const summary = (r: BotsReport): string => {
     (r.partial ? `bots: PARTIAL report: stopped by ${r.stoppedBy} ${STOPPED_IN[r.stoppedIn ?? 'measure'](r.measuredSeconds)}\n` : '') +
     `bots: ${r.scenario}, ${r.procs} process(es): ${r.connected}/${r.clients} connected, ${r.cancelledJoins ? `${r.cancelledJoins} joins cancelled, ` : ''}${r.joinFailures} join failures${byCount(r.joinFailuresByReason)}, ${r.disconnects} disconnected${byCount(r.disconnectsByCode, 'close ')}, ${r.measuredSeconds}s measured\n` +
     line('update latency ms:', r.updateLatencyMs) +
+    line('snapshot gap ms:  ', r.snapshotGapMs) +
     line('input ack rtt ms: ', r.inputAckRttMs) +
     line('join latency ms:  ', r.joinLatencyMs) +
     (r.purchasesSent

@@ -85,7 +85,14 @@ const Histograms = Type.Object(
     loopDelay: Type.String(),
     /** Gap of each move followed: last snapshot before the close → first snapshot after the reconnect. */
     moveGap: Type.String(),
+    /** Between consecutive snapshots of one bot (a move's gap included). */
+    snapshotGap: Type.String(),
   },
+  { additionalProperties: false },
+);
+
+const GroupHistograms = Type.Object(
+  { update: Type.String(), inputAck: Type.String(), gap: Type.String() },
   { additionalProperties: false },
 );
 
@@ -101,7 +108,7 @@ const GroupPartSchema = Type.Object(
     snapshots: Type.Integer({ minimum: 0 }),
     bytesIn: Type.Integer({ minimum: 0 }),
     inputsSent: Type.Integer({ minimum: 0 }),
-    histograms: Type.Object({ update: Type.String(), inputAck: Type.String() }, { additionalProperties: false }),
+    histograms: GroupHistograms,
   },
   { additionalProperties: false },
 );
@@ -118,7 +125,8 @@ const GroupSchema = Type.Object(
     bytesPerClientPerSecond: Type.Number(),
     updateLatencyMs: Summary,
     inputAckRttMs: Summary,
-    histograms: Type.Object({ update: Type.String(), inputAck: Type.String() }, { additionalProperties: false }),
+    snapshotGapMs: Summary,
+    histograms: GroupHistograms,
   },
   { additionalProperties: false },
 );
@@ -156,6 +164,7 @@ const PerProc = Type.Object(
     purchaseRttMs: Summary,
     eventLoopDelayMs: Summary,
     moveGapMs: Summary,
+    snapshotGapMs: Summary,
     /** This process's own histograms (merge them to re-derive the totals, or with other runs). */
     histograms: Histograms,
   },
@@ -204,6 +213,12 @@ export const BotsReportSchema = Type.Object(
     eventLoopDelayMs: Summary,
     /** Per move followed (`movesFollowed`): the bot's last snapshot before the close → its first after the reconnect, wall ms. */
     moveGapMs: Summary,
+    /**
+     * Wall ms between consecutive snapshots of one bot (from its second; a move's gap included): the rate
+     * each player saw and how long its view stood still. A server that stops sending (a stall, a paused
+     * process) shows here — `updateLatencyMs` only times the snapshots that were sent.
+     */
+    snapshotGapMs: Summary,
     /** `raw` (the bots' own ws:// client) or `ws` (the ws package). */
     transport: Type.String(),
     /**
@@ -306,6 +321,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     }
     const gu = mergeHistograms(gs.map((g) => g.histograms.update));
     const ga = mergeHistograms(gs.map((g) => g.histograms.inputAck));
+    const gg = mergeHistograms(gs.map((g) => g.histograms.gap));
     const gsecs = Math.max(1e-9, clientSeconds);
     groups[k] = {
       connected,
@@ -316,7 +332,8 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       bytesPerClientPerSecond: Math.round(bytesIn / gsecs),
       updateLatencyMs: summarize(gu),
       inputAckRttMs: summarize(ga),
-      histograms: { update: encodeHistogram(gu), inputAck: encodeHistogram(ga) },
+      snapshotGapMs: summarize(gg),
+      histograms: { update: encodeHistogram(gu), inputAck: encodeHistogram(ga), gap: encodeHistogram(gg) },
     };
   }
   const upd = mergeHistograms(parts.map((p) => p.histograms.update));
@@ -325,6 +342,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
   const purchase = mergeHistograms(parts.map((p) => p.histograms.purchase));
   const loopDelay = mergeHistograms(parts.map((p) => p.histograms.loopDelay));
   const moveGap = mergeHistograms(parts.map((p) => p.histograms.moveGap));
+  const snapshotGap = mergeHistograms(parts.map((p) => p.histograms.snapshotGap));
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
@@ -366,6 +384,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
     eventLoopDelayMs: summarize(loopDelay),
     moveGapMs: summarize(moveGap),
+    snapshotGapMs: summarize(snapshotGap),
     groups,
     histograms: {
       unit: 'microseconds',
@@ -376,6 +395,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       purchase: encodeHistogram(purchase),
       loopDelay: encodeHistogram(loopDelay),
       moveGap: encodeHistogram(moveGap),
+      snapshotGap: encodeHistogram(snapshotGap),
     },
     perProc: parts.map((p) => ({
       ...p,
@@ -385,6 +405,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       purchaseRttMs: summarize(decodeHistogram(p.histograms.purchase)),
       eventLoopDelayMs: summarize(decodeHistogram(p.histograms.loopDelay)),
       moveGapMs: summarize(decodeHistogram(p.histograms.moveGap)),
+      snapshotGapMs: summarize(decodeHistogram(p.histograms.snapshotGap)),
     })),
   };
 };

@@ -29,7 +29,7 @@ export const ackReceived = (c: AckClock, ack: number, now: number): number | nul
   return c.seq[k] === ack ? now - (c.at[k] ?? now) : null;
 };
 
-/** A snapshot or region frame sent at `sendTime` acking `ack` arrived at `now`: count it, record its update latency and the ack round trip. */
+/** A snapshot or region frame sent at `sendTime` acking `ack` arrived at `now`: count it, record the gap since the last, its update latency and the ack round trip. */
 export const frameReceived = (
   c: AckClock,
   stats: ClientStats,
@@ -39,6 +39,8 @@ export const frameReceived = (
   now: number,
 ): void => {
   stats.snapshots++;
+  if (stats.lastSnapshotAt > 0) sink?.gap?.(now - stats.lastSnapshotAt);
+  stats.lastSnapshotAt = now;
   const lat = now - sendTime;
   stats.lastLatencyMs = lat;
   sink?.update(lat);

@@ -27,6 +27,11 @@ export interface LatencySink {
   update(ms: number): void;
   /** Input acknowledgement round trip, wall ms (input sent → snapshot acking it received). */
   ack(ms: number): void;
+  /**
+   * Wall ms since this client's previous snapshot or region frame (from its second on, a reconnect's gap
+   * included): how long the player's view stood still — a server that stops sending shows here, not in `update`.
+   */
+  gap?(ms: number): void;
 }
 
 export interface ClientOptions {
@@ -66,6 +71,8 @@ export interface ClientStats {
   lastLatencyMs: number;
   /** Last input ack round trip (ms). */
   lastAckRttMs: number;
+  /** Wall time (the client's clock, ms) the last snapshot or region frame arrived; 0 before the first. */
+  lastSnapshotAt: number;
   /** `redirect` messages followed (cluster). */
   redirects: number;
   /**
@@ -85,6 +92,7 @@ export const createClientStats = (): ClientStats => ({
   errors: 0,
   lastLatencyMs: 0,
   lastAckRttMs: 0,
+  lastSnapshotAt: 0,
   redirects: 0,
   ignoredFrames: 0,
 });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { beforeAll, describe, it } from 'vitest';
-import { runWorld, startTestServer, type TestServer } from './harness.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { movingRing, runWorld, startTestServer, type TestServer } from './harness.js';
 import { childNodeArgs } from '../../helpers/child-node.js';
 
 let BOTS: string[] = [];
@@ -211,6 +212,40 @@ describe.concurrent('load-test bots', () => {
     expect(idle.snapshotsPerClientPerSecond).toBeGreaterThan(0);
     expect(act.updateLatencyMs.samples + idle.updateLatencyMs.samples + spec.updateLatencyMs.samples).toBe(r.updateLatencyMs.samples);
     expect(err).toContain('idlePlayers: 4 bots');
+  });
+
+  it('a server that stops sending shows in the snapshot gap (every bot, full and light), not only as fewer snapshots', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const ts = await startTestServer({ net: { resumeGraceSeconds: 0 } });
+    movingRing(ts.world, 40);
+    let runner = runWorld(ts.world);
+    onTestFinished(async () => {
+      runner.stop();
+      await ts.stop();
+    });
+    const args = ['--url', ts.url, '--world', 'w1', '--clients', '10', '--duration', '3', '--warmup', '0.2', '--input-hz', '10'];
+    const bots = botsCli([...args, '--full-every', '2']);
+    // Every bot joined, then into the window: the world is not stepped for 1.2 s (no snapshot is sent; the
+    // server's event loop runs on, as in a stall of the loop or a paused process seen from outside).
+    for (let i = 0; i < 600 && ts.server.stats().sessions < 10; i++) await sleep(50);
+    await sleep(600);
+    runner.stop();
+    await sleep(1200);
+    runner = runWorld(ts.world);
+    const { code, err, r } = await bots;
+    expect(code, err).toBe(0);
+    expect(r).toMatchObject({ connected: 10, disconnects: 0, inconsistencies: 0, fullDecodeClients: 5, lightClients: 5 });
+    const gap = r.snapshotGapMs;
+    // Each bot's view stood still for the halt: ten gaps of at least its length (less the step interval).
+    expect(gap.max).toBeGreaterThanOrEqual(1100);
+    expect(gap.p99).toBeGreaterThanOrEqual(1100);
+    // A gap per snapshot of the window but each bot's first (full and light bots both record them).
+    expect(gap.samples).toBeLessThanOrEqual(r.snapshots);
+    expect(gap.samples).toBeGreaterThanOrEqual(r.snapshots - 10);
+    expect(r.groups.activePlayers.snapshotGapMs).toEqual(gap);
+    expect(err).toMatch(/snapshot gap ms: +p50 [\d.]+ .* max (\d+)/);
   });
 
   it('a bad option exits 2 with a message', async ({ expect }) => {

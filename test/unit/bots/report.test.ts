@@ -52,6 +52,7 @@ const part = (proc: number, values: readonly number[], over: Partial<ProcReport>
     purchase: encodeHistogram(hist([])),
     loopDelay: encodeHistogram(hist([0.5, 1, 12])),
     moveGap: encodeHistogram(hist([])),
+    snapshotGap: encodeHistogram(hist([50, 50, 12_000])),
   },
   ...over,
 });
@@ -181,21 +182,25 @@ describe('bots report merge', () => {
     });
     expect(r.moveGapMs).toEqual(summarize(hist([100, 200, 300, 1000, 2000, 3000])));
     expect(r.perProc.map((p) => p.moveGapMs.samples)).toEqual([3, 3]);
+    // Every process's snapshot gaps (a 12 s stall in each) merge the same way.
+    expect(r.snapshotGapMs).toEqual(summarize(hist([50, 50, 12_000, 50, 50, 12_000])));
+    const stall = summarize(hist([12_000])).max; // 12,000 within the histogram's 3 significant digits
+    expect(r.perProc.map((p) => p.snapshotGapMs.max)).toEqual([stall, stall]);
   });
 
   it('per-group figures (active / idle players, spectators) merge by group across processes', () => {
-    const g = (values: readonly number[], connected: number, clientSeconds: number) => ({
+    const g = (values: readonly number[], connected: number, clientSeconds: number, gaps: readonly number[] = []) => ({
       connected,
       clientSeconds,
       snapshots: values.length,
       bytesIn: values.length * 50,
       inputsSent: 0,
-      histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([])) },
+      histograms: { update: encodeHistogram(hist(values)), inputAck: encodeHistogram(hist([])), gap: encodeHistogram(hist(gaps)) },
     });
     const r = mergeReports(
       [
         part(0, a, { groups: { activePlayers: { ...g([1, 2, 3], 5, 10), inputsSent: 7 }, idlePlayers: g([10, 20], 5, 10) } }),
-        part(1, b, { groups: { idlePlayers: g([30], 5, 10), spectators: g(tail, 5, 10) } }),
+        part(1, b, { groups: { idlePlayers: g([30], 5, 10, [100, 9000]), spectators: g(tail, 5, 10) } }),
       ],
       { scenario: 'steady', url: 'ws://x', worldId: '1', cpus: null, startedAt: new Date(0).toISOString(), transport: 'raw' },
     );
@@ -204,6 +209,8 @@ describe('bots report merge', () => {
     expect(r.groups.activePlayers).toMatchObject({ connected: 5, snapshots: 3, inputsSent: 7, snapshotsPerClientPerSecond: 0.3 });
     expect(r.groups.idlePlayers).toMatchObject({ connected: 10, snapshots: 3, clientSeconds: 20, bytesPerClientPerSecond: 8 });
     expect(r.groups.idlePlayers!.updateLatencyMs).toEqual(summarize(hist([10, 20, 30])));
+    expect(r.groups.idlePlayers!.snapshotGapMs).toEqual(summarize(hist([100, 9000])));
+    expect(r.groups.activePlayers!.snapshotGapMs.samples).toBe(0);
     expect(r.groups.spectators!.updateLatencyMs.samples).toBe(10);
   });
 
