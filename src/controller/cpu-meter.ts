@@ -39,3 +39,13 @@ export const sampleCpu = (m: CpuMeter, nowMs: number): number => {
   m.startCpu = process.cpuUsage();
   return m.share;
 };
+
+/** CPU (user + system, every thread of the process) used between two `process.cpuUsage()` readings, ms. */
+export const cpuMsBetween = (from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number => (to.user - from.user + to.system - from.system) / 1000;
+
+/**
+ * What the process did over `wallMs` in which it used `cpuMs` of CPU: `busy` (at least half a core:
+ * its own work held the event loop), or `off-cpu` (less: it was not running — stopped, a paused VM,
+ * starved by other processes on the host — or it waited in a synchronous system call, a disk write).
+ */
+export const cpuVerdict = (cpuMs: number, wallMs: number): 'busy' | 'off-cpu' => (cpuMs >= wallMs / 2 ? 'busy' : 'off-cpu');

@@ -22,7 +22,24 @@
 import { worldExists, worldNotFound } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { faultWorld, runStep } from '../world/step.js';
-import { createCpuMeter, sampleCpu, type CpuMeter } from '../controller/cpu-meter.js';
+import { cpuMsBetween, cpuVerdict, createCpuMeter, sampleCpu, type CpuMeter } from '../controller/cpu-meter.js';
+
+/** A tick of the loop's timer at least this late (wall ms) is reported (`onLate`). */
+export const LOOP_LATE_MS = 1000;
+
+/** A late tick of the loop's timer (`onLate`): the event loop did not come back to the loop in time. */
+export interface LoopLate {
+  /** Wall ms the timer fired after it was due. */
+  lateMs: number;
+  /** Wall ms since the previous tick began (the late stretch, the previous tick's own steps included). */
+  wallMs: number;
+  /** CPU (user + system, every thread) the process used over `wallMs`. */
+  processCpuMs: number;
+  /** `busy`: work outside the steps held the event loop; `off-cpu`: the process was not running (cpu-meter.ts `cpuVerdict`). */
+  cpu: 'busy' | 'off-cpu';
+  /** Steps this tick dropped, over every world (beyond `maxCatchUpSteps`; world time skipped them). */
+  droppedSteps: number;
+}
 
 /** The last tick of the shared grid of `intervalMs` at or before `nowMs` (wall ms). */
 const tickAt = (nowMs: number, intervalMs: number): number => Math.floor(nowMs / intervalMs) * intervalMs;
@@ -55,6 +72,12 @@ export interface LoopRunnerOptions {
    * its CPU budget). Sampled on the real timer only. Default 1000; 0 disables.
    */
   cpuWindowMs?: number;
+  /**
+   * Called after a tick of the real timer that fired {@link LOOP_LATE_MS} or more after it was due:
+   * the event loop was held outside the steps (a step's own length is the step log's), or the
+   * process did not run. With it, each tick reads `process.cpuUsage()` once.
+   */
+  onLate?: (late: LoopLate) => void;
 }
 
 /** Runs worlds on their fixed timesteps. Owns the timer, hence a class. */
@@ -69,6 +92,13 @@ export class LoopRunner {
   #running = false;
   readonly #cpuWindowMs: number;
   #cpu: CpuMeter | null = null;
+  readonly #onLate: ((late: LoopLate) => void) | undefined;
+  /** Wall ms the pending timer is due; the last real tick's start and its `process.cpuUsage()` (with `onLate`). */
+  #dueAt = 0;
+  #tickAt = 0;
+  #tickCpu: NodeJS.CpuUsage | null = null;
+  /** Steps the last `runDue` dropped, over every world. */
+  #dropped = 0;
 
   constructor(opts: LoopRunnerOptions = {}) {
     this.#now = opts.now ?? (() => performance.now());
@@ -77,6 +107,15 @@ export class LoopRunner {
     this.#idlePollMs = opts.idlePollMs ?? 50;
     this.#canStep = opts.canStep;
     this.#cpuWindowMs = opts.cpuWindowMs ?? 1000;
+    this.#onLate = opts.onLate;
+  }
+
+  /**
+   * CPU ms (every thread) the process used since the current real tick began, or null (no `onLate`,
+   * or before the first tick): the step log's measure of whether a stalled step ran or the process stood still.
+   */
+  cpuMsSinceTick(): number | null {
+    return this.#tickCpu === null ? null : cpuMsBetween(this.#tickCpu, process.cpuUsage());
   }
 
   /**
@@ -138,6 +177,7 @@ export class LoopRunner {
    */
   runDue(nowMs: number = this.#now()): number {
     let ran = 0;
+    this.#dropped = 0;
     for (const e of this.#entries.values()) {
       const w = e.world;
       if (w.configVersion !== e.configVersion) {
@@ -162,6 +202,7 @@ export class LoopRunner {
       if (due > cap) {
         const dropped = due - cap;
         w.counters.droppedSteps += dropped;
+        this.#dropped += dropped;
         w.counters.droppedSeconds += (dropped * e.intervalMs) / 1000;
         e.k += dropped;
         run = cap;
@@ -237,6 +278,7 @@ export class LoopRunner {
     const now = this.#now();
     const next = this.nextDueMs();
     const delay = next === null ? this.#idlePollMs : Math.min(this.#idlePollMs, Math.max(0, next - now));
+    this.#dueAt = now + delay;
     this.#timer = setTimeout(this.#tick, delay);
   }
 
@@ -250,7 +292,26 @@ export class LoopRunner {
       const share = sampleCpu(this.#cpu, now);
       if (share >= 0) for (const e of this.#entries.values()) e.world.controller.cpuShare = share;
     }
-    this.runDue(now);
+    if (this.#onLate === undefined) this.runDue(now);
+    else this.#lateTick(now);
     this.#schedule();
   };
+
+  /** A tick that reads the process CPU, and reports itself when it came {@link LOOP_LATE_MS} late. */
+  #lateTick(now: number): void {
+    const late = now - this.#dueAt;
+    const prevAt = this.#tickAt;
+    const prevCpu = this.#tickCpu;
+    this.#tickAt = now;
+    this.#tickCpu = process.cpuUsage();
+    if (late < LOOP_LATE_MS || prevCpu === null) {
+      this.runDue(now);
+      return;
+    }
+    this.runDue(now);
+    const dropped = this.#dropped;
+    const processCpuMs = cpuMsBetween(prevCpu, this.#tickCpu);
+    const wallMs = now - prevAt;
+    this.#onLate?.({ lateMs: late, wallMs, processCpuMs, cpu: cpuVerdict(processCpuMs, wallMs), droppedSteps: dropped });
+  }
 }

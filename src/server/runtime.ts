@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { LoopRunner } from '../loop/loop-runner.js';
 import { createTelemetry, OpsState, type StatsSources } from '../admin/index.js';
 import { getControllerStatus } from '../controller/controller-status.js';
-import { createStepLog } from './step-log.js';
+import { createLoopLateLog, createStepLog } from './step-log.js';
 import { GameServer } from '../net/game-server.js';
 import type { NetConfig } from '../net/net-config.js';
 import type { ServerHooks } from '../net/game-server-options.js';
@@ -81,7 +81,8 @@ export const createRuntime = (
     checkpoint: (w) => checkpointer.report(w.id),
     store: () => persist.current()?.stats() ?? null,
   };
-  const telemetry = createTelemetry({ sources: adminSources, stepLog: createStepLog(logger, { sources: adminSources }) });
+  const stepLog = createStepLog(logger, { sources: adminSources, cpuSinceTick: () => runner.cpuMsSinceTick() }); // stalls: ran, or stood still?
+  const telemetry = createTelemetry({ sources: adminSources, stepLog });
   let phase: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
   // The last start failed (not a stop asked for during it): its stop writes nothing to the store.
   let refused = false;
@@ -151,6 +152,7 @@ export const createRuntime = (
       checkpointer.onStep(w);
     },
     onFault: (world, err) => logger.error({ world: world.id, err, fault: world.fault }, 'world faulted and paused'),
+    onLate: createLoopLateLog(logger),
   });
   const scheduler = { simulation: { tickIntervalSeconds: options.tickIntervalSeconds, timeScale: options.timeScale } };
   const worldOptions = {

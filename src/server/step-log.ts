@@ -9,11 +9,13 @@
  * of them were over budget (`warmupOverruns`).
  */
 import { PHASES } from '../core/phases.js';
+import { cpuVerdict } from '../controller/cpu-meter.js';
 import { TIER_NAMES, TIER_COUNT } from '../../components/tier.js';
 import type { Logger } from '../log.js';
 import type { StepLog } from '../admin/telemetry.js';
 import { field, jobsOf, readTierStats, type StatsSources } from '../admin/sources.js';
 import type { SimWorld } from '../world/sim-world.js';
+import type { LoopLate } from '../loop/loop-runner.js';
 
 /** Called by telemetry after every step. `prevMode` is set when the controller mode changed. */
 export type { StepLog } from '../admin/telemetry.js';
@@ -27,6 +29,12 @@ export interface StepLogOptions {
   sources?: StatsSources;
   /** Steps of a fresh world that raise no overrun warning (warm-up). Default {@link WARMUP_STEPS}. */
   warmupSteps?: number;
+  /**
+   * CPU ms the process used since the loop's current tick began (src/loop/loop-runner.ts
+   * `cpuMsSinceTick`), or null: a stall line then says whether the step ran (`cpu: "busy"`) or the
+   * process stood still in it (`"off-cpu"`).
+   */
+  cpuSinceTick?: () => number | null;
 }
 
 /** Default warm-up: the first 20 steps of a world (1 s at the default 20 Hz) raise no overrun warning. */
@@ -165,7 +173,9 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       if (over && ms >= STALL_MS) {
         const wall = now();
         if (wall - s.stallAt >= interval) {
-          logger.error({ ...stepCost(world, ms, t.budgetMs), suppressed: s.stallSuppressed }, 'step blocked the event loop');
+          const cpuMs = opts.cpuSinceTick?.() ?? null;
+          const cpu = cpuMs === null ? {} : { processCpuMs: round3(cpuMs), cpu: cpuVerdict(cpuMs, ms) };
+          logger.error({ ...stepCost(world, ms, t.budgetMs), ...cpu, suppressed: s.stallSuppressed }, 'step blocked the event loop');
           s.stallAt = wall;
           s.stallSuppressed = 0;
         } else s.stallSuppressed++;
@@ -243,5 +253,39 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
         'step',
       );
     },
+  };
+};
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/**
+ * The loop runner's late ticks (src/loop/loop-runner.ts `onLate`) as an error line, `loop timer
+ * fired late`: the event loop came back to the loop `LOOP_LATE_MS` (1 s) or more after a step was
+ * due — held by work outside the steps (`cpu: "busy"`: an admin request, a store call, a game
+ * callback outside the step) or with the process not running (`cpu: "off-cpu"`: stopped, a paused
+ * VM, starved by the host, a synchronous disk wait). Every world's steps were late meanwhile; those
+ * beyond `maxCatchUpSteps` are dropped (`droppedSteps`). At most one line per `intervalMs`, with
+ * how many were suppressed since the last.
+ */
+export const createLoopLateLog = (
+  logger: Logger,
+  intervalMs = 10_000,
+  now: () => number = () => performance.now(),
+): ((late: LoopLate) => void) => {
+  let at = Number.NEGATIVE_INFINITY;
+  let suppressed = 0;
+  return (late) => {
+    const t = now();
+    if (t - at < intervalMs) {
+      suppressed++;
+      return;
+    }
+    const { lateMs, wallMs, processCpuMs, cpu, droppedSteps } = late;
+    logger.error(
+      { lateMs: round1(lateMs), wallMs: round1(wallMs), processCpuMs: round1(processCpuMs), cpu, droppedSteps, suppressed },
+      'loop timer fired late',
+    );
+    at = t;
+    suppressed = 0;
   };
 };

@@ -6,7 +6,9 @@
  * Systems, both in phase `behavior`: `weather` (cheap) and `loot-drop` (a studio's bug: once
  * message `slow` was received by a world, it busy-waits `ms` wall milliseconds on every step of
  * that world). Message `freeze` `{ ms }` busy-waits `ms` once in its handler (the event loop is
- * blocked). The default world has a handful of entities with a `Loot` component.
+ * blocked). Message `halt` stops the whole process in its handler (SIGSTOP to itself: a step in which the
+ * process does not run, as in a paused VM; the drill sends SIGCONT). The default world has a handful of
+ * entities with a `Loot` component.
  */
 import { addComponent, defineComponent, defineGame, defineMessage, getStore, query, runMain, spawn, Type } from '../../src/index.js';
 
@@ -35,10 +37,18 @@ const freeze = defineMessage({
   apply: (_world, _sender, { ms }) => busy(ms),
 });
 
+const halt = defineMessage({
+  name: 'halt',
+  schema: Type.Object({}),
+  apply: () => {
+    process.kill(process.pid, 'SIGSTOP');
+  },
+});
+
 const game = defineGame({
   name: 'incidents',
   components: [Loot],
-  messages: [slow, freeze],
+  messages: [slow, freeze, halt],
   systems: [
     {
       name: 'weather',
