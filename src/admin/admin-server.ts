@@ -87,9 +87,10 @@ export interface AdminServerOptions {
   onWorldCreated?: (world: SimWorld) => void | Promise<void>;
   /**
    * Builds and populates a world for `POST /api/v1/worlds` (the runtime passes its game's world
-   * factory). Default: a life-sim world populated with `npcs` NPCs in slices.
+   * factory; its promise, a world built across event-loop turns). Default: a life-sim world populated
+   * with `npcs` NPCs in slices.
    */
-  createWorld?: (o: CreateWorldRequest) => SimWorld;
+  createWorld?: (o: CreateWorldRequest) => SimWorld | Promise<SimWorld>;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   bodyLimitBytes?: number;
   /** Extra routes (other modules' admin endpoints; tests). */

@@ -8,7 +8,7 @@ import { capProblems } from '../config/schema.js';
 import { ErrorCode, isWorldtickError, WorldtickError, worldExists, worldNotFound, worldNotPaused } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
-import { populateNpcs } from '../world/populate.js';
+import { POPULATE_SLICE, populateNpcs } from '../world/populate.js';
 import { createSimWorld, destroySimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
@@ -45,7 +45,7 @@ export interface WorldRoutesOptions {
    */
   onWorldCreated?: (world: SimWorld) => void | Promise<void>;
   /** Builds and populates a created world (see `AdminServerOptions.createWorld`). Default: a life-sim world, populated in slices. */
-  createWorld?: (o: CreateWorldRequest) => SimWorld;
+  createWorld?: (o: CreateWorldRequest) => SimWorld | Promise<SimWorld>;
   /** Most worlds the runtime may hold (create beyond it is refused with 409). Default 32. */
   maxWorlds?: number;
   /** Largest `capacity` a created world may have (entities). Default 2,000,000. */
@@ -76,8 +76,6 @@ export interface CreateWorldRequest {
 
 const CREATE_KEYS = new Set(['id', 'capacity', 'seed', 'size', 'npcs', 'config', 'scheduler', 'simulation', 'controller', 'physics']);
 
-/** NPCs populated per event-loop turn by a create (~35 ms of work). */
-const POPULATE_SLICE = 5000;
 /** Forced steps per event-loop turn. */
 const STEP_SLICE = 25;
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -214,7 +212,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           const custom = opts.createWorld;
           const physics = o.physics ? { physics: o.physics } : {};
           const w = custom
-            ? custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs, ...physics })
+            ? await custom({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, npcs: o.npcs, ...physics })
             : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, ...physics });
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.

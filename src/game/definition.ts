@@ -73,6 +73,13 @@ export interface GameModule {
   name: string;
   pipeline?: readonly SystemEntry<SimWorld>[];
   populate?: (world: GameWorld, setup: WorldSetup) => void;
+  /**
+   * True when `populate` with `npcs` a, then with b, makes the same world as one call with a + b
+   * (life-sim's: each NPC drawn in turn from the world's seed). A world created while a server runs
+   * (admin API, `serverWorlds`) is then populated 5,000 NPCs per event-loop turn, so a large one does
+   * not stall the other worlds and sessions. Default false: one call.
+   */
+  populateInSlices?: boolean;
   attach?: (world: GameWorld, env: ModuleEnv) => void;
 }
 

@@ -33,6 +33,7 @@ export const LIFE_SIM_SYSTEMS: readonly string[] = DEFAULT_SYSTEMS.map((s) => s.
 export const lifeSim = (opts: LifeSimOptions = {}): GameModule => ({
   name: 'life-sim',
   pipeline: DEFAULT_SYSTEMS,
+  populateInSlices: true, // populateNpcs draws each NPC in turn from the world's seed
   populate: (world, setup) => {
     if (setup.npcs > 0)
       populateNpcs(world, { count: setup.npcs, movingFraction: opts.movingFraction, maxSpeed: opts.maxSpeed, kinds: opts.kinds });

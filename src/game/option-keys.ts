@@ -115,6 +115,8 @@ export const gameShapeProblems = (opts: unknown): string[] => {
         }
       for (const k of ['populate', 'attach'])
         if (m[k] !== undefined && typeof m[k] !== 'function') problems.push(`modules[${i}].${k} must be a function (got ${kindOf(m[k])})`);
+      if (m.populateInSlices !== undefined && typeof m.populateInSlices !== 'boolean')
+        problems.push(`modules[${i}].populateInSlices must be a boolean (got ${kindOf(m.populateInSlices)})`);
     }
   return problems;
 };

@@ -15,7 +15,7 @@ import { ledgerRoutes } from '../admin/routes-ledger.js';
 import { playerDataRoutes } from '../admin/routes-player-data.js';
 import { playerRoutes } from '../admin/routes-players.js';
 import type { GameDefinition } from '../game/definition.js';
-import { createGameWorld } from '../game/world.js';
+import { createGameWorldInSlices } from '../game/world.js';
 import type { Checkpointer } from '../persist/checkpointer.js';
 import type { PlayerDataService } from '../player-data/player-data-service.js';
 import type { Store } from '../store/types.js';
@@ -107,8 +107,8 @@ export const createRuntimeAdmin = (d: RuntimeAdminDeps): AdminServer => {
       logger,
       adminToken: d.adminToken,
     }),
-    // A game's worlds are built (and populated) by the game.
-    createWorld: game ? (o) => createGameWorld(game, o) : undefined,
+    // A game's worlds are built (and populated) by the game; its sliceable modules' NPCs across event-loop turns.
+    createWorld: game ? (o) => createGameWorldInSlices(game, o) : undefined,
     // Forwarding, cluster world list, /api/v1/cluster, metrics; a create of an id stored by a create never confirmed: 503.
     ...clusterAdminOptions(
       cluster,
