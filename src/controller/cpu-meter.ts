@@ -43,9 +43,14 @@ export const sampleCpu = (m: CpuMeter, nowMs: number): number => {
 /** CPU (user + system, every thread of the process) used between two `process.cpuUsage()` readings, ms. */
 export const cpuMsBetween = (from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number => (to.user - from.user + to.system - from.system) / 1000;
 
+/** What the process did over a stretch of wall time, from the CPU it used ({@link cpuVerdict}). */
+export type CpuVerdict = 'busy' | 'contended' | 'off-cpu';
+
 /**
- * What the process did over `wallMs` in which it used `cpuMs` of CPU: `busy` (at least half a core:
- * its own work held the event loop), or `off-cpu` (less: it was not running — stopped, a paused VM,
- * starved by other processes on the host — or it waited in a synchronous system call, a disk write).
+ * What the process did over `wallMs` in which it used `cpuMs` of CPU: `busy` (at least half a core: its
+ * own work held the event loop), `contended` (10-50 %: it ran part of the time — work slowed by other
+ * processes competing for the cores, a CPU quota, or a pause over part of the stretch), `off-cpu` (under
+ * 10 %: it was not running — stopped, a paused VM — or it waited in a synchronous system call, a disk write).
  */
-export const cpuVerdict = (cpuMs: number, wallMs: number): 'busy' | 'off-cpu' => (cpuMs >= wallMs / 2 ? 'busy' : 'off-cpu');
+export const cpuVerdict = (cpuMs: number, wallMs: number): CpuVerdict =>
+  cpuMs >= wallMs / 2 ? 'busy' : cpuMs >= wallMs / 10 ? 'contended' : 'off-cpu';

@@ -22,7 +22,7 @@
 import { worldExists, worldNotFound } from '../errors.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { faultWorld, runStep } from '../world/step.js';
-import { cpuMsBetween, cpuVerdict, createCpuMeter, sampleCpu, type CpuMeter } from '../controller/cpu-meter.js';
+import { cpuMsBetween, cpuVerdict, createCpuMeter, sampleCpu, type CpuMeter, type CpuVerdict } from '../controller/cpu-meter.js';
 
 /** A tick of the loop's timer at least this late (wall ms) is reported (`onLate`). */
 export const LOOP_LATE_MS = 1000;
@@ -35,8 +35,8 @@ export interface LoopLate {
   wallMs: number;
   /** CPU (user + system, every thread) the process used over `wallMs`. */
   processCpuMs: number;
-  /** `busy`: work outside the steps held the event loop; `off-cpu`: the process was not running (cpu-meter.ts `cpuVerdict`). */
-  cpu: 'busy' | 'off-cpu';
+  /** `busy`: work outside the steps held the event loop; `contended`, `off-cpu`: the process ran part of the time, or not at all (cpu-meter.ts `cpuVerdict`). */
+  cpu: CpuVerdict;
   /** Steps this tick dropped, over every world (beyond `maxCatchUpSteps`; world time skipped them). */
   droppedSteps: number;
 }

@@ -31,8 +31,8 @@ export interface StepLogOptions {
   warmupSteps?: number;
   /**
    * CPU ms the process used since the loop's current tick began (src/loop/loop-runner.ts
-   * `cpuMsSinceTick`), or null: a stall line then says whether the step ran (`cpu: "busy"`) or the
-   * process stood still in it (`"off-cpu"`).
+   * `cpuMsSinceTick`), or null: a stall line then says whether the step ran (`cpu: "busy"`), ran part
+   * of the time (`"contended"`) or the process stood still in it (`"off-cpu"`; cpu-meter.ts `cpuVerdict`).
    */
   cpuSinceTick?: () => number | null;
 }
@@ -164,18 +164,23 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
       let over = ms > t.budgetMs;
       const s = stateOf(world);
       if (world.ingest.summary().applyErrors > s.applyErrorsSeen) logApplyError(logger, world, s, now(), interval);
-      if (s.steps < warmup) {
+      const warming = s.steps < warmup;
+      if (warming) {
         s.steps++;
         if (over) s.warmupOverruns++;
         over = false; // warm-up: not warned
       }
       // A stall has its own line (error, its own rate limit): a mild overrun warned just before must not hide it.
-      if (over && ms >= STALL_MS) {
+      // Not hidden by the warm-up either (a cold step costs ~100 ms; a new 1,000,000-NPC world's first, 1-3 s, held every world).
+      if (ms >= STALL_MS && ms > t.budgetMs) {
         const wall = now();
         if (wall - s.stallAt >= interval) {
           const cpuMs = opts.cpuSinceTick?.() ?? null;
           const cpu = cpuMs === null ? {} : { processCpuMs: round3(cpuMs), cpu: cpuVerdict(cpuMs, ms) };
-          logger.error({ ...stepCost(world, ms, t.budgetMs), ...cpu, suppressed: s.stallSuppressed }, 'step blocked the event loop');
+          const line = { ...stepCost(world, ms, t.budgetMs), ...cpu, suppressed: s.stallSuppressed };
+          // In the warm-up at warn: a cold world's first steps (an expected cost), not a fault to page on.
+          if (warming) logger.warn({ ...line, warmup: true }, 'step blocked the event loop');
+          else logger.error(line, 'step blocked the event loop');
           s.stallAt = wall;
           s.stallSuppressed = 0;
         } else s.stallSuppressed++;
@@ -259,11 +264,12 @@ export const createStepLog = (logger: Logger, opts: StepLogOptions = {}): StepLo
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /**
- * The loop runner's late ticks (src/loop/loop-runner.ts `onLate`) as an error line, `loop timer
- * fired late`: the event loop came back to the loop `LOOP_LATE_MS` (1 s) or more after a step was
- * due — held by work outside the steps (`cpu: "busy"`: an admin request, a store call, a game
- * callback outside the step) or with the process not running (`cpu: "off-cpu"`: stopped, a paused
- * VM, starved by the host, a synchronous disk wait). Every world's steps were late meanwhile; those
+ * The loop runner's late ticks (src/loop/loop-runner.ts `onLate`) as a line, `loop timer fired late`:
+ * the event loop came back to the loop `LOOP_LATE_MS` (1 s) or more after a step was due — held by
+ * work outside the steps (`cpu: "busy"`, at error: an admin request, a store call, a game callback
+ * outside the step), or with the process running little or not at all (at warn, it passes by itself:
+ * `"contended"` or `"off-cpu"` — stopped, a paused VM, a starved host, a CPU quota, a synchronous
+ * disk wait). Every world's steps were late meanwhile; those
  * beyond `maxCatchUpSteps` are dropped (`droppedSteps`). At most one line per `intervalMs`, with
  * how many were suppressed since the last.
  */
@@ -281,10 +287,10 @@ export const createLoopLateLog = (
       return;
     }
     const { lateMs, wallMs, processCpuMs, cpu, droppedSteps } = late;
-    logger.error(
-      { lateMs: round1(lateMs), wallMs: round1(wallMs), processCpuMs: round1(processCpuMs), cpu, droppedSteps, suppressed },
-      'loop timer fired late',
-    );
+    const line = { lateMs: round1(lateMs), wallMs: round1(wallMs), processCpuMs: round1(processCpuMs), cpu, droppedSteps, suppressed };
+    // The process's own work held the loop: an error, as a stalled step. The host did not let it run: warn (it passes by itself).
+    if (cpu === 'busy') logger.error(line, 'loop timer fired late');
+    else logger.warn(line, 'loop timer fired late');
     at = t;
     suppressed = 0;
   };

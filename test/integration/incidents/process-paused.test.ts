@@ -52,7 +52,7 @@ describe('incident: the server process does not run for 1.2-1.5 s', () => {
       line = await waitFor(() => late()[before] ?? undefined, 3000).catch(() => undefined);
     }
     expect(line).toBeDefined();
-    expect(line!.level).toBe(50);
+    expect(line!.level).toBe(40); // the host did not let it run: warn (its own work holding the loop: error)
     expect(line!.lateMs).toBeGreaterThanOrEqual(1000);
     expect(line!.cpu).toBe('off-cpu');
     expect(line!.processCpuMs).toBeLessThan(line!.wallMs / 2);

@@ -60,15 +60,17 @@ describe('loop late ticks', () => {
     expect(r.cpuMsSinceTick()).toBeNull();
   });
 
-  it('busy or off-cpu: at least half a core over the wall time is busy', () => {
+  it('busy, contended or off-cpu: at least half a core over the wall time is busy, under a tenth off-cpu', () => {
     expect(cpuVerdict(2000, 2000)).toBe('busy');
     expect(cpuVerdict(1000, 2000)).toBe('busy');
-    expect(cpuVerdict(999, 2000)).toBe('off-cpu');
+    expect(cpuVerdict(999, 2000)).toBe('contended');
+    expect(cpuVerdict(200, 2000)).toBe('contended');
+    expect(cpuVerdict(199, 2000)).toBe('off-cpu');
     expect(cpuVerdict(3, 2000)).toBe('off-cpu');
     expect(cpuVerdict(2600, 2000)).toBe('busy'); // worker threads' CPU counts too
   });
 
-  it('the late line: an error with the figures, at most one per interval, counting the suppressed', () => {
+  it('the late line: the figures, at most one per interval, counting the suppressed; an error only when the process was busy', () => {
     const { logger, lines } = jsonLogSink('info');
     let now = 0;
     const log = createLoopLateLog(logger, 10_000, () => now);
@@ -81,8 +83,9 @@ describe('loop late ticks', () => {
     log({ ...l, cpu: 'busy', processCpuMs: 2050 });
     const got = lines.filter((x) => x.msg === 'loop timer fired late');
     expect(got).toHaveLength(2);
+    // The host did not let it run: warn. Its own work held the loop: error.
     expect(got[0]).toMatchObject({
-      level: 50,
+      level: 40,
       lateMs: 2006.4,
       wallMs: 2055.3,
       processCpuMs: 9,
@@ -90,8 +93,23 @@ describe('loop late ticks', () => {
       droppedSteps: 36,
       suppressed: 0,
     });
-    expect(got[1]).toMatchObject({ cpu: 'busy', processCpuMs: 2050, suppressed: 2 });
+    expect(got[1]).toMatchObject({ level: 50, cpu: 'busy', processCpuMs: 2050, suppressed: 2 });
     expect(LOOP_LATE_MS).toBe(1000);
+  });
+
+  it('a stall in the warm-up is logged at warn (warmup: true); a mere overrun in it is not', () => {
+    const { logger, lines } = jsonLogSink('info');
+    const tel = createTelemetry({ stepLog: createStepLog(logger, { now: () => 0 }) });
+    const w = createSimWorld({ id: 'new', capacity: 10, config: { controller: { frameBudgetMs: 5 } } });
+    for (const ms of [1800, 90]) {
+      w.stats.totalMs = ms; // a new big world's first step (its tier grid built in one go), then a cold one
+      w.clock.step++;
+      tel.onStep(w);
+    }
+    expect(lines.filter((x) => x.msg === 'step blocked the event loop').map((x) => [x.world, x.stepMs, x.warmup])).toEqual([
+      ['new', 1800, true],
+    ]);
+    expect(lines.filter((x) => x.msg === 'step over frame budget')).toEqual([]);
   });
 
   it("a stalled step's line says whether the process ran in it (CPU since the tick began)", () => {
@@ -113,10 +131,10 @@ describe('loop late ticks', () => {
     third.clock.step++;
     tel.onStep(third);
     const stalls = lines.filter((x) => x.msg === 'step blocked the event loop');
-    expect(stalls.map((x) => [x.world, x.processCpuMs, x.cpu])).toEqual([
-      ['s', 12, 'off-cpu'],
-      ['t', 2400, 'busy'],
-      ['u', undefined, undefined],
+    expect(stalls.map((x) => [x.level, x.world, x.processCpuMs, x.cpu])).toEqual([
+      [50, 's', 12, 'off-cpu'],
+      [50, 't', 2400, 'busy'],
+      [50, 'u', undefined, undefined],
     ]);
   });
 });
