@@ -2,7 +2,7 @@
  * `npm run bench [-- suite ...] [--quick]`: runs `bench/<suite>.bench.ts` suites (all when
  * none is named; the long suites in NAMED_ONLY below — `soak`, `soak-all` (`--minutes N`), `soak-cluster`,
  * `ledger-catchup`, `ledger-summary-commit`, `ledger-verify`, `store-copy`, `many-worlds`, `dashboard-bytes`, `dashboard-poll`,
- * `world-step-cost`, `sqlite-wal-size`, `sqlite-store-check`, `worlds-list`, `session-sweep`, `session-writes`, each from its own file bench/<name>.ts — only when named), prints their tables and
+ * `world-step-cost`, `sqlite-wal-size`, `sqlite-store-check`, `world-create-stall`, `worlds-list`, `session-sweep`, `session-writes`, each from its own file bench/<name>.ts — only when named), prints their tables and
  * writes `bench/results/<suite>.json`.
  */
 import { readdirSync } from 'node:fs';
@@ -31,6 +31,7 @@ const NAMED_ONLY = [
   'world-step-cost',
   'sqlite-wal-size',
   'sqlite-store-check',
+  'world-create-stall',
   'worlds-list',
   'session-sweep',
   'session-writes',
