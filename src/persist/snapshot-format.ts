@@ -78,8 +78,16 @@ export const checkpointCorrupt = (reason: string): WorldtickError =>
 /**
  * Copy `header` and every section into one new buffer (synchronous: one memcpy per section).
  * The sections' arrays may be views of live stores: after this returns they may change.
+ * `into(bytes)`: where to write instead of a new buffer — a view of exactly `bytes` bytes (a buffer
+ * reused from the last checkpoint, its pages already in memory: a fresh 130 MiB one cost ~0.2 s of
+ * page faults on the event loop); every byte of it is written, the padding zeroed, so the result is
+ * the same bytes as in a new buffer.
  */
-export const packSections = (header: Record<string, unknown>, sections: readonly SectionIn[]): Uint8Array => {
+export const packSections = (
+  header: Record<string, unknown>,
+  sections: readonly SectionIn[],
+  into?: (bytes: number) => Uint8Array,
+): Uint8Array => {
   const metas: SectionMeta[] = [];
   let off = 0;
   for (const s of sections) {
@@ -94,15 +102,19 @@ export const packSections = (header: Record<string, unknown>, sections: readonly
       { details: { bytes: json.byteLength, max: MAX_SNAPSHOT_HEADER_BYTES } },
     );
   const start = (12 + json.byteLength + 7) & ~7;
-  const out = new Uint8Array(start + off);
-  const dv = new DataView(out.buffer);
+  const out = into ? into(start + off) : new Uint8Array(start + off);
+  if (out.byteLength !== start + off) throw new RangeError(`packSections: into gave ${out.byteLength} bytes, not ${start + off}`);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, MAGIC, true);
   dv.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
   dv.setUint32(8, json.byteLength, true);
   out.set(json, 12);
+  out.fill(0, 12 + json.byteLength, start);
   for (let i = 0; i < sections.length; i++) {
     const d = sections[i].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), start + metas[i].offset);
+    const at = start + metas[i].offset;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+    out.fill(0, at + d.byteLength, at + ((d.byteLength + 7) & ~7)); // alignment padding (a reused buffer holds old bytes)
   }
   return out;
 };

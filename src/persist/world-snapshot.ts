@@ -54,7 +54,7 @@ const plainStats = (o: object): Record<string, number | number[]> => {
  * Copy the world's state (synchronous; call it between steps, never inside one). Cost: one
  * memcpy per store field up to the highest id, plus the entity lists (see bench `durability`).
  */
-export const captureWorld = (world: SimWorld): WorldCapture => {
+export const captureWorld = (world: SimWorld, into?: (bytes: number) => Uint8Array): WorldCapture => {
   const t0 = performance.now();
   const rows = maxEntityId(world) + 1;
   const ent = captureEntities(world);
@@ -135,7 +135,7 @@ export const captureWorld = (world: SimWorld): WorldCapture => {
     ...(data?.header ? { gameData: data.header } : {}),
     ...(phys ? { physics: phys.header } : {}),
   };
-  const packed = packSections({ ...header }, sections);
+  const packed = packSections({ ...header }, sections, into);
   return {
     worldId: world.id,
     step: world.clock.step,
