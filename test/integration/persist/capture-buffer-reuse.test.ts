@@ -5,19 +5,15 @@
  * writer thread: consecutive checkpoints of a world over the threshold — the buffer reused, each one written
  * and restored to the state it was taken at (checksum verified), its bytes the same as a fresh buffer's.
  */
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashWorldState } from '../../../src/core/state-hash.js';
-import { createLogger } from '../../../src/log.js';
-import { WorkerCheckpointWriter } from '../../../src/persist/checkpoint-writer.js';
-import { captureInto, Checkpointer, REUSED_CAPTURE_MIN_BYTES } from '../../../src/persist/checkpointer.js';
+import { captureInto, REUSED_CAPTURE_MIN_BYTES } from '../../../src/persist/checkpointer.js';
 import { packSections } from '../../../src/persist/snapshot-format.js';
 import { captureWorld, restoreWorld } from '../../../src/persist/world-snapshot.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { populateNpcs } from '../../../src/world/populate.js';
+import { openCheckpointStack } from '../../helpers/checkpoint-stack.js';
 import { resumeWorld, runStep } from '../../../src/world/step.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -26,16 +22,8 @@ afterEach(async () => {
 
 describe('a large world checkpointed through its kept buffer', () => {
   it('consecutive checkpoints reuse it through the writer thread; each restores the state it was taken at', async () => {
-    const d = tempDataDir('wt-ck-reuse-');
-    const store = new SqliteStore({ dataDir: d.dir });
-    const writer = new WorkerCheckpointWriter({ dataDir: d.dir });
-    const ck = new Checkpointer({ store: () => store, logger: createLogger('silent', new PassThrough()), intervalSeconds: 0, writer });
-    cleanups.push(async () => {
-      await ck.stop();
-      await writer.close();
-      await store.close();
-      d.remove();
-    });
+    const { store, ck, close } = openCheckpointStack('wt-ck-reuse-');
+    cleanups.push(close);
     const world = createSimWorld({ id: 'big', capacity: 41_000 });
     populateNpcs(world, { count: 40_000 });
     resumeWorld(world);

@@ -4,14 +4,9 @@
  * loop"). Real SQLite store, real writer thread (one write at a time on SQLite).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PassThrough } from 'node:stream';
-import { createLogger } from '../../../src/log.js';
-import { Checkpointer } from '../../../src/persist/checkpointer.js';
-import { WorkerCheckpointWriter } from '../../../src/persist/checkpoint-writer.js';
-import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { populateNpcs } from '../../../src/world/populate.js';
-import { tempDataDir } from '../../helpers/data-dir.js';
+import { openCheckpointStack, type CheckpointStack } from '../../helpers/checkpoint-stack.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -19,18 +14,10 @@ afterEach(async () => {
 });
 
 /** A real SQLite store in a temp dir, its checkpoint-writer thread and a checkpointer on them (closed after the test). */
-const open = (): { store: SqliteStore; ck: Checkpointer; writer: WorkerCheckpointWriter } => {
-  const d = tempDataDir('wt-ck-drop-');
-  const store = new SqliteStore({ dataDir: d.dir });
-  const writer = new WorkerCheckpointWriter({ dataDir: d.dir });
-  const ck = new Checkpointer({ store: () => store, logger: createLogger('silent', new PassThrough()), intervalSeconds: 0, writer });
-  cleanups.push(async () => {
-    await ck.stop();
-    await writer.close();
-    store.close();
-    d.remove();
-  });
-  return { store, ck, writer };
+const open = (): CheckpointStack => {
+  const stack = openCheckpointStack('wt-ck-drop-');
+  cleanups.push(() => stack.close());
+  return stack;
 };
 
 describe('deleting a world whose checkpoint is queued', () => {
