@@ -261,7 +261,7 @@ interface RouteEntry {
 }
 type Held = { coins: number; items: Record<string, number>; appliedSeq: number };
 
-/** How one bot's live wallet stands against the ledger (one read of `GET …/ledger/players/{id}`). */
+/** How one bot's live wallet stands against the ledger (`GET …/ledger/players/{id}`, paged up to the wallet's watermark). */
 export interface WalletStand {
   bot: string;
   appliedSeq: number;
@@ -273,12 +273,27 @@ export interface WalletStand {
   otherAboveCoins: number;
 }
 
+/** Ledger entries per read (the route's most). */
+const PAGE = 10_000;
+
 const standOf = async (adminPort: number, b: XwBot): Promise<WalletStand | null> => {
   const pid = encodeURIComponent(playerIdOf(b.token));
-  const r = await admin(adminPort, 'GET', `/api/v1/worlds/${b.worldId}/ledger/players/${pid}?limit=10000`).catch(() => null);
+  const page = (afterSeq: number) =>
+    admin(adminPort, 'GET', `/api/v1/worlds/${b.worldId}/ledger/players/${pid}?limit=${PAGE}&afterSeq=${afterSeq}`).catch(() => null);
+  const r = await page(0);
   const live = r?.json?.live as Held | null | undefined;
   if (!live) return null;
-  const ok = ((r?.json?.entries ?? []) as RouteEntry[]).filter((e) => e.status === 'ok');
+  // The wallet is read before the first page's entries (it never shows one they lack); every entry up to its
+  // watermark is committed already, so later pages only add to them. One page held all of a player's entries
+  // until a campaign at 40,000 NPCs gave each more than 10,000 (chain rewards): the sum stopped short of the wallet.
+  const entries = [...((r?.json?.entries ?? []) as RouteEntry[])];
+  for (let last = entries.at(-1)?.seq ?? 0; entries.length % PAGE === 0 && entries.length > 0 && last <= live.appliedSeq; ) {
+    const more = ((await page(last))?.json?.entries ?? []) as RouteEntry[];
+    if (more.length === 0) break;
+    entries.push(...more);
+    last = entries.at(-1)?.seq ?? last;
+  }
+  const ok = entries.filter((e) => e.status === 'ok');
   const want = { coins: 0, items: {} as Record<string, number> };
   for (const e of ok) {
     if (e.seq > live.appliedSeq) continue;

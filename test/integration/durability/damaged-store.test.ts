@@ -120,6 +120,12 @@ describe('a damaged SQLite store file', () => {
   }, async () => {
     const dir = tempDir('wt-damaged-start-');
     const s = await startServer(lifeSimGame, { options: { port: 0, adminPort: 0, npcs: 10, logLevel: 'silent', dataDir: dir } });
+    // Stopped once world 1 has stepped, so its shutdown checkpoint is past step 0 (a stop right after the start
+    // on a loaded host — a fresh-clone CI beside crash campaigns — checkpointed step 0 and the restore below proved nothing).
+    for (let i = 0; i < 400; i++) {
+      if (Number((await s.runtime.worlds.list()).find((w) => w.id === '1')?.step ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     await s.stop();
     const backup = join(tempDir('wt-damaged-backup-'), 'before.sqlite');
     await backupSqliteStore(dir, backup);
