@@ -6,7 +6,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import { Type } from '../typebox.js';
-import { encodeHistogram, mergeHistograms, summarize, decodeHistogram } from './histogram.js';
+import { decodeHistogram, encodeHistogram, mergeHistograms, summarize, type LatencyHistogram, type LatencySummary } from './histogram.js';
 import { mergeStops, StoppedInSchema as StoppedIn, StoppedSchema as Stopped } from './stop.js';
 
 /** Schema id written into every report. */
@@ -275,6 +275,27 @@ type CountKey = (typeof SUMMED)[number];
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
+/** Each process histogram and the summary field the report and each `perProc` entry give of it. */
+const SUMMARY_OF = {
+  update: 'updateLatencyMs',
+  inputAck: 'inputAckRttMs',
+  join: 'joinLatencyMs',
+  purchase: 'purchaseRttMs',
+  loopDelay: 'eventLoopDelayMs',
+  moveGap: 'moveGapMs',
+  snapshotGap: 'snapshotGapMs',
+} as const;
+type HistogramKey = keyof typeof SUMMARY_OF;
+const HISTOGRAM_KEYS = Object.keys(SUMMARY_OF) as HistogramKey[];
+/** `f` of every histogram, by its name. */
+const perHistogram = <V>(f: (k: HistogramKey) => V) => Object.fromEntries(HISTOGRAM_KEYS.map((k) => [k, f(k)])) as Record<HistogramKey, V>;
+/** The summary fields of the histograms `of` gives, by their report names. */
+const summariesOf = (of: (k: HistogramKey) => LatencyHistogram) =>
+  Object.fromEntries(HISTOGRAM_KEYS.map((k) => [SUMMARY_OF[k], summarize(of(k))])) as Record<
+    (typeof SUMMARY_OF)[HistogramKey],
+    LatencySummary
+  >;
+
 /**
  * Merge the processes' parts: counts summed, disconnect codes summed, histograms merged by
  * bucket, percentiles computed on the merged histograms; `measuredSeconds` is the longest
@@ -336,13 +357,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
       histograms: { update: encodeHistogram(gu), inputAck: encodeHistogram(ga), gap: encodeHistogram(gg) },
     };
   }
-  const upd = mergeHistograms(parts.map((p) => p.histograms.update));
-  const ack = mergeHistograms(parts.map((p) => p.histograms.inputAck));
-  const join = mergeHistograms(parts.map((p) => p.histograms.join));
-  const purchase = mergeHistograms(parts.map((p) => p.histograms.purchase));
-  const loopDelay = mergeHistograms(parts.map((p) => p.histograms.loopDelay));
-  const moveGap = mergeHistograms(parts.map((p) => p.histograms.moveGap));
-  const snapshotGap = mergeHistograms(parts.map((p) => p.histograms.snapshotGap));
+  const merged = perHistogram((k) => mergeHistograms(parts.map((p) => p.histograms[k])));
   // Per-client rates: per joined-bot second of the window (= clients × seconds without churn).
   const botSecs = Math.max(1e-9, sum.clientSeconds);
   const s = Math.max(1e-9, secs);
@@ -370,10 +385,7 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     movesResumed,
     movesNotResumed,
     measuredSeconds: r2(secs),
-    updateLatencyMs: summarize(upd),
-    inputAckRttMs: summarize(ack),
-    joinLatencyMs: summarize(join),
-    purchaseRttMs: summarize(purchase),
+    ...summariesOf((k) => merged[k]),
     snapshotsPerClientPerSecond: r2(sum.snapshots / botSecs),
     bytesPerClientPerSecond: Math.round(sum.bytesIn / botSecs),
     avgSnapshotBytes: sum.snapshots ? Math.round(sum.bytesIn / sum.snapshots) : 0,
@@ -382,30 +394,12 @@ export const mergeReports = (parts: readonly ProcReport[], meta: ReportMeta): Bo
     botsCpuUserPercent: secs > 0 ? Math.round((sum.cpuUserMs / (s * 1000)) * 100) : 0,
     botsCpuUsPerSnapshot: sum.snapshots ? r2((sum.cpuMs * 1000) / sum.snapshots) : 0,
     botsCpuUserUsPerSnapshot: sum.snapshots ? r2((sum.cpuUserMs * 1000) / sum.snapshots) : 0,
-    eventLoopDelayMs: summarize(loopDelay),
-    moveGapMs: summarize(moveGap),
-    snapshotGapMs: summarize(snapshotGap),
     groups,
     histograms: {
       unit: 'microseconds',
       encoding: 'HdrHistogram V2 compressed base64',
-      update: encodeHistogram(upd),
-      inputAck: encodeHistogram(ack),
-      join: encodeHistogram(join),
-      purchase: encodeHistogram(purchase),
-      loopDelay: encodeHistogram(loopDelay),
-      moveGap: encodeHistogram(moveGap),
-      snapshotGap: encodeHistogram(snapshotGap),
+      ...perHistogram((k) => encodeHistogram(merged[k])),
     },
-    perProc: parts.map((p) => ({
-      ...p,
-      updateLatencyMs: summarize(decodeHistogram(p.histograms.update)),
-      inputAckRttMs: summarize(decodeHistogram(p.histograms.inputAck)),
-      joinLatencyMs: summarize(decodeHistogram(p.histograms.join)),
-      purchaseRttMs: summarize(decodeHistogram(p.histograms.purchase)),
-      eventLoopDelayMs: summarize(decodeHistogram(p.histograms.loopDelay)),
-      moveGapMs: summarize(decodeHistogram(p.histograms.moveGap)),
-      snapshotGapMs: summarize(decodeHistogram(p.histograms.snapshotGap)),
-    })),
+    perProc: parts.map((p) => ({ ...p, ...summariesOf((k) => decodeHistogram(p.histograms[k])) })),
   };
 };
