@@ -8,7 +8,7 @@ import { capProblems } from '../config/schema.js';
 import { ErrorCode, isWorldtickError, WorldtickError, worldExists, worldNotFound, worldNotPaused } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LoopRunner } from '../loop/loop-runner.js';
-import { POPULATE_SLICE, populateNpcs } from '../world/populate.js';
+import { populateInSlices, populateNpcs } from '../world/populate.js';
 import { createSimWorld, destroySimWorld, resolvePhysicsOption, updateWorldConfig, type SimWorld } from '../world/sim-world.js';
 import { pauseWorld, resumeWorld, stepWorld } from '../world/step.js';
 import { badRequest, conflict } from './http-errors.js';
@@ -216,12 +216,7 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
             : createSimWorld({ id: o.id, capacity: o.capacity, seed: o.seed, size: o.size, config: o.patch, ...physics });
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
-          for (let done = 0; !custom && done < o.npcs; ) {
-            const n = Math.min(POPULATE_SLICE, o.npcs - done);
-            populateNpcs(w, { count: n });
-            done += n;
-            if (done < o.npcs) await nextTurn();
-          }
+          if (!custom) await populateInSlices(o.npcs, (count) => populateNpcs(w, { count }));
           pending.delete(o.id);
           checkRoom();
           pending.set(o.id, o.capacity); // still reserved while the hook makes it durable

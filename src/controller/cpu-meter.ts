@@ -33,10 +33,10 @@ export const createCpuMeter = (nowMs: number, windowMs = 1000): CpuMeter => ({
 export const sampleCpu = (m: CpuMeter, nowMs: number): number => {
   const wall = nowMs - m.startMs;
   if (wall < m.windowMs) return -1;
-  const d = process.cpuUsage(m.startCpu);
-  m.share = (d.user + d.system) / 1000 / wall;
+  const cpu = process.cpuUsage();
+  m.share = cpuMsBetween(m.startCpu, cpu) / wall;
   m.startMs = nowMs;
-  m.startCpu = process.cpuUsage();
+  m.startCpu = cpu;
   return m.share;
 };
 

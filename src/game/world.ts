@@ -4,9 +4,8 @@
  * hooks bound in the world's game slot; then modules' and the game's populate, and
  * `onWorldCreated`. `deleteGameWorld` is the matching teardown.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { checkWorld } from '../core/check-world.js';
-import { POPULATE_SLICE } from '../world/populate.js';
+import { POPULATE_SLICE, populateInSlices } from '../world/populate.js';
 import { shown } from '../core/shown.js';
 import { playerRow } from '../../components/player-table.js';
 import { addComponent as bitecsAddComponent, entityExists, hasComponent as bitecsHasComponent } from 'bitecs';
@@ -111,14 +110,9 @@ export const createGameWorldInSlices = async (game: GameDefinition, opts: GameWo
   const { world, setup } = prepareGameWorld(game, opts);
   for (const m of game.modules) {
     if (m.populate === undefined) continue;
-    if (m.populateInSlices !== true || setup.npcs <= POPULATE_SLICE) m.populate(world, setup);
-    else
-      for (let done = 0; done < setup.npcs; ) {
-        const n = Math.min(POPULATE_SLICE, setup.npcs - done);
-        m.populate(world, { ...setup, npcs: n });
-        done += n;
-        if (done < setup.npcs) await nextTurn();
-      }
+    const populate = m.populate;
+    if (m.populateInSlices !== true || setup.npcs <= POPULATE_SLICE) populate(world, setup);
+    else await populateInSlices(setup.npcs, (npcs) => populate(world, { ...setup, npcs }));
   }
   return finishGameWorld(game, world, setup, env);
 };

@@ -10,6 +10,16 @@ import { spawnNpc, type SimWorld } from './sim-world.js';
 /** NPCs a world created while a server runs gets per event-loop turn (~35-90 ms of work here): admin creates, sliceable game modules. */
 export const POPULATE_SLICE = 5000;
 
+/** `spawn(n)` for `total` NPCs, {@link POPULATE_SLICE} at a time, an event-loop turn between slices. */
+export const populateInSlices = async (total: number, spawn: (n: number) => void): Promise<void> => {
+  for (let done = 0; done < total; ) {
+    const n = Math.min(POPULATE_SLICE, total - done);
+    spawn(n);
+    done += n;
+    if (done < total) await new Promise((r) => setImmediate(r));
+  }
+};
+
 export interface PopulateOptions {
   /** Number of NPCs to spawn. */
   count: number;
