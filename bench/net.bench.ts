@@ -75,9 +75,10 @@ if (AB !== '' && AB !== '1' && AB !== '2' && AB !== 'spread1' && AB !== 'spread2
  */
 const SPREAD_OFF = { overloadActivePlayerMinHz: 10_000 };
 /**
- * `WT_NET_OPTS`: JSON net options merged into the "10k" mix runs (both sides of an A/B; the A/B's
- * own options win), e.g. `{"overloadLateFactor":0,"overloadActiveShare":0}` to force the spread at
- * a size whose loop is on time.
+ * `WT_NET_OPTS`: JSON net options merged into the "10k" mix runs and the `5k` run (both sides of an
+ * A/B; the A/B's own options win), e.g. `{"overloadLateFactor":0,"overloadActiveShare":0}` to force
+ * the spread at a size whose loop is on time, or `{"activeInputMs":10000}` to count every bot of
+ * the 5k run as an active player (their random walk leaves ~1 in 16 without an input for 2 s).
  */
 const EXTRA_NET = ((): Record<string, unknown> | undefined => {
   const raw = process.env.WT_NET_OPTS;
@@ -324,7 +325,14 @@ const suite: Suite = {
         ctx.log(`e2e default: ${clients} WebSocket clients, every one a moving player, spread ${off ? 'OFF' : 'on'}, 20 Hz, ${secs} s`);
         ctx.record(
           `e2e${clients}${off ? 'NoSpread' : ''}${DEAF_NAME}`,
-          await e2e(ctx, { clients, seconds: secs, scenario: 'default', pin, ...DEAF_OPT, ...(off ? { net: SPREAD_OFF } : {}) }),
+          await e2e(ctx, {
+            clients,
+            seconds: secs,
+            scenario: 'default',
+            pin,
+            ...DEAF_OPT,
+            ...(off || EXTRA_NET ? { net: { ...EXTRA_NET, ...(off ? SPREAD_OFF : {}) } } : {}),
+          }),
         );
       };
       if (STORE_AB) {
