@@ -43,6 +43,22 @@ export interface SectionIn {
   data: FieldArray;
 }
 
+/**
+ * A section the packer has written in place: `length` elements of `type`, which `write` puts
+ * straight into the packed bytes (every element: a reused buffer holds old bytes). It has no array
+ * of its own — a 1,000,000-NPC world's entity lists were ~40 MiB of new arrays, page-faulted and
+ * then copied, at every checkpoint. `write` reads live state when the packer calls it, so pack in
+ * the same synchronous turn as the capture.
+ */
+export interface SectionWriter {
+  name: string;
+  type: SectionType;
+  length: number;
+  write: (out: FieldArray) => void;
+}
+
+const isWriter = (s: SectionIn | SectionWriter): s is SectionWriter => 'write' in s;
+
 interface SectionMeta {
   name: string;
   type: SectionType;
@@ -76,8 +92,9 @@ export const checkpointCorrupt = (reason: string): WorldtickError =>
   new WorldtickError(ErrorCode.CHECKPOINT_CORRUPT, `checkpoint unreadable: ${reason}`, { details: { reason } });
 
 /**
- * Copy `header` and every section into one new buffer (synchronous: one memcpy per section).
- * The sections' arrays may be views of live stores: after this returns they may change.
+ * Copy `header` and every section into one new buffer (synchronous: one memcpy per section, or
+ * the writer's own fill for a {@link SectionWriter}). The sections' arrays may be views of live
+ * stores: after this returns they may change.
  * `into(bytes)`: where to write instead of a new buffer — a view of exactly `bytes` bytes (a buffer
  * reused from the last checkpoint, its pages already in memory: a fresh 130 MiB one cost ~0.2 s of
  * page faults on the event loop); every byte of it is written, the padding zeroed, so the result is
@@ -85,14 +102,19 @@ export const checkpointCorrupt = (reason: string): WorldtickError =>
  */
 export const packSections = (
   header: Record<string, unknown>,
-  sections: readonly SectionIn[],
+  sections: readonly (SectionIn | SectionWriter)[],
   into?: (bytes: number) => Uint8Array,
 ): Uint8Array => {
   const metas: SectionMeta[] = [];
+  const sizes: number[] = [];
   let off = 0;
   for (const s of sections) {
-    metas.push({ name: s.name, type: typeOf(s.data), offset: off, length: s.data.length });
-    off += (s.data.byteLength + 7) & ~7;
+    const type = isWriter(s) ? s.type : typeOf(s.data);
+    const length = isWriter(s) ? s.length : s.data.length;
+    const bytes = isWriter(s) ? length * SECTION_TYPES[type].BYTES_PER_ELEMENT : s.data.byteLength;
+    metas.push({ name: s.name, type, offset: off, length });
+    sizes.push(bytes);
+    off += (bytes + 7) & ~7;
   }
   const json = new TextEncoder().encode(JSON.stringify({ ...header, sections: metas }));
   if (json.byteLength > MAX_SNAPSHOT_HEADER_BYTES)
@@ -111,12 +133,25 @@ export const packSections = (
   out.set(json, 12);
   out.fill(0, 12 + json.byteLength, start);
   for (let i = 0; i < sections.length; i++) {
-    const d = sections[i].data;
+    const s = sections[i];
     const at = start + metas[i].offset;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
-    out.fill(0, at + d.byteLength, at + ((d.byteLength + 7) & ~7)); // alignment padding (a reused buffer holds old bytes)
+    const bytes = sizes[i];
+    if (isWriter(s)) writeSection(s, out, at);
+    else out.set(new Uint8Array(s.data.buffer, s.data.byteOffset, bytes), at);
+    out.fill(0, at + bytes, at + ((bytes + 7) & ~7)); // alignment padding (a reused buffer holds old bytes)
   }
   return out;
+};
+
+/** Run `s.write` on its place in `out` (through a copy where `out` itself is not aligned for the type). */
+const writeSection = (s: SectionWriter, out: Uint8Array, at: number): void => {
+  const Ctor = SECTION_TYPES[s.type];
+  const abs = out.byteOffset + at;
+  // (A SharedArrayBuffer too: the typed-array constructors take either; the cast only picks an overload.)
+  if (abs % Ctor.BYTES_PER_ELEMENT === 0) return s.write(new Ctor(out.buffer as ArrayBuffer, abs, s.length));
+  const tmp = new Ctor(s.length);
+  s.write(tmp);
+  out.set(new Uint8Array(tmp.buffer), at);
 };
 
 /** What {@link unpackSections} gives: the header and the sections by name (copies, own buffers). */

@@ -21,7 +21,7 @@ import { STORE_NAMES, storeRowCount, type Store } from '../../components/index.j
 import type { SimWorld } from '../world/sim-world.js';
 import type { SchedulerConfig } from '../config/scheduler-config.js';
 import { captureEntities, maxEntityId } from './entity-state.js';
-import { deflateSnapshot, packSections, type SectionIn } from './snapshot-format.js';
+import { deflateSnapshot, packSections, type SectionIn, type SectionWriter } from './snapshot-format.js';
 import { CONTINUATION_SCALARS, continuationSections } from '../tiers/tier-continuation.js';
 import { capturePhysics } from '../physics/physics-checkpoint.js';
 import { captureTimers } from './timer-sections.js';
@@ -58,7 +58,7 @@ export const captureWorld = (world: SimWorld, into?: (bytes: number) => Uint8Arr
   const t0 = performance.now();
   const rows = maxEntityId(world) + 1;
   const ent = captureEntities(world);
-  const sections: SectionIn[] = [...ent.sections];
+  const sections: (SectionIn | SectionWriter)[] = [...ent.sections];
   const fields: string[] = [];
   for (const name of STORE_NAMES) {
     const store = world.stores[name] as Store;

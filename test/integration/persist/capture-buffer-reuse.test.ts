@@ -4,11 +4,15 @@
  * on the event loop is a memcpy, not a fresh 130 MiB of page faults (1,000,000 NPCs). Real SQLite store, real
  * writer thread: consecutive checkpoints of a world over the threshold — the buffer reused, each one written
  * and restored to the state it was taken at (checksum verified), its bytes the same as a fresh buffer's.
+ * The entity lists are not arrays of their own: section writers fill them in place (snapshot-format.ts
+ * `SectionWriter`) — the same bytes as the arrays, each list what the world holds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashWorldState } from '../../../src/core/state-hash.js';
 import { captureInto, REUSED_CAPTURE_MIN_BYTES } from '../../../src/persist/checkpointer.js';
-import { packSections } from '../../../src/persist/snapshot-format.js';
+import { hasComponent, removeComponent } from 'bitecs';
+import { captureEntities } from '../../../src/persist/entity-state.js';
+import { packSections, unpackSections, type SectionWriter } from '../../../src/persist/snapshot-format.js';
 import { captureWorld, restoreWorld } from '../../../src/persist/world-snapshot.js';
 import { createSimWorld } from '../../../src/world/sim-world.js';
 import { populateNpcs } from '../../../src/world/populate.js';
@@ -75,5 +79,52 @@ describe('a large world checkpointed through its kept buffer', () => {
     const reused = packSections({ h: 1 }, sections, (n) => dirty.subarray(8, 8 + n));
     expect(Buffer.from(reused).equals(Buffer.from(fresh))).toBe(true);
     expect(() => packSections({ h: 1 }, sections, (n) => new Uint8Array(n + 1))).toThrow(RangeError);
+  });
+
+  it('a section writer packs the bytes of the same array, aligned or not; the entity lists are what the world holds', () => {
+    const arrays = [
+      { name: 'a', data: new Int32Array([1, -2, 3]) },
+      { name: 'b', data: new Uint8Array([9, 8, 7, 6, 5]) },
+      { name: 'c', data: new Float64Array([0.5, -7]) },
+    ];
+    const writers: SectionWriter[] = arrays.map(({ name, data }) => ({
+      name,
+      type: data instanceof Int32Array ? 'i32' : data instanceof Uint8Array ? 'u8' : 'f64',
+      length: data.length,
+      write: (out) => out.set(data),
+    }));
+    const fresh = packSections({ h: 1 }, arrays);
+    expect(Buffer.from(packSections({ h: 1 }, writers)).equals(Buffer.from(fresh))).toBe(true);
+    // A view at an odd offset: the writer fills a copy, which is then placed.
+    const dirty = new Uint8Array(fresh.byteLength + 16).fill(0xff);
+    const odd = packSections({ h: 1 }, writers, (n) => dirty.subarray(3, 3 + n));
+    expect(Buffer.from(odd).equals(Buffer.from(fresh))).toBe(true);
+
+    const w = createSimWorld({ id: 'lists', seed: 3, capacity: 3000, size: 600, config: { controller: { enabled: false } } });
+    populateNpcs(w, { count: 2000 });
+    for (let i = 0; i < 3; i++) runStep(w);
+    // Holes in the lists: some NPCs lose their tier, behavior or velocity.
+    for (let e = 5; e < 2000; e += 7) removeComponent(w, e, w.stores.Tier);
+    for (let e = 3; e < 2000; e += 11) removeComponent(w, e, w.stores.Behavior, w.stores.Velocity);
+    const { header, sections } = captureEntities(w);
+    const got = unpackSections<Record<string, unknown>>(packSections({ ...header }, sections)).sections;
+    const dense = got.get('entities.dense');
+    expect(dense?.length).toBeGreaterThanOrEqual(header.aliveCount);
+    const alive = Array.from(dense ?? []).slice(0, header.aliveCount);
+    for (const name of ['Tier', 'Behavior', 'Velocity', 'Npc', 'Position'] as const) {
+      const comp = w.stores[name];
+      const want = alive.filter((e) => hasComponent(w, e, comp));
+      expect(Array.from(got.get(`members.${name}`) ?? []), name).toEqual(want);
+    }
+    expect(got.get('members.Tier')?.length).toBe(2000 - Math.ceil((2000 - 5) / 7));
+  });
+
+  it('the entity lists are read when packed: a world changed in between is refused, not packed short', () => {
+    const w = createSimWorld({ id: 'moved', seed: 4, capacity: 500, size: 300, config: { controller: { enabled: false } } });
+    populateNpcs(w, { count: 300 });
+    runStep(w);
+    const { header, sections } = captureEntities(w);
+    removeComponent(w, 10, w.stores.Tier);
+    expect(() => packSections({ ...header }, sections)).toThrow(/members.Tier: 299 members written, 300 counted/);
   });
 });
