@@ -3,9 +3,10 @@
  * server (docs/ADMIN.md create body; src/game/world.ts `createGameWorldInSlices`): the life-sim game as
  * `npm start` serves it, in process, a real WebSocket client playing in world 1 that records the wall ms
  * between its snapshots (the client's `sink.gap`). For each size: the admin API's create (NPCs 5,000 per
- * event-loop turn), the 2 s after it (the new world's first steps: its tier grid built in one go), its
- * delete; then, for the same size, the world built in one go (`createGameWorld`, what a create did before)
- * — in the same run, so the two are compared on the same host load.
+ * event-loop turn, then its tier lists one per turn), the 2 s after it (the new world's first steps: its
+ * tier grid built in one go), its delete; then, for the same size, the world built in one go
+ * (`createGameWorld`, what a create did before) — in the same run, so the two are compared on the same
+ * host load.
  *
  *   npx tsx bench/world-create-stall.ts [--quick]   (or `npm run bench -- world-create-stall`)
  *
