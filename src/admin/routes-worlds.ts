@@ -20,7 +20,7 @@ import { parseHistorySince, worldStats, worldSummaries, worldSummary } from './s
 import type { Telemetry } from './telemetry.js';
 import { intIn, isObj, parseMapQuery, parseCreatePlacement, parseSteps } from './world-query.js';
 import { pageFields, pageOfIds, parseWorldsPage } from './worlds-page.js';
-import { resolveTierQueriesInTurns } from '../tiers/tier-queries.js';
+import { resolveTierListsInTurns } from '../tiers/resolve-lists.js';
 
 /** `WT_ERR_WORLD_FAULTED` (409): the world's fault, and that `resume` clears it. */
 const faulted = (w: SimWorld): WorldtickError => {
@@ -218,8 +218,8 @@ export const worldRoutes = (opts: WorldRoutesOptions): Route[] => {
           // Populate in slices with event-loop turns between: a large world must not stall the
           // other worlds and the game server (2M NPCs took ~14 s in one go). Same NPCs either way.
           if (!custom) await populateInSlices(o.npcs, (count) => populateNpcs(w, { count }));
-          // Its tier lists too, a turn each: registering them in the first step held every world ~0.5 s at 1,000,000 NPCs.
-          await resolveTierQueriesInTurns(w);
+          // Its tier lists too, a turn each: its first steps, registering them, held every world 0.6-0.8 s at 1,000,000 NPCs.
+          await resolveTierListsInTurns(w);
           pending.delete(o.id);
           checkRoom();
           pending.set(o.id, o.capacity); // still reserved while the hook makes it durable

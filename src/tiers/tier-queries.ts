@@ -87,18 +87,3 @@ export const pinnedOf = (world: TiersWorld): Members => {
   const q = world.npcSim.queries;
   return q.pinned !== null ? live(world, q.pinned) : (q.pinned = query(world, [world.npcSim.pin]));
 };
-
-/**
- * Resolve every list above, one per event-loop turn: for a world built while a server runs
- * (admin create), before its first step. bitecs registers a query by testing every entity
- * (0.1-0.5 s a query at 1,000,000 NPCs), so a big world's first step held every other world
- * for all of them at once. The member order is the one the first step would give: each list is
- * the alive entities in entity-index order at registration, and nothing changes the world in
- * between (it is not stepped, and joins only append, as they would to a list resolved then).
- */
-export const resolveTierQueriesInTurns = async (world: TiersWorld): Promise<void> => {
-  for (const resolve of [npcsOf, playersOf, npcMoversOf, otherMoversOf, moversOf, pinnedOf]) {
-    resolve(world);
-    await new Promise((r) => setImmediate(r));
-  }
-};

@@ -1,0 +1,30 @@
+/**
+ * A world built while a server runs (admin create) gets its tier lists before its first step, one
+ * per event-loop turn: bitecs registers a query by testing every entity (0.1-0.5 s a query at
+ * 1,000,000 NPCs), and a big world's first step registered all of them at once, holding every
+ * other world that long (docs/ADMIN.md create body).
+ *
+ * Only the lists its first steps resolve: none in a pipeline without the `tiering` system (a game's
+ * base pipeline); where coarse movement will run (`coarseMovementWanted`), the moving NPCs and the
+ * moving others, else every mover — a list resolved for nothing would stay registered, kept current
+ * at every component change. The member
+ * order is the one the first step would give: each list is the alive entities in entity-index
+ * order at registration, and nothing changes the world in between (it is not stepped; a join
+ * appends, as it would to a list resolved then).
+ */
+import { coarseMovementWanted } from './coarse-movement.js';
+import { moversOf, npcMoversOf, npcsOf, otherMoversOf, pinnedOf, playersOf } from './tier-queries.js';
+import type { TiersWorld } from './tiers-slot.js';
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Resolve the tier lists of `world` its first step would, one per event-loop turn. */
+export const resolveTierListsInTurns = async (world: TiersWorld & { pipeline: readonly { name: string }[] }): Promise<void> => {
+  if (!world.pipeline.some((s) => s.name === 'tiering')) return;
+  for (const resolve of [npcsOf, playersOf, npcMoversOf, pinnedOf]) {
+    resolve(world);
+    await turn();
+  }
+  if (coarseMovementWanted(world)) otherMoversOf(world);
+  else moversOf(world);
+};
