@@ -7,10 +7,11 @@
  * Only the lists its first steps resolve: none in a pipeline without the `tiering` system (a game's
  * base pipeline); where coarse movement will run (`coarseMovementWanted`), the moving NPCs and the
  * moving others, else every mover — a list resolved for nothing would stay registered, kept current
- * at every component change. The member
- * order is the one the first step would give: each list is the alive entities in entity-index
- * order at registration, and nothing changes the world in between (it is not stepped; a join
- * appends, as it would to a list resolved then).
+ * at every component change. The member order is the one the first steps would give: each list is
+ * the alive entities in entity-index order at registration, and nothing changes the world before
+ * its first step but joins, which append either way. (The NPC list is first read in the second
+ * step: an NPC removed in the first would leave it in another order — a list's order is its
+ * history; the world runs deterministically either way, and a checkpoint keeps whichever it has.)
  */
 import { coarseMovementWanted } from './coarse-movement.js';
 import { moversOf, npcMoversOf, npcsOf, otherMoversOf, pinnedOf, playersOf } from './tier-queries.js';
@@ -18,7 +19,7 @@ import type { TiersWorld } from './tiers-slot.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Resolve the tier lists of `world` its first step would, one per event-loop turn. */
+/** Resolve the tier lists of `world` its first steps would, one per event-loop turn. */
 export const resolveTierListsInTurns = async (world: TiersWorld & { pipeline: readonly { name: string }[] }): Promise<void> => {
   if (!world.pipeline.some((s) => s.name === 'tiering')) return;
   for (const resolve of [npcsOf, playersOf, npcMoversOf, pinnedOf]) {
