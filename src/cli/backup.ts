@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { parseCliArgs } from './cli-parse.js';
 import { ErrorCode, WorldtickError } from '../errors.js';
+import { shownPath } from '../core/shown.js';
 import { resolveStoreTarget } from '../store/open-store.js';
 import { openUnlessRestoring } from '../store/restore-marker.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
@@ -89,7 +90,7 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
       ErrorCode.STORE_FILE_MISSING,
       `no store in ${dataDir}: ${SQLITE_FILE_NAME} not found (give the data directory of the server)`,
     );
-  if (existsSync(target)) throw outRefused(`${out} exists: a backup never overwrites a file (choose a new name)`);
+  if (existsSync(target)) throw outRefused(`${shownPath(out)} exists: a backup never overwrites a file (choose a new name)`);
   if (!existsSync(dirname(target)))
     throw outRefused(
       `directory ${dirname(target)} does not exist: create it first (mkdir -p ${dirname(target)}); a backup never creates directories`,
@@ -147,7 +148,7 @@ export const backupSqliteStore = async (dataDir: string, out: string): Promise<B
     } finally {
       copy.close();
     }
-    if (existsSync(target)) throw outRefused(`${out} appeared during the backup: not overwritten`);
+    if (existsSync(target)) throw outRefused(`${shownPath(out)} appeared during the backup: not overwritten`);
     renameSync(partial, target);
   } catch (err) {
     for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });

@@ -13,3 +13,17 @@ export const shown = (v: unknown, max = 40): string => {
     return typeof v;
   }
 };
+
+/**
+ * A file path as shown in a message: as given, or as its JSON where it would not read as a path —
+ * empty, blanks at either end, or a control character (`--out " "` was shown as a blank before
+ * "exists").
+ */
+export const shownPath = (p: string): string => {
+  let plain = p !== '' && p === p.trim();
+  for (let i = 0; plain && i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    plain = c >= 0x20 && c !== 0x7f;
+  }
+  return plain ? p : JSON.stringify(p);
+};

@@ -20,7 +20,7 @@ import { ErrorCode, WorldtickError } from '../errors.js';
 import type { StepBudgets } from '../core/step-context.js';
 import type { WorldPhysicsConfig } from '../physics/physics-world.js';
 import { frameProblem, recipeProblem } from './log-checks.js';
-import { shown } from '../core/shown.js';
+import { shown, shownPath } from '../core/shown.js';
 import { isPlayerList } from './replay-players.js';
 import { isStartCheckpoint, type StartCheckpoint } from './start-checkpoint.js';
 
@@ -169,7 +169,7 @@ export const readLog = (path: string): ReadLog => {
   try {
     buf = readFileSync(path);
   } catch (err) {
-    throw invalid(`${path} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    throw invalid(`${shownPath(path)} could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
   const frames: LogFrame[] = [];
   let truncated = false;
@@ -181,25 +181,29 @@ export const readLog = (path: string): ReadLog => {
     truncated = true;
   }
   const header = frames[0];
-  if (header?.t !== 'header') throw invalid(`${path} is not a worldtick input log (no header frame)`);
+  if (header?.t !== 'header') throw invalid(`${shownPath(path)} is not a worldtick input log (no header frame)`);
   if (!Number.isInteger(header.version) || header.version < LOG_VERSION_MIN || header.version > LOG_VERSION)
-    throw invalid(`${path}: log version ${shown(header.version)} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`);
+    throw invalid(
+      `${shownPath(path)}: log version ${shown(header.version)} is not supported (expected ${LOG_VERSION_MIN}..${LOG_VERSION})`,
+    );
   if (header.start !== undefined && !isStartCheckpoint(header.start))
-    throw invalid(`${path}: the header's starting checkpoint is malformed`);
-  if (header.players !== undefined && !isPlayerList(header.players)) throw invalid(`${path}: the header's player bindings are malformed`);
-  if (!Number.isSafeInteger(header.hashEvery) || header.hashEvery < 1) throw invalid(`${path}: the header's hash period is malformed`);
+    throw invalid(`${shownPath(path)}: the header's starting checkpoint is malformed`);
+  if (header.players !== undefined && !isPlayerList(header.players))
+    throw invalid(`${shownPath(path)}: the header's player bindings are malformed`);
+  if (!Number.isSafeInteger(header.hashEvery) || header.hashEvery < 1)
+    throw invalid(`${shownPath(path)}: the header's hash period is malformed`);
   const recipe = recipeProblem(header.recipe);
-  if (recipe !== null) throw invalid(`${path}: ${recipe}`);
+  if (recipe !== null) throw invalid(`${shownPath(path)}: ${recipe}`);
   const gameVersion: unknown = (header.recipe as { gameVersion?: unknown }).gameVersion;
   if (gameVersion !== undefined && !(Number.isInteger(gameVersion) && (gameVersion as number) >= 1))
-    throw invalid(`${path}: the recipe's game version is malformed (${shown(gameVersion)})`);
+    throw invalid(`${shownPath(path)}: the recipe's game version is malformed (${shown(gameVersion)})`);
   const steps: StepFrame[] = [];
   let end: EndFrame | null = null;
   for (let i = 1; i < frames.length; i++) {
     const f = frames[i];
     const problem = frameProblem(f, budgetsProblem);
-    if (problem !== null) throw invalid(`${path}: frame ${i} is malformed: ${problem}`);
-    if (end !== null) throw invalid(`${path}: frame ${i} follows the end frame`);
+    if (problem !== null) throw invalid(`${shownPath(path)}: frame ${i} is malformed: ${problem}`);
+    if (end !== null) throw invalid(`${shownPath(path)}: frame ${i} follows the end frame`);
     if (f.t === 'step') steps.push(f);
     else if (f.t === 'end') end = f;
   }

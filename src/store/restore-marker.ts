@@ -29,6 +29,7 @@ import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, rm
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
 import { storeRestoring } from '../errors.js';
+import { shownPath } from '../core/shown.js';
 
 /** Suffix of the marker's name after the store file's. */
 export const RESTORE_MARKER_SUFFIX = '.restoring';
@@ -103,11 +104,11 @@ export const describeRestoreMarker = (storeFile: string): { text: string; stale:
   const path = restoreMarkerPath(storeFile);
   if (!existsSync(path)) return null;
   const m = readMarker(path);
-  if (!m) return { text: `${path} exists but cannot be read: if no restore is running, remove ${path}`, stale: true };
+  if (!m) return { text: `${shownPath(path)} exists but cannot be read: if no restore is running, remove ${shownPath(path)}`, stale: true };
   const who = `npm run restore (pid ${m.pid}, started ${m.startedAt}${m.host === hostname() ? '' : ` on ${m.host}`})`;
   if (m.host === hostname() && m.pid !== process.pid && !pidAlive(m.pid))
     return {
-      text: `${path} was left by ${who}; pid ${m.pid} is not running: the restore was killed before it could remove it. Check that no restore is running (on any host or container sharing the directory); if no restore is running, remove ${path}`,
+      text: `${shownPath(path)} was left by ${who}; pid ${m.pid} is not running: the restore was killed before it could remove it. Check that no restore is running (on any host or container sharing the directory); if no restore is running, remove ${shownPath(path)}`,
       stale: true,
     };
   return { text: `${who} is replacing ${storeFile} (${path} exists): start again once it has ended`, stale: false };
@@ -148,7 +149,7 @@ export const openUnlessRestoring = (file: string, open: () => Database.Database)
     if (before !== null && before === fileIdentity(file)) return db;
     db.close();
     if (attempt === OPEN_ATTEMPTS)
-      throw storeRestoring(`${file} was replaced while it was being opened (a restore?): start again`, {
+      throw storeRestoring(`${shownPath(file)} was replaced while it was being opened (a restore?): start again`, {
         marker: restoreMarkerPath(file),
         stale: false,
       });

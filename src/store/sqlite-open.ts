@@ -15,6 +15,7 @@ import {
   type MigrationReport,
 } from './migrations.js';
 import { fileIdentity, openUnlessRestoring } from './restore-marker.js';
+import { shownPath } from '../core/shown.js';
 
 /** Options of {@link SqliteStore} (src/store/sqlite-store.ts). */
 export interface SqliteStoreOptions {
@@ -102,7 +103,7 @@ const checkSqliteFile = (db: Database.Database, file: string): number => {
     cause = err;
   }
   if (found.length > 0) {
-    throw storeUnavailable('corrupt', `${file} fails SQLite's quick_check: ${found.join('; ').slice(0, 300)}${DAMAGED}`, cause);
+    throw storeUnavailable('corrupt', `${shownPath(file)} fails SQLite's quick_check: ${found.join('; ').slice(0, 300)}${DAMAGED}`, cause);
   }
   return performance.now() - t0;
 };
@@ -119,7 +120,7 @@ const requireFileInPlace = (file: string, opened: string | null, now = fileIdent
   if (now === opened) return;
   throw storeUnavailable(
     'moved',
-    `${file} was ${now === null ? 'removed' : 'replaced by another file'} while this process had it open: writes are refused (no start would read them); stop the server (docs/ADMIN.md runbook, "The store file was removed or replaced")`,
+    `${shownPath(file)} was ${now === null ? 'removed' : 'replaced by another file'} while this process had it open: writes are refused (no start would read them); stop the server (docs/ADMIN.md runbook, "The store file was removed or replaced")`,
   );
 };
 

@@ -72,6 +72,12 @@ describe('npm run backup: failures carry a code', () => {
     expect(a.stderr).toMatch(/^worldtick-backup: WT_ERR_BACKUP_OUT_REFUSED: .* exists: a backup never overwrites a file/);
     const b = await run(['--data-dir', store, '--out', join(data.dir, 'nodir', 'c.sqlite')]);
     expect(b.stderr).toMatch(/^worldtick-backup: WT_ERR_BACKUP_OUT_REFUSED: directory .* does not exist/);
+    // A name that ends in a blank is shown quoted, so the message does not read as "  exists" (fuzz seed 80581).
+    const spaced = join(data.dir, 'spaced ');
+    writeFileSync(spaced, 'keep');
+    const c = await run(['--data-dir', store, '--out', spaced]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain(`WT_ERR_BACKUP_OUT_REFUSED: ${JSON.stringify(spaced)} exists: a backup never overwrites a file`);
   });
 
   it('a bad command line or a PostgreSQL store: WT_ERR_OPTION_INVALID', async () => {
