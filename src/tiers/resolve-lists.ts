@@ -13,18 +13,17 @@
  * step: an NPC removed in the first would leave it in another order — a list's order is its
  * history; the world runs deterministically either way, and a checkpoint keeps whichever it has.)
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { coarseMovementWanted } from './coarse-movement.js';
 import { moversOf, npcMoversOf, npcsOf, otherMoversOf, pinnedOf, playersOf } from './tier-queries.js';
 import type { TiersWorld } from './tiers-slot.js';
-
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Resolve the tier lists of `world` its first steps would, one per event-loop turn. */
 export const resolveTierListsInTurns = async (world: TiersWorld & { pipeline: readonly { name: string }[] }): Promise<void> => {
   if (!world.pipeline.some((s) => s.name === 'tiering')) return;
   for (const resolve of [npcsOf, playersOf, npcMoversOf, pinnedOf]) {
     resolve(world);
-    await turn();
+    await nextTurn();
   }
   if (coarseMovementWanted(world)) otherMoversOf(world);
   else moversOf(world);

@@ -2,6 +2,7 @@
  * Seeded population of a world with NPCs (the embedded default world, tests and benches).
  * Deterministic: same world seed, same NPCs.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { capacityExceeded, optionInvalid } from '../errors.js';
 import { shown } from '../core/shown.js';
 import { nextFloat, nextInt, nextRange } from './prng.js';
@@ -16,7 +17,7 @@ export const populateInSlices = async (total: number, spawn: (n: number) => void
     const n = Math.min(POPULATE_SLICE, total - done);
     spawn(n);
     done += n;
-    if (done < total) await new Promise((r) => setImmediate(r));
+    if (done < total) await nextTurn();
   }
 };
 
